@@ -1,0 +1,715 @@
+#!/bin/bash
+# sharesfs local lab: real Samba servers, one network namespace per host.
+#
+#   lab.sh start    (re)start the lab; idempotent, cleans up any previous run first
+#   lab.sh stop     stop every server and delete the namespaces; idempotent
+#   lab.sh status   one line per host: name, address, pid, listening or not
+#   lab.sh env      `export` lines a client needs (eval "$(lab.sh env)")
+#
+# Hosts live in 10.231.N.0/24 on veth pairs that exist only on this machine
+# (host side .1, namespace side .2).  Names resolve through nss_wrapper only;
+# nothing under /etc is changed.  See contrib/lab/README.md.
+#
+# State:    ${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
+# Requires: root, the packages in contrib/lab/PACKAGES.
+
+set -uo pipefail
+
+STATE=${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
+STATE=${STATE%/}
+NS_PREFIX=labsfs-          # every netns whose name starts with this belongs to the lab
+LINK_PREFIX=labsfs         # host-side veth ends: labsfs<N>
+NS_IFACE=lab0              # namespace-side veth end
+NET=10.231
+DOMAIN=lab.test
+WORKGROUP=LAB
+
+LAB_USER=labuser
+LAB_UID=2001
+LAB_GID=2001
+LAB_PASS='Lab-Passw0rd'
+WRONG_PASS='Wrong-Passw0rd'
+
+READY_TIMEOUT_MS=10000     # per start, all hosts together
+READY_STEP=0.01            # poll TCP :445 every 10 ms
+TERM_GRACE_MS=2000         # SIGTERM, then SIGKILL after this
+
+# big.bin: 64 MiB of AES-128-CTR keystream, key "sharesfs-lab-v1\0", IV 0.
+BIG_SIZE=67108864
+BIG_KEY=73686172657366732d6c61622d763100
+BIG_IV=00000000000000000000000000000000
+BIG_SHA256_OPENSSL=244e3daaf3849acf81315ee4f8d66e118cdf003288a4393cfb3bcb2c3b99283d
+# Fallback when openssl is missing: xorshift64 in perl (different content).
+BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
+
+# Hosts: name|N|netns|kind.  kind "smb" runs an smbd, "down" is a namespace
+# whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s).
+HOSTS=(
+    "fs-default|10|${NS_PREFIX}default|smb"
+    "nas-smb1|11|${NS_PREFIX}smb1|smb"
+    "fs-smb2|12|${NS_PREFIX}smb2|smb"
+    "fs-smb3|13|${NS_PREFIX}smb3|smb"
+    "gone|19|${NS_PREFIX}gone|down"
+)
+
+PROG=${0##*/}
+
+say()  { printf '%s\n' "$*"; }
+warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# SHARESFS_LAB_DEBUG=1 prints the time of each start/stop phase.
+T_START=${EPOCHREALTIME/[.,]/}
+phase() {
+    [ -n "${SHARESFS_LAB_DEBUG:-}" ] || return 0
+    local t=${EPOCHREALTIME/[.,]/}
+    printf '%s: +%d ms %s\n' "$PROG" $(( (t - T_START) / 1000 )) "$*" >&2
+}
+
+# host_fields "name|N|ns|kind" -> H_NAME H_N H_NS H_KIND H_IP H_FQDN H_LINK H_DIR
+host_fields() {
+    IFS='|' read -r H_NAME H_N H_NS H_KIND <<<"$1"
+    H_IP=$NET.$H_N.2
+    H_FQDN=$H_NAME.$DOMAIN
+    H_LINK=$LINK_PREFIX$H_N
+    H_DIR=$STATE/hosts/$H_FQDN
+}
+
+# Human description of a host's personality, for the summary.
+host_dialects() {
+    case $1 in
+        fs-default) echo "SMB2_02..SMB3_11 (Samba defaults)" ;;
+        nas-smb1)   echo "NT1 only" ;;
+        fs-smb2)    echo "SMB2_02 only" ;;
+        fs-smb3)    echo "SMB3_11 only, encryption required, no guest" ;;
+        gone)       echo "none: link down, EHOSTUNREACH" ;;
+    esac
+}
+host_shares() {
+    case $1 in
+        fs-default) echo "public(guest,ro) user data" ;;
+        fs-smb3)    echo "public(labuser only,ro) user" ;;
+        gone)       echo "-" ;;
+        *)          echo "public(guest,ro) user" ;;
+    esac
+}
+
+nss_wrapper_lib() {
+    local p
+    for p in /usr/lib/*-linux-gnu/libnss_wrapper.so /usr/lib/libnss_wrapper.so \
+             /usr/lib64/libnss_wrapper.so; do
+        [ -e "$p" ] && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, smbd on :445)"; }
+
+need_tools() {
+    local t missing=()
+    for t in ip smbd smbpasswd setsid flock sha256sum timeout awk head; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    nss_wrapper_lib >/dev/null || missing+=("libnss_wrapper.so")
+    command -v openssl >/dev/null 2>&1 || command -v perl >/dev/null 2>&1 || missing+=("openssl")
+    [ ${#missing[@]} -eq 0 ] ||
+        die "missing: ${missing[*]} (install the packages in contrib/lab/PACKAGES)"
+}
+
+# One lab at a time: start/stop serialise on a lock next to the state dir.
+take_lock() {
+    local parent=${STATE%/*}
+    [ -n "$parent" ] || parent=/
+    mkdir -p "$parent" || die "cannot create $parent"
+    exec 9>"$STATE.lock" || die "cannot open $STATE.lock"
+    flock -w 30 9 || die "another lab.sh holds $STATE.lock"
+}
+
+# ---------------------------------------------------------------- teardown
+
+# Is PID still one of our smbd processes?  PIDs wrap quickly, so check the
+# command line names our config before signalling anything from a pid file.
+pid_is_ours() {
+    local pid=$1 conf=$2 cmd
+    [ -r "/proc/$pid/cmdline" ] || return 1
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ "$cmd" == *"$conf"* ]]
+}
+
+lab_netns_list() {
+    ip netns list 2>/dev/null | awk -v p="$NS_PREFIX" 'index($1, p) == 1 { print $1 }'
+}
+
+lab_link_list() {
+    ip -o link show 2>/dev/null |
+        awk -v p="$LINK_PREFIX" '{ n = $2; sub(/:$/, "", n); sub(/@.*/, "", n);
+                                   if (n ~ ("^" p "[0-9]+$")) print n }'
+}
+
+# Stops everything the lab owns: tracked smbd pids, every process inside a
+# labsfs-* namespace, the namespaces and any host-side veth left behind.
+teardown() {
+    local quiet=${1:-}
+    local pids=() f pid conf ns name deadline alive left p
+
+    for f in "$STATE"/hosts/*/smbd.pid; do
+        [ -e "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null) || continue
+        conf=${f%/smbd.pid}/smb.conf
+        [[ "$pid" =~ ^[0-9]+$ ]] && pid_is_ours "$pid" "$conf" && pids+=("$pid")
+    done
+    for ns in $(lab_netns_list); do
+        for p in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$p"); done
+    done
+
+    if [ ${#pids[@]} -gt 0 ]; then
+        mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -un)
+        [ -n "$quiet" ] || say "stopping ${#pids[@]} process(es)"
+        kill -TERM "${pids[@]}" 2>/dev/null
+        deadline=$(( $(now_ms) + TERM_GRACE_MS ))
+        while :; do
+            alive=()
+            for p in "${pids[@]}"; do
+                # a zombie counts as gone
+                if [ -e "/proc/$p" ] && ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+                    alive+=("$p")
+                fi
+            done
+            [ ${#alive[@]} -eq 0 ] && break
+            if [ "$(now_ms)" -ge "$deadline" ]; then
+                warn "SIGKILL to ${alive[*]} (no exit ${TERM_GRACE_MS} ms after SIGTERM)"
+                kill -KILL "${alive[@]}" 2>/dev/null
+                sleep 0.05
+                break
+            fi
+            sleep 0.01
+        done
+        pids=()
+    fi
+
+    # Host-side veth ends first: deleting one end removes the pair at once,
+    # while a namespace's own links go away asynchronously after netns del.
+    for name in $(lab_link_list); do
+        ip link del "$name" 2>/dev/null || warn "cannot delete link $name"
+    done
+    for ns in $(lab_netns_list); do
+        # anything that entered the namespace meanwhile
+        left=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$left" ] && kill -KILL $left 2>/dev/null
+        ip netns del "$ns" 2>/dev/null || warn "cannot delete netns $ns"
+    done
+    rm -f "$STATE"/hosts/*/smbd.pid 2>/dev/null
+    [ -d "$STATE" ] && echo stopped >"$STATE/state"
+    return 0
+}
+
+# ---------------------------------------------------------------- setup
+
+write_nss_files() {
+    local d=$STATE/nss h
+    mkdir -p "$d"
+    # Copies of the machine's files (so every real user and host still
+    # resolves) without any line that would clash with the lab user.
+    awk -F: -v u="$LAB_USER" -v id="$LAB_UID" '$1 != u && $3 != id' /etc/passwd >"$d/passwd.new"
+    echo "$LAB_USER:x:$LAB_UID:$LAB_GID:sharesfs lab user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
+    awk -F: -v u="$LAB_USER" -v id="$LAB_GID" '$1 != u && $3 != id' /etc/group >"$d/group.new"
+    echo "$LAB_USER:x:$LAB_GID:" >>"$d/group.new"
+    # nss_wrapper rejects the whole hosts file on a comment line: keep only
+    # "address name..." lines, comments stripped.
+    {
+        sed -e 's/#.*//' -e 's/[[:space:]]*$//' /etc/hosts 2>/dev/null |
+            awk -v dom=".$DOMAIN" 'NF >= 2 { for (i = 2; i <= NF; i++)
+                                       if (substr($i, length($i) - length(dom) + 1) == dom) next
+                                   print }'
+        for h in "${HOSTS[@]}"; do
+            host_fields "$h"
+            echo "$H_IP $H_FQDN $H_NAME"
+        done
+    } >"$d/hosts.new"
+    mv "$d/passwd.new" "$d/passwd"
+    mv "$d/group.new" "$d/group"
+    mv "$d/hosts.new" "$d/hosts"
+    chmod 0644 "$d/passwd" "$d/group" "$d/hosts"
+}
+
+write_creds() {
+    local d=$STATE/creds
+    mkdir -p "$d"
+    chmod 0755 "$d"
+    (
+        umask 077
+        printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$LAB_PASS" "$WORKGROUP" >"$d/labuser.cred"
+        printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$WRONG_PASS" "$WORKGROUP" >"$d/wrong.cred"
+    )
+    chmod 0600 "$d/labuser.cred" "$d/wrong.cred"
+}
+
+# Client-side smb.conf for smbclient -s / smbc_setConfiguration: resolve
+# names through the host resolver only (nss_wrapper), never by broadcast.
+write_client_conf() {
+    mkdir -p "$STATE/client"
+    chmod 0755 "$STATE/client"
+    cat >"$STATE/client.conf" <<EOF
+# sharesfs lab client settings (written by lab.sh).  Also keeps the
+# client's gencache.tdb out of /run/samba.
+[global]
+  workgroup = $WORKGROUP
+  name resolve order = host
+  disable netbios = yes
+  lock directory = $STATE/client
+  state directory = $STATE/client
+  cache directory = $STATE/client
+EOF
+    chmod 0644 "$STATE/client.conf"
+}
+
+write_env_file() {
+    local lib
+    lib=$(nss_wrapper_lib) || lib=libnss_wrapper.so
+    cat >"$STATE/env.new" <<EOF
+export SHARESFS_LAB_DIR=$STATE
+export LD_PRELOAD=$lib
+export NSS_WRAPPER_PASSWD=$STATE/nss/passwd
+export NSS_WRAPPER_GROUP=$STATE/nss/group
+export NSS_WRAPPER_HOSTS=$STATE/nss/hosts
+export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
+export SHARESFS_SMB_CONF=$STATE/client.conf
+EOF
+    mv "$STATE/env.new" "$STATE/env"
+    chmod 0644 "$STATE/env"
+}
+
+# Personality knobs, one per host.
+smb_conf_personality() {
+    case $1 in
+        fs-default)
+            cat <<EOF
+  # Samba defaults for protocols and auth.
+  map to guest = Bad User
+EOF
+            ;;
+        nas-smb1)
+            cat <<EOF
+  # An old NAS: SMB1 (NT1) only.  NTLMv2 logins work as is in 4.17, so
+  # "ntlm auth" keeps its default (ntlmv2-only).
+  server min protocol = NT1
+  server max protocol = NT1
+  map to guest = Bad User
+EOF
+            ;;
+        fs-smb2)
+            cat <<EOF
+  server min protocol = SMB2_02
+  server max protocol = SMB2_02
+  map to guest = Bad User
+EOF
+            ;;
+        fs-smb3)
+            cat <<EOF
+  server min protocol = SMB3_11
+  server max protocol = SMB3_11
+  server smb encrypt = required
+  map to guest = Never
+  restrict anonymous = 2
+EOF
+            ;;
+    esac
+}
+
+smb_conf_shares() {
+    local name=$1 d=$2 guest=yes
+    [ "$name" = fs-smb3 ] && guest=no
+    cat <<EOF
+
+[public]
+  comment = public files
+  path = $d/shares/public
+  read only = yes
+  guest ok = $guest
+
+[user]
+  comment = $LAB_USER's files
+  path = $d/shares/user
+  valid users = $LAB_USER
+  read only = no
+EOF
+    if [ "$name" = fs-default ]; then
+        cat <<EOF
+
+[data]
+  comment = test data (big.bin, 64 MiB)
+  path = $d/shares/data
+  valid users = $LAB_USER
+  read only = no
+EOF
+    fi
+}
+
+write_smb_conf() {
+    local name=$1 n=$2 d=$3 nb
+    nb=$(echo "$name" | tr '[:lower:]' '[:upper:]')
+    {
+        cat <<EOF
+# $name.$DOMAIN - sharesfs lab (written by contrib/lab/lab.sh)
+[global]
+  server role = standalone server
+  workgroup = $WORKGROUP
+  netbios name = $nb
+  server string = sharesfs lab $name (Samba %v)
+  disable netbios = yes
+  smb ports = 445
+  interfaces = $NET.$n.2/24
+  bind interfaces only = yes
+  pid directory = $d/run
+  lock directory = $d/lock
+  state directory = $d/state
+  cache directory = $d/cache
+  private dir = $d/private
+  ncalrpc dir = $d/ncalrpc
+  binddns dir = $d/binddns
+  usershare path = $d/usershares
+  passdb backend = tdbsam:$d/private/passdb.tdb
+  log file = $d/log/log.%m
+  max log size = 0
+  log level = 1
+  guest account = nobody
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+EOF
+        smb_conf_personality "$name"
+        smb_conf_shares "$name" "$d"
+    } >"$d/smb.conf"
+}
+
+# Rebuilds a host's directory: config, empty runtime dirs, fresh share
+# contents.  Logs of the previous run move to log.prev.
+prepare_host() {
+    local name=$1 n=$2 d=$3 sub
+    mkdir -p "$d"
+    if [ -d "$d/log" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+    fi
+    rm -rf "$d/run" "$d/lock" "$d/state" "$d/cache" "$d/private" "$d/ncalrpc" \
+           "$d/binddns" "$d/usershares" "$d/shares"
+    for sub in log run lock state cache private ncalrpc binddns usershares \
+               shares/public/dir shares/user; do
+        mkdir -p "$d/$sub"
+    done
+    chmod 0700 "$d/private"
+    chmod 0755 "$d" "$d/shares" "$d/shares/public" "$d/shares/public/dir"
+
+    printf 'Hello from the sharesfs lab.\n' >"$d/shares/public/hello.txt"
+    printf 'a\n' >"$d/shares/public/dir/a.txt"
+    printf 'b\n' >"$d/shares/public/dir/b.txt"
+    printf '%s\n' "$name.$DOMAIN" >"$d/shares/public/host.txt"
+    chmod 0644 "$d"/shares/public/*.txt "$d"/shares/public/dir/*.txt
+
+    printf 'Notes of %s on %s.\n' "$LAB_USER" "$name.$DOMAIN" >"$d/shares/user/notes.txt"
+    chown -R "$LAB_UID:$LAB_GID" "$d/shares/user"
+    chmod 0755 "$d/shares/user"
+    chmod 0644 "$d/shares/user/notes.txt"
+
+    if [ "$name" = fs-default ]; then
+        mkdir -p "$d/shares/data"
+        chown "$LAB_UID:$LAB_GID" "$d/shares/data"
+        chmod 0755 "$d/shares/data"
+    fi
+    write_smb_conf "$name" "$n" "$d"
+}
+
+add_lab_user() {
+    local d=$1
+    printf '%s\n%s\n' "$LAB_PASS" "$LAB_PASS" |
+        LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=$STATE/nss/passwd NSS_WRAPPER_GROUP=$STATE/nss/group \
+        smbpasswd -c "$d/smb.conf" -s -a "$LAB_USER" >"$d/log/smbpasswd.out" 2>&1
+}
+
+# big.bin: generated once into $STATE/cache, checked against
+# $STATE/big.bin.sha256 on every start, hard-linked into the data share.
+# Root-owned and 0444 so writes through the share cannot change it.
+gen_big_openssl() {
+    head -c "$BIG_SIZE" /dev/zero |
+        openssl enc -aes-128-ctr -nosalt -K "$BIG_KEY" -iv "$BIG_IV"
+}
+gen_big_perl() {
+    perl -e '
+        my ($n) = @ARGV; my $x = 0x9E3779B97F4A7C15; my $buf = "";
+        for (my $i = 0; $i < $n / 8; $i++) {
+            $x ^= ($x << 13) & 0xFFFFFFFFFFFFFFFF; $x ^= $x >> 7;
+            $x ^= ($x << 17) & 0xFFFFFFFFFFFFFFFF;
+            $buf .= pack("Q<", $x);
+            if (length($buf) >= 1048576) { print $buf; $buf = ""; }
+        }
+        print $buf;' "$BIG_SIZE"
+}
+
+ensure_big() {
+    local c=$STATE/cache d=$STATE/hosts/fs-default.$DOMAIN/shares/data
+    local want have expect gen
+    mkdir -p "$c"
+    if [ -f "$c/big.bin" ] && [ -f "$STATE/big.bin.sha256" ]; then
+        want=$(cut -d' ' -f1 "$STATE/big.bin.sha256")
+        have=$(sha256sum "$c/big.bin" | cut -d' ' -f1)
+        [ -n "$want" ] && [ "$want" = "$have" ] || { warn "big.bin checksum mismatch, regenerating"; have=; }
+    else
+        have=
+    fi
+    if [ -z "$have" ]; then
+        if command -v openssl >/dev/null 2>&1; then
+            gen=openssl expect=$BIG_SHA256_OPENSSL
+        else
+            warn "openssl not found: generating big.bin with perl xorshift64 (different content)"
+            gen=perl expect=$BIG_SHA256_PERL
+        fi
+        rm -f "$c/big.bin" "$c/big.bin.tmp"
+        "gen_big_$gen" >"$c/big.bin.tmp" || { warn "big.bin generation failed"; return 1; }
+        [ "$(stat -c %s "$c/big.bin.tmp")" = "$BIG_SIZE" ] || { warn "big.bin has the wrong size"; return 1; }
+        have=$(sha256sum "$c/big.bin.tmp" | cut -d' ' -f1)
+        [ "$have" = "$expect" ] ||
+            warn "big.bin sha256 $have differs from the known $gen value $expect"
+        chown 0:0 "$c/big.bin.tmp"
+        chmod 0444 "$c/big.bin.tmp"
+        mv "$c/big.bin.tmp" "$c/big.bin"
+        echo "$have  big.bin" >"$STATE/big.bin.sha256"
+    fi
+    ln -f "$c/big.bin" "$d/big.bin" || cp "$c/big.bin" "$d/big.bin" || return 1
+    return 0
+}
+
+# Namespace with a veth pair.  UP=0 leaves the namespace side down.
+make_netns() {
+    local ns=$1 link=$2 n=$3 up=$4
+    ip netns add "$ns" || return 1
+    ip link add "$link" type veth peer name "$NS_IFACE" netns "$ns" || return 1
+    # no IPv6 link-local chatter on the lab links
+    ip link set dev "$link" addrgenmode none 2>/dev/null
+    ip -n "$ns" link set dev "$NS_IFACE" addrgenmode none 2>/dev/null
+    ip addr add "$NET.$n.1/24" dev "$link" || return 1
+    ip link set "$link" up || return 1
+    ip -n "$ns" addr add "$NET.$n.2/24" dev "$NS_IFACE" || return 1
+    ip -n "$ns" link set lo up || return 1
+    if [ "$up" = 1 ]; then
+        ip -n "$ns" link set "$NS_IFACE" up || return 1
+    fi
+    return 0
+}
+
+start_smbd() {
+    local ns=$1 d=$2
+    setsid ip netns exec "$ns" \
+        env LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
+            NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts" \
+        smbd -F --no-process-group -s "$d/smb.conf" -l "$d/log" \
+        </dev/null >"$d/log/stdout" 2>&1 9>&- &
+    echo $! >"$d/smbd.pid"
+    disown $!
+}
+
+tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+log_tail() {
+    local d=$1 f
+    for f in "$d"/log/stdout "$d"/log/log.*; do
+        [ -s "$f" ] || continue
+        printf '  ---- %s (last 20 lines)\n' "$f" >&2
+        tail -n 20 "$f" | sed 's/^/  | /' >&2
+    done
+}
+
+summary() {
+    local h
+    printf '%-22s %-13s %-7s %-46s %s\n' HOST ADDRESS PID DIALECTS SHARES
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" \
+            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || echo -)" \
+            "$(host_dialects "$H_NAME")" "$(host_shares "$H_NAME")"
+    done
+}
+
+cmd_start() {
+    local t0 h pending=() pid deadline still failed=0 bigpid
+    need_root
+    need_tools
+    t0=$(now_ms)
+    NSSW=$(nss_wrapper_lib)
+    take_lock
+
+    phase "locked"
+    trap 'warn "interrupted: tearing down"; teardown quiet; exit 130' INT TERM HUP
+    teardown quiet
+    phase "previous run cleaned up"
+    mkdir -p "$STATE/hosts"
+    chmod 0755 "$STATE" "$STATE/hosts"
+    echo starting >"$STATE/state"
+    # Lab names must never leave this machine: while a host's veth exists
+    # its /24 is routed to it; everything else in $NET.0.0/16 is unreachable,
+    # also after `stop`, when a client may still hold the lab's hosts file.
+    ip route replace unreachable "$NET.0.0/16" || die "cannot add the unreachable route for $NET.0.0/16"
+    write_nss_files
+    write_creds
+    write_client_conf
+    write_env_file
+
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        [ "$H_KIND" = smb ] || continue
+        prepare_host "$H_NAME" "$H_N" "$H_DIR" || die "cannot prepare $H_DIR"
+    done
+
+    phase "state files and share contents written"
+    ensure_big >"$STATE/cache.log" 2>&1 &
+    bigpid=$!
+
+    # smbpasswd for every host at once (each host has its own tdbsam)
+    local upids=()
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        [ "$H_KIND" = smb ] || continue
+        add_lab_user "$H_DIR" &
+        upids+=($!)
+    done
+    for pid in "${upids[@]}"; do
+        wait "$pid" || failed=1
+    done
+    if [ "$failed" = 1 ]; then
+        for h in "${HOSTS[@]}"; do
+            host_fields "$h"
+            [ -f "$H_DIR/log/smbpasswd.out" ] && sed "s|^|  $H_NAME: |" "$H_DIR/log/smbpasswd.out" >&2
+        done
+        die "smbpasswd failed"
+    fi
+    phase "smbpasswd done"
+
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        if [ "$H_KIND" = smb ]; then
+            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
+            start_smbd "$H_NS" "$H_DIR"
+            pending+=("$h")
+        else
+            make_netns "$H_NS" "$H_LINK" "$H_N" 0 || { teardown quiet; die "cannot set up netns $H_NS"; }
+        fi
+    done
+
+    phase "namespaces up, smbd started"
+    # Readiness: TCP connect to :445 of every server, every 10 ms.
+    deadline=$(( $(now_ms) + READY_TIMEOUT_MS ))
+    while [ ${#pending[@]} -gt 0 ]; do
+        still=()
+        for h in "${pending[@]}"; do
+            host_fields "$h"
+            pid=$(cat "$H_DIR/smbd.pid")
+            if ! kill -0 "$pid" 2>/dev/null; then
+                warn "smbd for $H_FQDN (pid $pid) exited during start-up"
+                log_tail "$H_DIR"
+                teardown quiet
+                die "lab start failed: smbd for $H_FQDN died (logs in $H_DIR/log)"
+            fi
+            tcp_open "$H_IP" 445 || still+=("$h")
+        done
+        pending=("${still[@]}")
+        [ ${#pending[@]} -eq 0 ] && break
+        if [ "$(now_ms)" -ge "$deadline" ]; then
+            for h in "${pending[@]}"; do
+                host_fields "$h"
+                warn "!!! $H_FQDN ($H_IP:445) not listening after $((READY_TIMEOUT_MS / 1000)) s"
+                log_tail "$H_DIR"
+            done
+            teardown quiet
+            die "lab start failed: servers not ready (logs under $STATE/hosts)"
+        fi
+        sleep "$READY_STEP"
+    done
+
+    phase "all servers listening"
+    if ! wait "$bigpid"; then
+        cat "$STATE/cache.log" >&2
+        teardown quiet
+        die "cannot create big.bin"
+    fi
+    [ -s "$STATE/cache.log" ] && cat "$STATE/cache.log" >&2
+
+    phase "big.bin ready"
+    trap - INT TERM HUP
+    echo running >"$STATE/state"
+    summary
+    say "user: $LAB_USER (uid $LAB_UID); credentials in $STATE/creds/; big.bin sha256 $(cut -d' ' -f1 "$STATE/big.bin.sha256")"
+    say "lab started in $(( $(now_ms) - t0 )) ms; client env: eval \"\$($0 env)\""
+}
+
+cmd_stop() {
+    local t0
+    need_root
+    t0=$(now_ms)
+    take_lock
+    teardown
+    say "lab stopped in $(( $(now_ms) - t0 )) ms"
+}
+
+cmd_status() {
+    local h pid rc=0 up=0 nsstate
+    printf '%-22s %-13s %-7s %s\n' HOST ADDRESS PID STATE
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        pid=-
+        if [ -f "$H_DIR/smbd.pid" ]; then
+            pid=$(cat "$H_DIR/smbd.pid")
+            pid_is_ours "$pid" "$H_DIR/smb.conf" || pid="$pid(dead)"
+        fi
+        if ! ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$H_NS"; then
+            nsstate="no namespace"
+            rc=1
+        elif [ "$H_KIND" = down ]; then
+            if ip -n "$H_NS" link show "$NS_IFACE" 2>/dev/null | grep -q 'state DOWN'; then
+                nsstate="unreachable (link down, by design)"
+                up=$((up + 1))
+            else
+                nsstate="namespace link is not down"
+                rc=1
+            fi
+        elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/445" 2>/dev/null; then
+            nsstate="listening on $H_IP:445"
+            up=$((up + 1))
+        else
+            nsstate="NOT listening"
+            rc=1
+        fi
+        printf '%-22s %-13s %-7s %s\n' "$H_FQDN" "$H_IP" "$pid" "$nsstate"
+    done
+    [ "$up" = 0 ] && rc=3
+    return $rc
+}
+
+cmd_env() {
+    if [ -f "$STATE/env" ]; then
+        cat "$STATE/env"
+    else
+        warn "lab not started ($STATE/env missing); printing the paths it will use"
+        NSSW=
+        local lib
+        lib=$(nss_wrapper_lib) || lib=libnss_wrapper.so
+        cat <<EOF
+export SHARESFS_LAB_DIR=$STATE
+export LD_PRELOAD=$lib
+export NSS_WRAPPER_PASSWD=$STATE/nss/passwd
+export NSS_WRAPPER_GROUP=$STATE/nss/group
+export NSS_WRAPPER_HOSTS=$STATE/nss/hosts
+export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
+export SHARESFS_SMB_CONF=$STATE/client.conf
+EOF
+    fi
+}
+
+case ${1:-} in
+    start)  cmd_start ;;
+    stop)   cmd_stop ;;
+    status) cmd_status ;;
+    env)    cmd_env ;;
+    *)      echo "usage: $PROG start|stop|status|env" >&2; exit 2 ;;
+esac

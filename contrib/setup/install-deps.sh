@@ -1,0 +1,32 @@
+#!/bin/bash
+# Installs what building, the local lab and the tests need, and nothing when
+# everything is already there.  Debian 12; needs root (or sudo).
+set -euo pipefail
+
+BUILD_PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  libfuse3-dev fuse3 libsmbclient-dev libkrb5-dev libglib2.0-dev libcmocka-dev libgcrypt20-dev"
+# Lab servers and clients (contrib/lab/PACKAGES lists the lab's own needs).
+LAB_PKGS="samba smbclient winbind krb5-kdc krb5-user krb5-admin-server libnss-wrapper faketime
+  iproute2 openssl"
+TEST_PKGS="jq attr psmisc procps"
+
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
+extra=""
+[ -f "$HERE/contrib/lab/PACKAGES" ] && extra=$(grep -v '^#' "$HERE/contrib/lab/PACKAGES" || true)
+
+missing=()
+for p in $BUILD_PKGS $LAB_PKGS $TEST_PKGS $extra; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all packages present"
+    exit 0
+fi
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

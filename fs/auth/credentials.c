@@ -1,0 +1,103 @@
+#include "sharesfs/auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+void sfs_credentials_free(struct sfs_credentials *c)
+{
+    free(c->user);
+    free(c->domain);
+    wipe_free(c->password);
+    memset(c, 0, sizeof(*c));
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+    return s;
+}
+
+static int set_field(char **field, const char *value)
+{
+    char *copy = strdup(value);
+    if (!copy)
+        return -ENOMEM;
+    wipe_free(*field);
+    *field = copy;
+    return 0;
+}
+
+int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st)
+{
+    memset(out, 0, sizeof(*out));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, errno == ENOENT ? ENOKEY : errno, SFS_DOMAIN_SYS,
+                              errno, "credentials file %s: %s", path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || (sb.st_mode & 077) != 0) {
+        int mode = (int)(sb.st_mode & 0777);
+        close(fd);
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPERM, SFS_DOMAIN_CONFIG, 0,
+                              "credentials file %s has mode %04o: it must not be readable or writable "
+                              "by group or others (chmod 600)", path, mode);
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, errno, SFS_DOMAIN_SYS, errno,
+                              "credentials file %s: %s", path, strerror(errno));
+    }
+    char line[1024];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                                "%s:%d:1: expected key=value", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *value = eq + 1;
+        if (!strcmp(key, "username") || !strcmp(key, "user"))
+            rc = set_field(&out->user, value);
+        else if (!strcmp(key, "password") || !strcmp(key, "pass"))
+            rc = set_field(&out->password, value);
+        else if (!strcmp(key, "domain") || !strcmp(key, "workgroup") || !strcmp(key, "dom"))
+            rc = set_field(&out->domain, value);
+        else
+            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                                "%s:%d:1: unknown key '%s' (username, password, domain)", path, lineno, key);
+    }
+    explicit_bzero(line, sizeof(line));
+    fclose(f);
+    if (rc == 0 && !out->user)
+        rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                            "credentials file %s has no username= line", path);
+    if (rc < 0)
+        sfs_credentials_free(out);
+    else
+        out->source = "credentials file";
+    return rc;
+}

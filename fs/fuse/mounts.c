@@ -1,0 +1,217 @@
+#include "fuse/mounts.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sharesfs/probe.h"
+
+const char *mount_state_name(enum mount_state s)
+{
+    switch (s) {
+    case MOUNT_IDLE: return "idle";
+    case MOUNT_CONNECTING: return "connecting";
+    case MOUNT_UP: return "mounted";
+    case MOUNT_FAILED: return "failed";
+    }
+    return "?";
+}
+
+/* One structured line per state change; journald gets the fields. */
+static void log_state(const struct mount *m, const char *what, const struct sfs_status *st)
+{
+    char errno_text[16] = "0", code[96] = "";
+    if (st) {
+        snprintf(errno_text, sizeof(errno_text), "%d", st->err);
+        sfs_status_code_text(st, code, sizeof(code));
+    }
+    g_log_structured("sharesfs", st && st->err ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
+                     "SHARESFS_MOUNT", m->entry.mountpoint ? m->entry.mountpoint : m->entry.key,
+                     "SHARESFS_STATE", mount_state_name(m->state),
+                     "SHARESFS_STAGE", st ? sfs_stage_name(st->stage) : "",
+                     "SHARESFS_ERRNO", errno_text,
+                     "SHARESFS_STATUS", code,
+                     "MESSAGE", "%s: %s%s%s%s%s", m->entry.mountpoint ? m->entry.mountpoint : m->entry.key, what,
+                     st && st->err ? " at " : "", st && st->err ? sfs_stage_name(st->stage) : "",
+                     st && st->err ? ": " : "", st && st->err ? st->detail : "");
+}
+
+static struct mount *mount_new(const struct sfs_map_entry *e)
+{
+    struct mount *m = calloc(1, sizeof(*m));
+    if (!m || sfs_map_entry_copy(&m->entry, e) < 0) {
+        free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->changed, NULL);
+    if (e->url_ok) {
+        char *d = sfs_url_to_display(&e->url);
+        snprintf(m->url_display, sizeof(m->url_display), "%s", d ? d : "");
+        free(d);
+        m->ops = sfs_backend_for(e->url.proto);
+    } else {
+        snprintf(m->url_display, sizeof(m->url_display), "%s", e->location_display ? e->location_display : "");
+    }
+    return m;
+}
+
+static int table_add(struct mount_table *t, struct mount *m)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct mount **grown = realloc(t->mounts, cap * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        t->mounts = grown;
+        t->cap = cap;
+    }
+    t->mounts[t->n++] = m;
+    return 0;
+}
+
+int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *cfg, const char *root)
+{
+    memset(t, 0, sizeof(*t));
+    t->map = *map;
+    t->cfg = cfg;
+    t->root = strdup(root);
+    t->negative_timeout_s = 10;
+    pthread_mutex_init(&t->lock, NULL);
+    for (size_t i = 0; i < map->n_entries; i++) {
+        const struct sfs_map_entry *e = &map->entries[i];
+        if (e->wildcard)
+            continue;
+        if (e->opts.nobrowse)
+            t->nobrowse = true;
+        struct mount *m = mount_new(e);
+        if (!m || table_add(t, m) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void mount_free(struct mount *m)
+{
+    if (m->conn)
+        m->ops->disconnect(m->conn);
+    sfs_map_entry_free(&m->entry);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->changed);
+    free(m);
+}
+
+void mounts_destroy(struct mount_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        mount_free(t->mounts[i]);
+    free(t->mounts);
+    free(t->root);
+    sfs_map_free(&t->map);
+    sfs_config_free(t->cfg);
+}
+
+struct mount *mounts_find(struct mount_table *t, const char *key)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->mounts[i]->entry.key, key) == 0) {
+            struct mount *m = t->mounts[i];
+            pthread_mutex_unlock(&t->lock);
+            return m;
+        }
+    struct sfs_map_entry inst;
+    struct sfs_parse_error perr;
+    struct mount *m = NULL;
+    if (sfs_map_lookup(&t->map, NULL, key, &inst, &perr) == 0) {
+        m = mount_new(&inst);
+        if (m && table_add(t, m) < 0) {
+            mount_free(m);
+            m = NULL;
+        }
+        sfs_map_entry_free(&inst);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return m;
+}
+
+static void record_failure(struct mount *m, const struct sfs_status *st)
+{
+    m->last_error = *st;
+    m->last_error_at = time(NULL);
+    m->failures++;
+}
+
+void mount_note_error(struct mount *m, const struct sfs_status *st)
+{
+    pthread_mutex_lock(&m->lock);
+    record_failure(m, st);
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, "operation failed", st);
+}
+
+static void probe_stage_cb(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st)
+{
+    (void)ctx;
+    (void)stage;
+    (void)ms;
+    (void)st;
+}
+
+struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sfs_status *st)
+{
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        if (m->state == MOUNT_UP) {
+            struct sfs_conn *c = m->conn;
+            pthread_mutex_unlock(&m->lock);
+            return c;
+        }
+        if (m->state == MOUNT_FAILED && time(NULL) - m->last_error_at < t->negative_timeout_s) {
+            *st = m->last_error;
+            pthread_mutex_unlock(&m->lock);
+            return NULL;
+        }
+        if (m->state != MOUNT_CONNECTING)
+            break;
+        pthread_cond_wait(&m->changed, &m->lock);
+    }
+    m->state = MOUNT_CONNECTING;
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, "connecting", NULL);
+
+    struct sfs_status fail = {0};
+    struct sfs_conn *conn = NULL;
+    struct sfs_target target;
+    struct sfs_server_info info = {0};
+    int rc = sfs_target_from_entry(&m->entry, t->cfg, &target, &fail);
+    if (rc == 0) {
+        snprintf(m->auth, sizeof(m->auth), "%s", target.auth.uam[0] ? target.auth.uam : target.auth.module);
+        if (!m->ops)
+            rc = sfs_status_set(&fail, SFS_STAGE_CONNECT, EPROTONOSUPPORT, SFS_DOMAIN_URL, 0,
+                                "%s: no %s backend in this build", target.label,
+                                sfs_proto_name(m->entry.url.proto));
+        else
+            rc = m->ops->connect(&target, &conn, &info, probe_stage_cb, NULL, &fail);
+        sfs_target_free(&target);
+    }
+
+    pthread_mutex_lock(&m->lock);
+    m->server = info;
+    if (rc == 0) {
+        m->state = MOUNT_UP;
+        m->conn = conn;
+        m->connected_at = time(NULL);
+        m->connects++;
+    } else {
+        m->state = MOUNT_FAILED;
+        record_failure(m, &fail);
+        *st = fail;
+    }
+    pthread_cond_broadcast(&m->changed);
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, rc == 0 ? "mounted" : "mount failed", rc == 0 ? NULL : &fail);
+    return conn;
+}

@@ -1,0 +1,62 @@
+/* The mount table: one record per map key, connected on first use.
+ * Each record keeps its last failure (stage, errno, protocol status) so a
+ * user's bare errno can be explained from status.json. */
+#ifndef SHARESFS_FUSE_MOUNTS_H
+#define SHARESFS_FUSE_MOUNTS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sharesfs/backend.h"
+#include "sharesfs/config.h"
+#include "sharesfs/map.h"
+
+enum mount_state {
+    MOUNT_IDLE = 0,      /* never used, or disconnected */
+    MOUNT_CONNECTING,
+    MOUNT_UP,
+    MOUNT_FAILED,        /* last attempt failed; cached for negative_timeout */
+};
+
+struct mount {
+    struct sfs_map_entry entry;
+    char url_display[1024];
+    char auth[64];
+    const struct sfs_backend_ops *ops;
+
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    enum mount_state state;
+    struct sfs_conn *conn;
+    struct sfs_server_info server;
+    struct sfs_status last_error;
+    time_t last_error_at;
+    time_t connected_at;
+    uint64_t connects, failures, opens, bytes_read;
+};
+
+struct mount_table {
+    struct sfs_map map;
+    struct sfs_config *cfg;
+    char *root;
+    int negative_timeout_s;
+    bool nobrowse;
+    pthread_mutex_t lock;        /* guards n/mounts growth (wildcard keys) */
+    struct mount **mounts;
+    size_t n, cap;
+};
+
+int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *cfg, const char *root);
+void mounts_destroy(struct mount_table *t);
+/* The record for KEY, instantiating a '*' entry on first use; NULL if none. */
+struct mount *mounts_find(struct mount_table *t, const char *key);
+/* Connects if needed.  Returns the connection or NULL with *st filled (the
+ * cached failure while within negative_timeout). */
+struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sfs_status *st);
+/* Records a failure of an operation on an up mount (for status.json). */
+void mount_note_error(struct mount *m, const struct sfs_status *st);
+const char *mount_state_name(enum mount_state s);
+
+#endif

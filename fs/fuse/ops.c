@@ -1,0 +1,347 @@
+/* FUSE operations (high-level, path based).  Paths are "/" (the map's keys),
+ * "/.sharesfs/status.json", and "/KEY/rest" served by KEY's backend. */
+#include "fuse/ops.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuse/status_file.h"
+
+#define STATUS_DIR ".sharesfs"
+#define STATUS_FILE "status.json"
+#define STATUS_XATTR "user.sharesfs.status"
+
+enum node_kind { NODE_ROOT, NODE_STATUS_DIR, NODE_STATUS_FILE, NODE_SHARE, NODE_NONE };
+
+struct node {
+    enum node_kind kind;
+    struct mount *m;
+    const char *rest;     /* path below the share root, "" for the share itself */
+    char key[256];
+};
+
+struct open_file {
+    enum node_kind kind;
+    struct mount *m;
+    struct sfs_file *f;
+    char *text;           /* status.json snapshot taken at open */
+    size_t len;
+};
+
+static struct sharesfs *fs_data(void)
+{
+    return fuse_get_context()->private_data;
+}
+
+static void resolve(const char *path, struct node *n)
+{
+    memset(n, 0, sizeof(*n));
+    n->kind = NODE_NONE;
+    if (!strcmp(path, "/")) {
+        n->kind = NODE_ROOT;
+        return;
+    }
+    const char *p = path + 1;
+    size_t klen = strcspn(p, "/");
+    if (klen == 0 || klen >= sizeof(n->key))
+        return;
+    memcpy(n->key, p, klen);
+    n->key[klen] = '\0';
+    const char *rest = p + klen;
+    if (!strcmp(n->key, STATUS_DIR)) {
+        if (!*rest)
+            n->kind = NODE_STATUS_DIR;
+        else if (!strcmp(rest, "/" STATUS_FILE))
+            n->kind = NODE_STATUS_FILE;
+        return;
+    }
+    n->m = mounts_find(&fs_data()->table, n->key);
+    if (!n->m)
+        return;
+    n->kind = NODE_SHARE;
+    n->rest = *rest ? rest : "";
+}
+
+static void dir_stat(struct stat *st, mode_t perm)
+{
+    memset(st, 0, sizeof(*st));
+    st->st_mode = S_IFDIR | perm;
+    st->st_nlink = 2;
+    st->st_uid = getuid();
+    st->st_gid = getgid();
+    st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+}
+
+/* Operation errors other than "no such file" are kept for status.json. */
+static int op_error(struct mount *m, const struct sfs_status *st, int rc)
+{
+    if (st->err && st->err != ENOENT)
+        mount_note_error(m, st);
+    return rc < 0 ? rc : -EIO;
+}
+
+static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct node n;
+    resolve(path, &n);
+    switch (n.kind) {
+    case NODE_ROOT:
+    case NODE_STATUS_DIR:
+        dir_stat(st, 0555);
+        return 0;
+    case NODE_STATUS_FILE: {
+        size_t len = 0;
+        char *text = status_json_render(&fs_data()->table, &len);
+        g_free(text);
+        memset(st, 0, sizeof(*st));
+        st->st_mode = S_IFREG | 0444;
+        st->st_nlink = 1;
+        st->st_size = (off_t)len;
+        st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+        return 0;
+    }
+    case NODE_SHARE: {
+        struct sfs_status status = {0};
+        struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+        if (!c && !*n.rest) {
+            /* The key itself stays visible after a failed mount, so its
+             * user.sharesfs.status xattr can be read; opening it returns
+             * the errno. */
+            dir_stat(st, 0555);
+            return 0;
+        }
+        if (!c)
+            return -status.err;
+        int rc = n.m->ops->getattr(c, n.rest, st, &status);
+        if (rc < 0)
+            return op_error(n.m, &status, rc);
+        return 0;
+    }
+    default:
+        return -ENOENT;
+    }
+}
+
+struct fill_ctx {
+    void *buf;
+    fuse_fill_dir_t filler;
+};
+
+static int fill_one(void *ctx, const char *name, const struct stat *st)
+{
+    struct fill_ctx *f = ctx;
+    return f->filler(f->buf, name, st, 0, FUSE_FILL_DIR_PLUS) != 0;
+}
+
+static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
+                       struct fuse_file_info *fi, enum fuse_readdir_flags flags)
+{
+    (void)off;
+    (void)fi;
+    (void)flags;
+    struct node n;
+    resolve(path, &n);
+    struct stat dst;
+    dir_stat(&dst, 0555);
+    if (n.kind == NODE_ROOT) {
+        struct mount_table *t = &fs_data()->table;
+        filler(buf, ".", &dst, 0, 0);
+        filler(buf, "..", &dst, 0, 0);
+        filler(buf, STATUS_DIR, &dst, 0, 0);
+        pthread_mutex_lock(&t->lock);
+        for (size_t i = 0; i < t->n; i++) {
+            struct mount *m = t->mounts[i];
+            /* -nobrowse: as on macOS, only keys already mounted are listed. */
+            if ((t->nobrowse || m->entry.opts.nobrowse) && m->state != MOUNT_UP)
+                continue;
+            filler(buf, m->entry.key, &dst, 0, 0);
+        }
+        pthread_mutex_unlock(&t->lock);
+        return 0;
+    }
+    if (n.kind == NODE_STATUS_DIR) {
+        struct stat fst = {.st_mode = S_IFREG | 0444};
+        filler(buf, ".", &dst, 0, 0);
+        filler(buf, "..", &dst, 0, 0);
+        filler(buf, STATUS_FILE, &fst, 0, 0);
+        return 0;
+    }
+    if (n.kind != NODE_SHARE)
+        return n.kind == NODE_STATUS_FILE ? -ENOTDIR : -ENOENT;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    if (!c)
+        return -status.err;
+    filler(buf, ".", &dst, 0, 0);
+    filler(buf, "..", &dst, 0, 0);
+    struct fill_ctx fc = {.buf = buf, .filler = filler};
+    int rc = n.m->ops->readdir(c, n.rest, fill_one, &fc, &status);
+    return rc < 0 ? op_error(n.m, &status, rc) : 0;
+}
+
+/* The errno of a failed mount reaches the user here: `ls KEY`, `cd KEY`. */
+static int sfs_opendir(const char *path, struct fuse_file_info *fi)
+{
+    (void)fi;
+    struct node n;
+    resolve(path, &n);
+    if (n.kind != NODE_SHARE)
+        return n.kind == NODE_NONE ? -ENOENT : (n.kind == NODE_STATUS_FILE ? -ENOTDIR : 0);
+    struct sfs_status status = {0};
+    return mount_acquire(&fs_data()->table, n.m, &status) ? 0 : -status.err;
+}
+
+static int sfs_open(const char *path, struct fuse_file_info *fi)
+{
+    struct node n;
+    resolve(path, &n);
+    if ((fi->flags & O_ACCMODE) != O_RDONLY)
+        return n.kind == NODE_NONE ? -ENOENT : -EROFS;
+    struct open_file *of = calloc(1, sizeof(*of));
+    if (!of)
+        return -ENOMEM;
+    of->kind = n.kind;
+    if (n.kind == NODE_STATUS_FILE) {
+        of->text = status_json_render(&fs_data()->table, &of->len);
+        fi->direct_io = 1;   /* the size changes between snapshots */
+        fi->fh = (uintptr_t)of;
+        return 0;
+    }
+    if (n.kind != NODE_SHARE || !*n.rest) {
+        free(of);
+        return n.kind == NODE_NONE ? -ENOENT : -EISDIR;
+    }
+    struct sfs_status status = {0};
+    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    if (!c) {
+        free(of);
+        return -status.err;
+    }
+    int rc = n.m->ops->open(c, n.rest, O_RDONLY, &of->f, &status);
+    if (rc < 0) {
+        free(of);
+        return op_error(n.m, &status, rc);
+    }
+    of->m = n.m;
+    pthread_mutex_lock(&n.m->lock);
+    n.m->opens++;
+    pthread_mutex_unlock(&n.m->lock);
+    fi->keep_cache = 1;
+    fi->fh = (uintptr_t)of;
+    return 0;
+}
+
+static int sfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    if (of->kind == NODE_STATUS_FILE) {
+        if ((size_t)off >= of->len)
+            return 0;
+        size_t n = of->len - (size_t)off < size ? of->len - (size_t)off : size;
+        memcpy(buf, of->text + off, n);
+        return (int)n;
+    }
+    struct sfs_status status = {0};
+    ssize_t n = of->m->ops->read(of->m->conn, of->f, buf, size, off, &status);
+    if (n < 0)
+        return op_error(of->m, &status, (int)n);
+    pthread_mutex_lock(&of->m->lock);
+    of->m->bytes_read += (uint64_t)n;
+    pthread_mutex_unlock(&of->m->lock);
+    return (int)n;
+}
+
+static int sfs_release(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    if (of->f)
+        of->m->ops->release(of->m->conn, of->f);
+    g_free(of->text);
+    free(of);
+    return 0;
+}
+
+static int sfs_statfs(const char *path, struct statvfs *out)
+{
+    struct node n;
+    resolve(path, &n);
+    memset(out, 0, sizeof(*out));
+    out->f_bsize = out->f_frsize = 4096;
+    out->f_namemax = 255;
+    if (n.kind != NODE_SHARE)
+        return 0;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    if (!c)
+        return -status.err;
+    int rc = n.m->ops->statfs(c, n.rest, out, &status);
+    return rc < 0 ? op_error(n.m, &status, rc) : 0;
+}
+
+static int sfs_getxattr(const char *path, const char *name, char *value, size_t size)
+{
+    struct node n;
+    resolve(path, &n);
+    if (n.kind != NODE_SHARE || *n.rest || strcmp(name, STATUS_XATTR) != 0)
+        return -ENODATA;
+    size_t len = 0;
+    char *text = status_json_render_one(n.m, &len);
+    int rc;
+    if (size == 0)
+        rc = (int)len;
+    else if (size < len)
+        rc = -ERANGE;
+    else {
+        memcpy(value, text, len);
+        rc = (int)len;
+    }
+    g_free(text);
+    return rc;
+}
+
+static int sfs_listxattr(const char *path, char *list, size_t size)
+{
+    struct node n;
+    resolve(path, &n);
+    if (n.kind != NODE_SHARE || *n.rest)
+        return 0;
+    size_t len = sizeof(STATUS_XATTR);
+    if (size == 0)
+        return (int)len;
+    if (size < len)
+        return -ERANGE;
+    memcpy(list, STATUS_XATTR, len);
+    return (int)len;
+}
+
+static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    struct sharesfs *fs = fuse_get_context()->private_data;
+    cfg->attr_timeout = fs->attr_timeout;
+    cfg->entry_timeout = fs->attr_timeout;
+    cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
+    cfg->use_ino = 0;
+    conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
+    conn->max_readahead = 1024 * 1024;
+    return fs;
+}
+
+const struct fuse_operations sharesfs_ops = {
+    .init = sfs_init,
+    .getattr = sfs_getattr,
+    .opendir = sfs_opendir,
+    .readdir = sfs_readdir,
+    .open = sfs_open,
+    .read = sfs_read,
+    .release = sfs_release,
+    .statfs = sfs_statfs,
+    .getxattr = sfs_getxattr,
+    .listxattr = sfs_listxattr,
+};

@@ -1,0 +1,17 @@
+#ifndef SHARESFS_FUSE_OPS_H
+#define SHARESFS_FUSE_OPS_H
+
+#define FUSE_USE_VERSION 314
+#include <fuse.h>
+
+#include "fuse/mounts.h"
+
+extern const struct fuse_operations sharesfs_ops;
+
+/* The FUSE private data. */
+struct sharesfs {
+    struct mount_table table;
+    double attr_timeout;
+};
+
+#endif

@@ -1,0 +1,109 @@
+#include "fuse/status_file.h"
+
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void append_json_string(GString *s, const char *v)
+{
+    if (!v) {
+        g_string_append(s, "null");
+        return;
+    }
+    g_string_append_c(s, '"');
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(s, "\\%c", *p);
+        else if (*p < 0x20)
+            g_string_append_printf(s, "\\u%04x", *p);
+        else
+            g_string_append_c(s, (char)*p);
+    }
+    g_string_append_c(s, '"');
+}
+
+static void append_time(GString *s, time_t t)
+{
+    if (!t) {
+        g_string_append(s, "null");
+        return;
+    }
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    append_json_string(s, buf);
+}
+
+static void append_mount(GString *s, struct mount *m)
+{
+    pthread_mutex_lock(&m->lock);
+    g_string_append(s, "{\"key\":");
+    append_json_string(s, m->entry.key);
+    g_string_append(s, ",\"mountpoint\":");
+    append_json_string(s, m->entry.mountpoint);
+    g_string_append(s, ",\"url\":");
+    append_json_string(s, m->url_display);
+    g_string_append(s, ",\"state\":");
+    append_json_string(s, mount_state_name(m->state));
+    g_string_append(s, ",\"auth\":");
+    append_json_string(s, m->auth[0] ? m->auth : NULL);
+    g_string_append(s, ",\"server\":{\"address\":");
+    append_json_string(s, m->server.address[0] ? m->server.address : NULL);
+    g_string_append(s, ",\"dialect\":");
+    append_json_string(s, m->server.dialect[0] ? m->server.dialect : NULL);
+    g_string_append(s, "},\"connected_at\":");
+    append_time(s, m->state == MOUNT_UP ? m->connected_at : 0);
+    g_string_append(s, ",\"last_error\":");
+    if (m->last_error.err) {
+        const struct sfs_status *e = &m->last_error;
+        char code[96];
+        sfs_status_code_text(e, code, sizeof(code));
+        g_string_append(s, "{\"stage\":");
+        append_json_string(s, sfs_stage_name(e->stage));
+        g_string_append_printf(s, ",\"errno\":%d,\"errno_name\":", e->err);
+        append_json_string(s, sfs_errno_name(e->err));
+        g_string_append(s, ",\"status\":");
+        append_json_string(s, code[0] ? code : NULL);
+        g_string_append(s, ",\"detail\":");
+        append_json_string(s, e->detail);
+        g_string_append(s, ",\"macos\":");
+        append_json_string(s, sfs_macos_equivalent(e));
+        g_string_append(s, ",\"at\":");
+        append_time(s, m->last_error_at);
+        g_string_append(s, "}");
+    } else {
+        g_string_append(s, "null");
+    }
+    g_string_append_printf(s,
+                           ",\"counters\":{\"connects\":%" G_GUINT64_FORMAT ",\"failures\":%" G_GUINT64_FORMAT
+                           ",\"opens\":%" G_GUINT64_FORMAT ",\"bytes_read\":%" G_GUINT64_FORMAT "}}",
+                           m->connects, m->failures, m->opens, m->bytes_read);
+    pthread_mutex_unlock(&m->lock);
+}
+
+char *status_json_render(struct mount_table *t, size_t *len)
+{
+    GString *s = g_string_new("{\"schema\":\"sharesfs.status/1\",\"root\":");
+    append_json_string(s, t->root);
+    g_string_append(s, ",\"generated\":");
+    append_time(s, time(NULL));
+    g_string_append(s, ",\"mounts\":[");
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        g_string_append(s, i ? ",\n  " : "\n  ");
+        append_mount(s, t->mounts[i]);
+    }
+    pthread_mutex_unlock(&t->lock);
+    g_string_append(s, "\n]}\n");
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}
+
+char *status_json_render_one(struct mount *m, size_t *len)
+{
+    GString *s = g_string_new(NULL);
+    append_mount(s, m);
+    g_string_append_c(s, '\n');
+    *len = s->len;
+    return g_string_free(s, FALSE);
+}

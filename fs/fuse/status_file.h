@@ -1,0 +1,14 @@
+#ifndef SHARESFS_FUSE_STATUS_FILE_H
+#define SHARESFS_FUSE_STATUS_FILE_H
+
+#include <stddef.h>
+
+#include "fuse/mounts.h"
+
+/* status.json: every mount point, its state and last error (schema
+ * sharesfs.status/1, docs/status-json.md).  Caller frees. */
+char *status_json_render(struct mount_table *t, size_t *len);
+/* The same for one mount: the user.sharesfs.status xattr. */
+char *status_json_render_one(struct mount *m, size_t *len);
+
+#endif

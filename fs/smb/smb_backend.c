@@ -1,0 +1,452 @@
+/* SMB backend over libsmbclient.
+ * Debian's libsmbclient keeps its talloc stack frames and loadparm state
+ * process-wide and does not export smbc_thread_posix(), so calls from two
+ * threads at once corrupt it even on separate contexts (seen: aborts in
+ * lp_load_global, "Freed frame" warnings).  Every libsmbclient call is
+ * therefore made under one process-wide lock; large reads still go fast
+ * because smbc_read pipelines internally.  afptest gets its concurrency by
+ * probing each entry in its own process instead.
+ * Stages before libsmbclient's all-in-one connect (resolve, connect,
+ * negotiate) are done by us so failures land in the right stage; the rest
+ * is attributed from libsmbclient's log (smb_capture). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libsmbclient.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/net.h"
+#include "sharesfs/backend.h"
+#include "smb/smb_negotiate.h"
+#include "smb/smb_ntstatus_capture.h"
+
+struct sfs_conn {
+    char *base_url;          /* smb://host[:port]/share[/path], percent-encoded */
+    char *label;
+    char *user, *domain, *password;
+    enum sfs_auth_kind auth;
+    char min_proto[16], max_proto[16];
+    char *smb_conf;
+    uint16_t port;
+    int timeout_ms;
+    SMBCCTX *ctx;
+};
+
+struct sfs_file {
+    SMBCFILE *fh;
+};
+
+/* Held around every libsmbclient call (see the top of this file). */
+static pthread_mutex_t smb_lib_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void smb_lock(void) { pthread_mutex_lock(&smb_lib_lock); }
+static void smb_unlock(void) { pthread_mutex_unlock(&smb_lib_lock); }
+
+static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg, int wglen,
+                        char *un, int unlen, char *pw, int pwlen)
+{
+    (void)srv;
+    (void)shr;
+    struct sfs_conn *c = smbc_getOptionUserData(ctx);
+    /* An empty user name is libsmbclient's way of asking for anonymous. */
+    if (c->auth == SFS_AUTH_NONE) {
+        un[0] = pw[0] = '\0';
+        return;
+    }
+    snprintf(un, unlen, "%s", c->user ? c->user : (c->auth == SFS_AUTH_KRB5 ? "krb5" : ""));
+    snprintf(pw, pwlen, "%s", c->password ? c->password : "");
+    if (c->domain)
+        snprintf(wg, wglen, "%s", c->domain);
+}
+
+/* Caller holds smb_lib_lock. */
+static SMBCCTX *smb_context_new(struct sfs_conn *c)
+{
+    SMBCCTX *ctx = smbc_new_context();
+    if (!ctx)
+        return NULL;
+    smb_capture_attach(ctx);
+    if (c->smb_conf)
+        smbc_setConfiguration(ctx, c->smb_conf);
+    /* Without this a refused login silently becomes an anonymous session and
+     * the user sees ACCESS_DENIED instead of the real cause. */
+    smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
+    smbc_setFunctionAuthDataWithContext(ctx, smb_auth_cb);
+    smbc_setOptionUserData(ctx, c);
+    smbc_setTimeout(ctx, c->timeout_ms);
+    if (c->port)
+        smbc_setPort(ctx, c->port);
+    smbc_setOptionProtocols(ctx, c->min_proto, c->max_proto);
+    if (c->auth == SFS_AUTH_KRB5) {
+        smbc_setOptionUseKerberos(ctx, 1);
+        smbc_setOptionFallbackAfterKerberos(ctx, 0);
+        smbc_setOptionUseCCache(ctx, 1);
+    }
+    SMBCCTX *ok = smbc_init_context(ctx);
+    if (!ok)
+        smbc_free_context(ctx, 1);
+    return ok ? ctx : NULL;
+}
+
+static int append_encoded(char *out, size_t cap, size_t *len, const char *s, bool keep_slash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                     ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '$' || (keep_slash && ch == '/');
+        if (*len + 4 >= cap)
+            return -ENAMETOOLONG;
+        if (plain) {
+            out[(*len)++] = (char)ch;
+        } else {
+            out[(*len)++] = '%';
+            out[(*len)++] = hex[ch >> 4];
+            out[(*len)++] = hex[ch & 15];
+        }
+    }
+    out[*len] = '\0';
+    return 0;
+}
+
+/* smb://host/share/<base path>/<path>; path is relative to the mount root. */
+static int smb_url_for(const struct sfs_conn *c, const char *path, char *out, size_t cap)
+{
+    size_t len = strlen(c->base_url);
+    if (len + 1 >= cap)
+        return -ENAMETOOLONG;
+    memcpy(out, c->base_url, len + 1);
+    while (*path == '/')
+        path++;
+    if (*path) {
+        out[len++] = '/';
+        return append_encoded(out, cap, &len, path, true);
+    }
+    return 0;
+}
+
+static int build_base_url(struct sfs_conn *c, const struct sfs_url *u)
+{
+    char buf[4096];
+    size_t len = 0;
+    int rc = 0;
+    len = (size_t)snprintf(buf, sizeof(buf), "smb://");
+    if (u->host_is_ipv6) {
+        /* libsmbclient takes IPv6 hosts in brackets. */
+        buf[len++] = '[';
+        memcpy(buf + len, u->host, strlen(u->host) + 1);
+        len += strlen(u->host);
+        buf[len++] = ']';
+        buf[len] = '\0';
+    } else {
+        rc = append_encoded(buf, sizeof(buf), &len, u->host, false);
+    }
+    if (rc == 0) {
+        buf[len++] = '/';
+        rc = append_encoded(buf, sizeof(buf), &len, u->share, false);
+    }
+    if (rc == 0 && u->path && *u->path) {
+        buf[len++] = '/';
+        rc = append_encoded(buf, sizeof(buf), &len, u->path, true);
+    }
+    if (rc < 0)
+        return rc;
+    c->base_url = strdup(buf);
+    return c->base_url ? 0 : -ENOMEM;
+}
+
+/* errno and stage for a failed libsmbclient call, from what its log showed. */
+static int smb_fail(struct sfs_status *st, enum sfs_stage stage, int sys_err, const char *what)
+{
+    struct smb_capture *cap = smb_capture_current();
+    if (cap->have_status) {
+        uint32_t code = cap->status;
+        const char *name = sfs_ntstatus_name(code);
+        return sfs_status_set(st, stage, sfs_errno_for_ntstatus(code), SFS_DOMAIN_SMB, code,
+                              "%s failed: %s", what, name ? name : "unknown NTSTATUS");
+    }
+    return sfs_status_set(st, stage, sys_err ? sys_err : EIO, SFS_DOMAIN_SYS, sys_err,
+                          "%s failed: %s", what, strerror(sys_err ? sys_err : EIO));
+}
+
+static enum sfs_stage connect_failure_stage(const struct smb_capture *cap)
+{
+    enum sfs_stage by_log = cap->session_ok ? SFS_STAGE_MOUNT
+                          : cap->session_started ? SFS_STAGE_AUTHENTICATE
+                          : SFS_STAGE_NEGOTIATE;
+    if (!cap->have_status)
+        return by_log;
+    /* A status that only one stage can produce wins over the log markers. */
+    return sfs_stage_for_ntstatus(cap->status, by_log);
+}
+
+static void conn_free(struct sfs_conn *c)
+{
+    if (!c)
+        return;
+    if (c->ctx) {
+        smb_lock();
+        smbc_free_context(c->ctx, 1);
+        smb_unlock();
+    }
+    free(c->base_url);
+    free(c->label);
+    free(c->user);
+    free(c->domain);
+    if (c->password) {
+        explicit_bzero(c->password, strlen(c->password));
+        free(c->password);
+    }
+    free(c->smb_conf);
+    free(c);
+}
+
+static int stage_probe_network(const struct sfs_target *t, struct sfs_server_info *info, sfs_stage_cb cb,
+                               void *cb_ctx, struct sfs_status *st)
+{
+    struct sfs_addr addr;
+    double t0 = sfs_now_ms();
+    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), &addr, st);
+    if (rc < 0)
+        return rc;
+    snprintf(info->address, sizeof(info->address), "%s", addr.text);
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
+    t0 = sfs_now_ms();
+    int fd = sfs_net_connect(&addr, t->timeout_ms, st);
+    if (fd < 0)
+        return fd;
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
+    t0 = sfs_now_ms();
+    struct smb_negotiate_result neg;
+    rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->smb_min_proto), smb_dialect_from_name(t->smb_max_proto),
+                             t->timeout_ms, &neg, st);
+    close(fd);
+    if (rc < 0)
+        return rc;
+    snprintf(info->dialect, sizeof(info->dialect), "%s", smb_dialect_name(neg.dialect));
+    info->flags = neg.security_mode;
+    info->encrypted = (neg.capabilities & 0x40) != 0 || neg.dialect == SMB_DIALECT_SMB3_11;
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_NEGOTIATE, sfs_now_ms() - t0, NULL);
+    return 0;
+}
+
+static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    struct sfs_server_info scratch;
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof(*info));
+    int rc = stage_probe_network(t, info, cb, cb_ctx, st);
+    if (rc < 0)
+        return rc;
+
+    struct sfs_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sfs_status_set(st, SFS_STAGE_MOUNT, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    c->label = strdup(t->label ? t->label : t->url->host);
+    c->auth = t->auth.kind;
+    c->user = t->creds.user ? strdup(t->creds.user) : NULL;
+    c->domain = t->creds.domain ? strdup(t->creds.domain) : NULL;
+    c->password = t->creds.password ? strdup(t->creds.password) : NULL;
+    c->smb_conf = t->smb_conf ? strdup(t->smb_conf) : NULL;
+    c->port = (uint16_t)t->url->port;
+    c->timeout_ms = t->timeout_ms;
+    snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->smb_min_proto);
+    snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->smb_max_proto);
+    rc = build_base_url(c, t->url);
+    if (rc < 0) {
+        conn_free(c);
+        return sfs_status_set(st, SFS_STAGE_PARSE, -rc, SFS_DOMAIN_URL, 0, "URL too long");
+    }
+
+    double t0 = sfs_now_ms();
+    smb_lock();
+    struct smb_capture *cap = smb_capture_begin();
+    SMBCCTX *ctx = smb_context_new(c);
+    if (!ctx) {
+        int err = errno;
+        smb_unlock();
+        conn_free(c);
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err ? err : EIO, SFS_DOMAIN_SYS, err,
+                              "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
+    }
+    c->ctx = ctx;
+    cap = smb_capture_begin();
+    SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, c->base_url);
+    double t_end = sfs_now_ms();
+    if (!dir) {
+        smb_unlock();
+        int err = errno;
+        enum sfs_stage stage = connect_failure_stage(cap);
+        smb_fail(st, stage, err, stage == SFS_STAGE_MOUNT ? "tree connect" :
+                                 stage == SFS_STAGE_AUTHENTICATE ? "session setup" : "connect");
+        if (cap->last_error[0] && !cap->have_status)
+            snprintf(st->detail + strlen(st->detail), sizeof(st->detail) - strlen(st->detail),
+                     " (%s)", cap->last_error);
+        conn_free(c);
+        return -st->err;
+    }
+    smbc_getFunctionClosedir(ctx)(ctx, dir);
+    smb_unlock();
+    if (cb) {
+        cb(cb_ctx, SFS_STAGE_AUTHENTICATE, t_end - t0, NULL);
+        cb(cb_ctx, SFS_STAGE_MOUNT, 0, NULL);
+    }
+    *out = c;
+    return 0;
+}
+
+static void smb_disconnect(struct sfs_conn *c)
+{
+    conn_free(c);
+}
+
+static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
+{
+    char url[4096];
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionStat(ctx)(ctx, url, out);
+    int err = errno;
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_LIST, err, "stat");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    char url[4096];
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, url);
+    if (!dir) {
+        int rc = smb_fail(st, SFS_STAGE_LIST, errno, "opendir");
+        smb_unlock();
+        return rc;
+    }
+    smbc_readdirplus2_fn next = smbc_getFunctionReaddirPlus2(ctx);
+    const struct libsmb_file_info *fi;
+    struct stat sb;
+    int rc = 0;
+    while ((fi = next(ctx, dir, &sb)) != NULL) {
+        if (!strcmp(fi->name, ".") || !strcmp(fi->name, ".."))
+            continue;
+        if (cb(cb_ctx, fi->name, &sb))
+            break;
+    }
+    smbc_getFunctionClosedir(ctx)(ctx, dir);
+    smb_unlock();
+    return rc;
+}
+
+static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
+{
+    char url[4096];
+    if ((flags & O_ACCMODE) != O_RDONLY)
+        return sfs_status_set(st, SFS_STAGE_READ, EROFS, SFS_DOMAIN_SYS, EROFS,
+                              "writes are not supported yet (read-only mount)");
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)
+        return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    struct sfs_file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    f->fh = smbc_getFunctionOpen(ctx)(ctx, url, O_RDONLY, 0);
+    if (!f->fh) {
+        int rc = smb_fail(st, SFS_STAGE_READ, errno, "open");
+        smb_unlock();
+        free(f);
+        return rc;
+    }
+    smb_unlock();
+    *out = f;
+    return 0;
+}
+
+static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
+                        struct sfs_status *st)
+{
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    ssize_t total = 0;
+    if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
+        total = smb_fail(st, SFS_STAGE_READ, errno, "seek");
+        goto out;
+    }
+    while ((size_t)total < size) {
+        ssize_t n = smbc_getFunctionRead(ctx)(ctx, f->fh, buf + total, size - (size_t)total);
+        if (n < 0) {
+            total = smb_fail(st, SFS_STAGE_READ, errno, "read");
+            goto out;
+        }
+        if (n == 0)
+            break;
+        total += n;
+    }
+out:
+    smb_unlock();
+    return total;
+}
+
+static int smb_release(struct sfs_conn *c, struct sfs_file *f)
+{
+    smb_lock();
+    smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
+    smb_unlock();
+    free(f);
+    return 0;
+}
+
+static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
+{
+    char url[4096];
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionStatVFS(ctx)(ctx, url, out);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_LIST, errno, "statvfs");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+const struct sfs_backend_ops sfs_smb_backend = {
+    .name = "smb",
+    .connect = smb_connect,
+    .disconnect = smb_disconnect,
+    .getattr = smb_getattr,
+    .readdir = smb_readdir,
+    .open = smb_open,
+    .read = smb_read,
+    .release = smb_release,
+    .statfs = smb_statfs,
+};
+
+const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto)
+{
+    switch (proto) {
+    case SFS_PROTO_SMB:
+        return &sfs_smb_backend;
+    default:
+        return NULL;
+    }
+}

@@ -1,0 +1,81 @@
+/* A backend is a table of operations over one connected share.
+ * Operations return 0 (or a byte count) or a negative errno, and fill the
+ * caller's struct sfs_status on failure.  A connection may be used from
+ * several threads at once: each backend serialises what its library needs. */
+#ifndef SHARESFS_BACKEND_H
+#define SHARESFS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "sharesfs/auth.h"
+#include "sharesfs/map.h"
+#include "sharesfs/status.h"
+#include "sharesfs/url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the server says about itself (filled during negotiate). */
+struct sfs_server_info {
+    char address[64];        /* numeric address connected to */
+    char dialect[32];        /* "SMB3_11", "AFP3.4" */
+    char server_name[128];   /* AFP server name / SMB NetBIOS or DNS name when known */
+    char server_os[128];     /* SMB native OS / AFP machine type */
+    char versions[256];      /* AFP versions offered, comma-separated */
+    char uams[256];          /* AFP UAMs offered, comma-separated */
+    uint32_t flags;          /* AFP server flags */
+    char principal[256];     /* Kerberos principal the server advertises */
+    bool encrypted;          /* SMB3 encryption offered */
+};
+
+/* Everything a backend needs to reach one share. */
+struct sfs_target {
+    const char *label;               /* mount point or key: names the entry in messages */
+    const struct sfs_url *url;
+    const struct sfs_mount_options *opts; /* may be NULL */
+    struct sfs_credentials creds;
+    struct sfs_auth_choice auth;
+    char smb_min_proto[16];          /* "NT1", "SMB2_02", "SMB3_11"; empty = library default */
+    char smb_max_proto[16];
+    int timeout_ms;                  /* per stage */
+    bool allow_cleartext;
+    const char *smb_conf;            /* client smb.conf for libsmbclient; NULL = its default */
+};
+
+/* Called as stages complete so probes can time them. */
+typedef void (*sfs_stage_cb)(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st);
+
+struct sfs_conn;
+struct sfs_file;
+
+typedef int (*sfs_dirent_cb)(void *ctx, const char *name, const struct stat *st);
+
+struct sfs_backend_ops {
+    const char *name;
+    int (*connect)(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                   sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
+    void (*disconnect)(struct sfs_conn *c);
+    int (*getattr)(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st);
+    /* cb returns nonzero to stop early. */
+    int (*readdir)(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st);
+    int (*open)(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st);
+    ssize_t (*read)(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off, struct sfs_status *st);
+    int (*release)(struct sfs_conn *c, struct sfs_file *f);
+    int (*statfs)(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st);
+};
+
+extern const struct sfs_backend_ops sfs_smb_backend;
+
+/* The backend for a URL's protocol, or NULL. */
+const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,94 @@
+/* Automount maps: macOS auto_master / indirect / direct maps and Linux autofs
+ * sun-format maps.  See docs/map-formats.md. */
+#ifndef SHARESFS_MAP_H
+#define SHARESFS_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sharesfs/url.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Mount options of one entry, merged from the master line and the entry
+ * (the entry wins).  Strings are NULL when absent. */
+struct sfs_mount_options {
+    char *fstype;       /* "url", "afp", "smbfs", "cifs"; NULL when none given */
+    bool nobrowse;      /* -nobrowse: keys are not listed until mounted */
+    bool ro;
+    bool guest;         /* cifs "guest": no credentials, anonymous/guest login */
+    char *sec;          /* cifs sec=: "krb5", "krb5i", "ntlmssp", "ntlmv2", "none" */
+    char *credentials;  /* cifs credentials= file path */
+    char *vers;         /* cifs vers=: "1.0", "2.0", "2.1", "3.0", "3.02", "3.1.1", "3", "default" */
+    char *username;     /* cifs username=/user= */
+    char *domain;       /* cifs domain=/dom= */
+    bool has_password;  /* a password=/pass= option was present (value kept below) */
+    char *password;     /* never print, log or expose */
+    char **other;       /* every other option, as written ("soft", "uid=501"), NULL-terminated; may be NULL */
+};
+
+enum sfs_map_type {
+    SFS_MAP_TYPE_INDIRECT = 0,
+    SFS_MAP_TYPE_DIRECT,
+};
+
+struct sfs_map_entry {
+    char *root;          /* master mount point ("/Network/Shares"); "/" for direct maps; NULL when the map was loaded alone */
+    char *key;           /* "Attic" (indirect), "/Volumes/Attic" (direct), or "*" */
+    char *mountpoint;    /* root + "/" + key, or key for direct maps; NULL for "*" */
+    enum sfs_map_type type;
+    char *location;      /* raw location text as written (may hold a password: never print) */
+    char *location_display; /* location with any password removed: safe to print */
+    bool wildcard;       /* key "*": location may hold '&' */
+    bool url_ok;         /* url is parsed (false for wildcard entries whose location has '&') */
+    struct sfs_url url;  /* location parsed as a URL; for cifs "//h/s" and "://h/s" proto is SMB */
+    struct sfs_mount_options opts;
+    char file[256];      /* map file this entry came from */
+    int line;            /* 1-based line of the entry's first physical line */
+};
+
+struct sfs_map {
+    struct sfs_map_entry *entries;
+    size_t n_entries;
+    /* Non-fatal remarks (a password found in a URL, an unknown option),
+     * one "file:line:col: text" string each, safe to print. */
+    char **warnings;
+    size_t n_warnings;
+};
+
+/* Loads PATH.  The format is detected:
+ *  - a master map (lines "MOUNTPOINT MAPNAME [options]", "/- MAP" for direct,
+ *    "+name" includes): every map it names is loaded, MAPNAME resolved relative
+ *    to the master's directory (absolute paths as they are);
+ *  - an indirect or direct map (lines "KEY [-options] LOCATION"): entries get
+ *    root = ROOT (may be NULL) and are direct when every key starts with '/'.
+ * `+name` includes are followed in both, relative to the including file's
+ * directory, with loop detection.  Lines end with LF or CRLF; `\` at the end
+ * of a line continues it; `#` starts a comment.
+ * Returns 0, or a negative errno with *err naming file, line and column. */
+int sfs_map_load(const char *path, const char *root, struct sfs_map *out,
+                 struct sfs_parse_error *err);
+
+/* Same, from text; NAME stands for the file name in errors and includes are
+ * resolved relative to the current directory. */
+int sfs_map_parse_text(const char *text, const char *name, const char *root,
+                       struct sfs_map *out, struct sfs_parse_error *err);
+
+void sfs_map_free(struct sfs_map *map);
+
+/* Finds the entry for KEY under ROOT (ROOT may be NULL to match any root).
+ * A "*" entry matches any key: its '&' are replaced by the key and the URL is
+ * parsed.  Fills *out with a deep copy (free with sfs_map_entry_free).
+ * Returns 0, -ENOENT, or -EINVAL (*err filled). */
+int sfs_map_lookup(const struct sfs_map *map, const char *root, const char *key,
+                   struct sfs_map_entry *out, struct sfs_parse_error *err);
+
+void sfs_map_entry_free(struct sfs_map_entry *entry);
+int sfs_map_entry_copy(struct sfs_map_entry *dst, const struct sfs_map_entry *src);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

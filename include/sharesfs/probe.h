@@ -1,0 +1,49 @@
+/* The probe: one map entry taken stage by stage (parse, resolve, connect,
+ * negotiate, authenticate, mount, list, read), stopping at the first failure. */
+#ifndef SHARESFS_PROBE_H
+#define SHARESFS_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sharesfs/backend.h"
+#include "sharesfs/config.h"
+#include "sharesfs/map.h"
+#include "sharesfs/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SFS_PROBE_READ_BYTES (64 * 1024)
+
+struct sfs_probe_result {
+    char key[256];
+    char mountpoint[1024];
+    char url[1024];             /* display form: never holds a password */
+    char protocol[8];
+    char auth[64];              /* auth module: "guest", "ntlmssp", "DHX2", ... */
+    char source[300];           /* "file:line" of the map entry */
+    struct sfs_server_info server;
+    enum sfs_stage reached;     /* last stage that succeeded */
+    struct sfs_status status;   /* err == 0: every stage passed */
+    bool ran[SFS_STAGE_COUNT];
+    double ms[SFS_STAGE_COUNT];
+    unsigned listed;            /* entries seen by `list` */
+    char read_path[512];        /* file read by `read`; empty when none */
+    size_t read_bytes;
+};
+
+struct sfs_probe_options {
+    const char *read_path;      /* file to read below the share; NULL: the first regular file listed */
+    bool skip_read;
+};
+
+/* Never fails as a call: the outcome is in *r. */
+void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
+                     const struct sfs_probe_options *opts, struct sfs_probe_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

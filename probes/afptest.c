@@ -1,0 +1,351 @@
+/* afptest: probe every entry of automount maps, or single URLs, stage by
+ * stage, and report one row per mount point.  Exit 0: all passed; 1: some
+ * entry failed; 2: usage, config or map error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/net.h"
+#include "report.h"
+#include "sharesfs/config.h"
+#include "sharesfs/map.h"
+#include "sharesfs/probe.h"
+
+#define EXIT_ALL_OK 0
+#define EXIT_SOME_FAILED 1
+#define EXIT_USAGE 2
+
+struct job_list {
+    const struct sfs_map_entry **entries;
+    struct sfs_probe_result *results;
+    size_t n;
+    atomic_size_t next;
+    const struct sfs_config *cfg;
+    const struct sfs_probe_options *opts;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: afptest probe [options] MAP|URL...\n"
+            "       afptest --version\n"
+            "\n"
+            "Probes each entry of the automount maps (auto_master, indirect or direct maps,\n"
+            "Linux sun-format maps) or each URL through the stages parse, resolve, connect,\n"
+            "negotiate, authenticate, mount, list, read, and prints one row per mount point.\n"
+            "\n"
+            "options:\n"
+            "  -j, --jobs N        probe N entries at a time (default 4)\n"
+            "  -t, --timeout SECS  timeout of each stage (default 10, or the config's)\n"
+            "      --json          JSON report (schema sharesfs.afptest/1, docs/afptest-json.md)\n"
+            "      --table         aligned table (the default)\n"
+            "  -c, --config FILE   sharesfs.conf to use (default /etc/sharesfs/sharesfs.conf if present)\n"
+            "  -r, --root DIR      mount root for an indirect map given alone (default /Network/Shares)\n"
+            "  -k, --key KEY       probe only this key (repeatable; also instantiates '*' entries)\n"
+            "      --read PATH     file to read in the read stage (default: the first file listed)\n"
+            "      --no-read       stop after the list stage\n"
+            "\n"
+            "Passwords are never taken from the command line: use a credentials file\n"
+            "(credentials= in the map, mode 0600) or SHARESFS_PASSWORD.\n"
+            "exit status: 0 all entries passed, 1 some entry failed, 2 usage or map error\n");
+}
+
+/* Reads the child's result; false on a short read or past the deadline. */
+static bool read_result(int fd, struct sfs_probe_result *r, int deadline_ms)
+{
+    char *p = (char *)r;
+    size_t left = sizeof(*r);
+    double end = sfs_now_ms() + deadline_ms;
+    while (left > 0) {
+        int wait_ms = (int)(end - sfs_now_ms());
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) <= 0)
+            return false;
+        ssize_t n = read(fd, p, left);
+        if (n <= 0)
+            return false;
+        p += n;
+        left -= (size_t)n;
+    }
+    return true;
+}
+
+/* Each entry is probed in a child process: libsmbclient is not safe to call
+ * from several threads at once, and a library crash costs one row, not the
+ * report. */
+static void probe_in_child(const struct job_list *jobs, size_t i)
+{
+    struct sfs_probe_result *r = &jobs->results[i];
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, r);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        struct sfs_probe_result *mine = calloc(1, sizeof(*mine));
+        sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, mine);
+        ssize_t unused = write(fds[1], mine, sizeof(*mine));
+        (void)unused;
+        _exit(0);
+    }
+    close(fds[1]);
+    /* Every stage has its own timeout; allow them all plus slack. */
+    int deadline = sfs_config_timeout_ms(jobs->cfg) * (SFS_STAGE_COUNT + 1) + 5000;
+    bool ok = pid > 0 && read_result(fds[0], r, deadline);
+    close(fds[0]);
+    if (pid > 0 && !ok)
+        kill(pid, SIGKILL);
+    int wstatus = 0;
+    if (pid > 0)
+        waitpid(pid, &wstatus, 0);
+    if (!ok) {
+        memset(r, 0, sizeof(*r));
+        const struct sfs_map_entry *e = jobs->entries[i];
+        snprintf(r->key, sizeof(r->key), "%s", e->key);
+        snprintf(r->mountpoint, sizeof(r->mountpoint), "%s", e->mountpoint ? e->mountpoint : e->key);
+        snprintf(r->url, sizeof(r->url), "%s", e->location_display ? e->location_display : "");
+        if (pid < 0)
+            sfs_status_set(&r->status, SFS_STAGE_PARSE, errno, SFS_DOMAIN_SYS, errno, "fork: %s", strerror(errno));
+        else if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) != SIGKILL)
+            sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0,
+                           "%s: the probe process died of signal %d (%s): a client library bug",
+                           r->mountpoint, WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+        else
+            sfs_status_set(&r->status, SFS_STAGE_CONNECT, ETIMEDOUT, SFS_DOMAIN_SYS, ETIMEDOUT,
+                           "%s: the probe did not finish within %d ms", r->mountpoint, deadline);
+    }
+}
+
+static void *probe_worker(void *arg)
+{
+    struct job_list *jobs = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&jobs->next, 1);
+        if (i >= jobs->n)
+            return NULL;
+        probe_in_child(jobs, i);
+    }
+}
+
+static bool looks_like_url(const char *arg)
+{
+    return strstr(arg, "://") != NULL || strncmp(arg, "//", 2) == 0;
+}
+
+/* A URL from the command line becomes a one-entry map keyed by its share. */
+static int map_from_url(const char *url, const char *root, struct sfs_map *map, struct sfs_parse_error *perr)
+{
+    struct sfs_url parsed;
+    int rc = sfs_url_parse(url, &parsed, perr);
+    if (rc < 0)
+        return rc;
+    bool has_password = parsed.password != NULL;
+    char key[256];
+    snprintf(key, sizeof(key), "%s", parsed.share ? parsed.share : parsed.host);
+    for (char *p = key; *p; p++)
+        if (*p == '/' || *p == ' ' || *p == '\t')
+            *p = '_';
+    sfs_url_free(&parsed);
+    if (has_password) {
+        snprintf(perr->message, sizeof(perr->message),
+                 "a password on the command line is visible to every user of this machine: "
+                 "use SHARESFS_PASSWORD or a credentials file");
+        perr->column = 1;
+        return -EINVAL;
+    }
+    char *text = NULL;
+    if (asprintf(&text, "%s -fstype=url %s\n", key, url) < 0)
+        return -ENOMEM;
+    rc = sfs_map_parse_text(text, "command line", root, map, perr);
+    free(text);
+    return rc;
+}
+
+static bool key_selected(char **keys, size_t n_keys, const struct sfs_map_entry *e)
+{
+    if (n_keys == 0)
+        return !e->wildcard;
+    for (size_t i = 0; i < n_keys; i++)
+        if (!strcmp(keys[i], e->key) || (e->mountpoint && !strcmp(keys[i], e->mountpoint)))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        {"jobs", required_argument, NULL, 'j'},   {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'J'},         {"table", no_argument, NULL, 'T'},
+        {"config", required_argument, NULL, 'c'}, {"root", required_argument, NULL, 'r'},
+        {"key", required_argument, NULL, 'k'},    {"read", required_argument, NULL, 'R'},
+        {"no-read", no_argument, NULL, 'N'},      {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+    };
+    int jobs = 4;
+    double timeout_s = 0;
+    bool json = false;
+    const char *config_path = NULL, *root = "/Network/Shares";
+    char *keys[64];
+    size_t n_keys = 0;
+    struct sfs_probe_options popts = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hV", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'j': jobs = atoi(optarg); break;
+        case 't': timeout_s = atof(optarg); break;
+        case 'J': json = true; break;
+        case 'T': json = false; break;
+        case 'c': config_path = optarg; break;
+        case 'r': root = optarg; break;
+        case 'k':
+            if (n_keys < 64)
+                keys[n_keys++] = optarg;
+            break;
+        case 'R': popts.read_path = optarg; break;
+        case 'N': popts.skip_read = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind < argc && strcmp(argv[optind], "probe") == 0)
+        optind++;
+    else if (optind < argc && !looks_like_url(argv[optind]) && access(argv[optind], F_OK) != 0) {
+        fprintf(stderr, "afptest: unknown command '%s'\n", argv[optind]);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    /* Options may also follow the command word. */
+    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hV", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'j': jobs = atoi(optarg); break;
+        case 't': timeout_s = atof(optarg); break;
+        case 'J': json = true; break;
+        case 'T': json = false; break;
+        case 'c': config_path = optarg; break;
+        case 'r': root = optarg; break;
+        case 'k':
+            if (n_keys < 64)
+                keys[n_keys++] = optarg;
+            break;
+        case 'R': popts.read_path = optarg; break;
+        case 'N': popts.skip_read = true; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc || jobs < 1 || jobs > 256 || timeout_s < 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+
+    struct sfs_status st = {0};
+    struct sfs_config *cfg = NULL;
+    if (sfs_config_load(config_path, &cfg, &st) < 0) {
+        fprintf(stderr, "afptest: %s\n", st.detail);
+        return EXIT_USAGE;
+    }
+    if (timeout_s > 0)
+        sfs_config_set_timeout_ms(cfg, (int)(timeout_s * 1000));
+
+    size_t n_inputs = (size_t)(argc - optind);
+    struct sfs_map *maps = calloc(n_inputs, sizeof(*maps));
+    size_t total = 0, n_warnings = 0;
+    int exit_code = EXIT_ALL_OK;
+    for (size_t i = 0; i < n_inputs; i++) {
+        const char *arg = argv[optind + (int)i];
+        struct sfs_parse_error perr = {0};
+        int rc = looks_like_url(arg) ? map_from_url(arg, root, &maps[i], &perr)
+                                     : sfs_map_load(arg, root, &maps[i], &perr);
+        if (rc < 0) {
+            char msg[768];
+            sfs_parse_error_format(&perr, msg, sizeof(msg));
+            fprintf(stderr, "afptest: %s: %s\n", looks_like_url(arg) ? "URL" : arg, msg);
+            exit_code = EXIT_USAGE;
+            continue;
+        }
+        total += maps[i].n_entries;
+        n_warnings += maps[i].n_warnings;
+    }
+    if (exit_code == EXIT_USAGE) {
+        for (size_t i = 0; i < n_inputs; i++)
+            sfs_map_free(&maps[i]);
+        free(maps);
+        sfs_config_free(cfg);
+        return EXIT_USAGE;
+    }
+
+    const struct sfs_map_entry **entries = calloc(total + n_keys + 1, sizeof(*entries));
+    struct sfs_map_entry *instances = calloc(n_keys + 1, sizeof(*instances));
+    const char **warnings = calloc(n_warnings + n_keys + 1, sizeof(*warnings));
+    size_t n = 0, n_inst = 0, w = 0;
+    for (size_t i = 0; i < n_inputs; i++) {
+        for (size_t j = 0; j < maps[i].n_warnings; j++)
+            warnings[w++] = maps[i].warnings[j];
+        for (size_t j = 0; j < maps[i].n_entries; j++)
+            if (key_selected(keys, n_keys, &maps[i].entries[j]) && !maps[i].entries[j].wildcard)
+                entries[n++] = &maps[i].entries[j];
+    }
+    /* Keys asked for by name that only a '*' entry covers. */
+    for (size_t k = 0; k < n_keys; k++) {
+        bool found = false;
+        for (size_t i = 0; i < n && !found; i++)
+            found = !strcmp(entries[i]->key, keys[k]);
+        for (size_t i = 0; i < n_inputs && !found; i++) {
+            struct sfs_parse_error perr = {0};
+            if (sfs_map_lookup(&maps[i], NULL, keys[k], &instances[n_inst], &perr) == 0) {
+                entries[n++] = &instances[n_inst++];
+                found = true;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "afptest: no entry for key '%s' in the maps given\n", keys[k]);
+            exit_code = EXIT_USAGE;
+        }
+    }
+
+    struct sfs_probe_result *results = calloc(n + 1, sizeof(*results));
+    if (exit_code != EXIT_USAGE && n > 0) {
+        struct job_list list = {.entries = entries, .results = results, .n = n, .cfg = cfg, .opts = &popts};
+        int n_threads = jobs < (int)n ? jobs : (int)n;
+        pthread_t *threads = calloc((size_t)n_threads, sizeof(*threads));
+        for (int i = 0; i < n_threads; i++)
+            pthread_create(&threads[i], NULL, probe_worker, &list);
+        for (int i = 0; i < n_threads; i++)
+            pthread_join(threads[i], NULL);
+        free(threads);
+        if (json)
+            report_json(stdout, results, n, warnings, w);
+        else
+            report_table(stdout, results, n, warnings, w);
+        for (size_t i = 0; i < n; i++)
+            if (results[i].status.err)
+                exit_code = EXIT_SOME_FAILED;
+    } else if (exit_code != EXIT_USAGE) {
+        fprintf(stderr, "afptest: the maps hold no entries to probe\n");
+        exit_code = EXIT_USAGE;
+    }
+
+    for (size_t i = 0; i < n_inst; i++)
+        sfs_map_entry_free(&instances[i]);
+    for (size_t i = 0; i < n_inputs; i++)
+        sfs_map_free(&maps[i]);
+    free(instances);
+    free(results);
+    free(entries);
+    free(warnings);
+    free(maps);
+    sfs_config_free(cfg);
+    return exit_code;
+}

@@ -1,0 +1,15 @@
+#ifndef SHARESFS_PROBES_REPORT_H
+#define SHARESFS_PROBES_REPORT_H
+
+#include <stdio.h>
+
+#include "sharesfs/probe.h"
+
+/* "ok" or "EACCES (13)". */
+void report_result_text(const struct sfs_probe_result *r, char *buf, size_t len);
+void report_table(FILE *out, const struct sfs_probe_result *rows, size_t n, const char *const *warnings,
+                  size_t n_warnings);
+void report_json(FILE *out, const struct sfs_probe_result *rows, size_t n, const char *const *warnings,
+                 size_t n_warnings);
+
+#endif

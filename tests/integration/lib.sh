@@ -1,0 +1,40 @@
+# TAP helpers and the lab environment for integration tests.
+# A test that cannot reach what it needs fails loudly: it never skips.
+
+set -u
+_tap_n=0
+_tap_failed=0
+
+plan() { echo "1..$1"; }
+pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
+fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $*"; }
+diag() { printf '# %s\n' "$@"; }
+# is GOT WANT NAME
+is() {
+    if [ "$1" = "$2" ]; then pass "$3"; else fail "$3"; diag "got:  '$1'" "want: '$2'"; fi
+}
+# like GOT REGEX NAME
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then pass "$3"; else fail "$3"; diag "got: '$1'" "want /$2/"; fi
+}
+bail() { echo "Bail out! $*"; exit 1; }
+done_testing() { [ "$_tap_failed" -eq 0 ]; }
+
+: "${SFS_SRC:?SFS_SRC not set: run through meson test}"
+: "${AFPTEST:?AFPTEST not set}"
+: "${SHARESFS:?SHARESFS not set}"
+
+LAB=$SFS_SRC/contrib/lab/lab.sh
+MAPS=$SFS_SRC/contrib/maps
+
+# Joins the running lab (name resolution through nss_wrapper).
+lab_join() {
+    [ "$(id -u)" -eq 0 ] || bail "integration tests need root (network namespaces, FUSE)"
+    local env
+    env=$("$LAB" env 2>&1) || bail "lab not available: $env"
+    eval "$env"
+    [ -f "${SHARESFS_LAB_DIR:-/nonexistent}/env" ] || bail "lab not started: run contrib/lab/lab.sh start"
+    getent hosts fs-default.lab.test >/dev/null || bail "fs-default.lab.test does not resolve: is the lab running?"
+    # ASan must come first among preloaded libraries; it is linked in, so
+    # only nss_wrapper is preloaded and the link-order check is off.
+}

@@ -1,0 +1,132 @@
+/* The errno table: every protocol status the lab produces maps to the errno
+ * and stage docs/errno.md promises. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "sharesfs/status.h"
+
+static void test_ntstatus_errno(void **state)
+{
+    (void)state;
+    assert_int_equal(sfs_errno_for_ntstatus(0xc000006d), EACCES);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc0000022), EACCES);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc00000cc), ENOENT);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc0000236), ECONNREFUSED);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc000023d), EHOSTUNREACH);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc00000b5), ETIMEDOUT);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc00000bb), EPROTONOSUPPORT);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc0000418), EPROTONOSUPPORT);
+    assert_int_equal(sfs_errno_for_ntstatus(0xc0000071), EKEYEXPIRED);
+    assert_int_equal(sfs_errno_for_ntstatus(0x12345678), EIO);
+}
+
+static void test_ntstatus_stage(void **state)
+{
+    (void)state;
+    assert_int_equal(sfs_stage_for_ntstatus(0xc000006d, SFS_STAGE_MOUNT), SFS_STAGE_AUTHENTICATE);
+    assert_int_equal(sfs_stage_for_ntstatus(0xc00000cc, SFS_STAGE_AUTHENTICATE), SFS_STAGE_MOUNT);
+    /* ACCESS_DENIED happens at session setup and at tree connect: caller decides. */
+    assert_int_equal(sfs_stage_for_ntstatus(0xc0000022, SFS_STAGE_MOUNT), SFS_STAGE_MOUNT);
+    assert_int_equal(sfs_stage_for_ntstatus(0xc0000022, SFS_STAGE_AUTHENTICATE), SFS_STAGE_AUTHENTICATE);
+    assert_int_equal(sfs_stage_for_ntstatus(0xc00000c3, SFS_STAGE_AUTHENTICATE), SFS_STAGE_NEGOTIATE);
+}
+
+static void test_ntstatus_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sfs_ntstatus_name(0xc000006d), "NT_STATUS_LOGON_FAILURE");
+    assert_null(sfs_ntstatus_name(0xdeadbeef));
+    uint32_t code = 0;
+    assert_true(sfs_ntstatus_from_name("NT_STATUS_BAD_NETWORK_NAME", &code));
+    assert_int_equal(code, 0xc00000cc);
+    assert_false(sfs_ntstatus_from_name("NT_STATUS_NOPE", &code));
+}
+
+static void test_afp_results(void **state)
+{
+    (void)state;
+    assert_int_equal(sfs_errno_for_afp(-5023), EACCES);
+    assert_int_equal(sfs_errno_for_afp(-5002), EPROTONOSUPPORT);
+    assert_int_equal(sfs_errno_for_afp(-5018), ENOENT);
+    assert_int_equal(sfs_errno_for_afp(-5019), EINVAL);
+    assert_int_equal(sfs_errno_for_afp(-5009), 0);
+    assert_int_equal(sfs_errno_for_afp(-1), EIO);
+    assert_string_equal(sfs_afp_result_name(-5023), "kFPUserNotAuth");
+    assert_null(sfs_afp_result_name(-4999));
+}
+
+static void test_code_text(void **state)
+{
+    (void)state;
+    struct sfs_status st;
+    char buf[96];
+    sfs_status_set(&st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_SMB, 0xc000006d, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "NT_STATUS_LOGON_FAILURE (0xc000006d)");
+    sfs_status_set(&st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, -5023, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "kFPUserNotAuth (-5023)");
+    sfs_status_set(&st, SFS_STAGE_CONNECT, ECONNREFUSED, SFS_DOMAIN_SYS, ECONNREFUSED, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "");
+}
+
+static void test_status_set(void **state)
+{
+    (void)state;
+    struct sfs_status st;
+    int rc = sfs_status_set(&st, SFS_STAGE_MOUNT, ENOENT, SFS_DOMAIN_SMB, 0xc00000cc, "share %s", "nope");
+    assert_int_equal(rc, -ENOENT);
+    assert_string_equal(st.detail, "share nope");
+    assert_int_equal(st.stage, SFS_STAGE_MOUNT);
+    char long_text[2000];
+    memset(long_text, 'a', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    sfs_status_set(&st, SFS_STAGE_MOUNT, ENOENT, SFS_DOMAIN_SYS, 0, "%s", long_text);
+    assert_int_equal(strlen(st.detail), SFS_DETAIL_MAX - 1);
+    sfs_status_clear(&st);
+    assert_int_equal(st.err, 0);
+}
+
+static void test_macos_equivalent(void **state)
+{
+    (void)state;
+    struct sfs_status st;
+    sfs_status_set(&st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_SMB, 0xc000006d, "x");
+    assert_string_equal(sfs_macos_equivalent(&st), "EAUTH (80)");
+    sfs_status_set(&st, SFS_STAGE_MOUNT, EINVAL, SFS_DOMAIN_AFP, -5019, "x");
+    assert_string_equal(sfs_macos_equivalent(&st), "EINVAL (22)");
+    sfs_status_set(&st, SFS_STAGE_CONNECT, ECONNREFUSED, SFS_DOMAIN_SYS, 0, "x");
+    assert_string_equal(sfs_macos_equivalent(&st), "ECONNREFUSED (61)");
+    sfs_status_set(&st, SFS_STAGE_MOUNT, ENOENT, SFS_DOMAIN_SMB, 0xc00000cc, "x");
+    assert_null(sfs_macos_equivalent(&st));
+    sfs_status_clear(&st);
+    assert_null(sfs_macos_equivalent(&st));
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sfs_stage_name(SFS_STAGE_NEGOTIATE), "negotiate");
+    assert_string_equal(sfs_stage_name((enum sfs_stage)99), "?");
+    assert_string_equal(sfs_errno_name(EHOSTUNREACH), "EHOSTUNREACH");
+    assert_string_equal(sfs_errno_name(ENOKEY), "ENOKEY");
+    assert_null(sfs_errno_name(9999));
+    assert_string_equal(sfs_domain_name(SFS_DOMAIN_KRB5), "krb5");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ntstatus_errno),  cmocka_unit_test(test_ntstatus_stage),
+        cmocka_unit_test(test_ntstatus_names),  cmocka_unit_test(test_afp_results),
+        cmocka_unit_test(test_code_text),       cmocka_unit_test(test_status_set),
+        cmocka_unit_test(test_macos_equivalent), cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
