@@ -53,6 +53,7 @@ static void usage(FILE *out)
             "  -k, --key KEY       probe only this key (repeatable; also instantiates '*' entries)\n"
             "      --read PATH     file to read in the read stage (default: the first file listed)\n"
             "      --no-read       stop after the list stage\n"
+            "  -v, --verbose       table: add every stage's time per entry\n"
             "\n"
             "Passwords are never taken from the command line: use a credentials file\n"
             "(credentials= in the map, mode 0600) or SHARESFS_PASSWORD.\n"
@@ -190,17 +191,18 @@ int main(int argc, char **argv)
         {"config", required_argument, NULL, 'c'}, {"root", required_argument, NULL, 'r'},
         {"key", required_argument, NULL, 'k'},    {"read", required_argument, NULL, 'R'},
         {"no-read", no_argument, NULL, 'N'},      {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+        {"version", no_argument, NULL, 'V'},      {"verbose", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
     };
     int jobs = 4;
     double timeout_s = 0;
-    bool json = false;
+    bool json = false, verbose = false;
     const char *config_path = NULL, *root = "/Network/Shares";
     char *keys[64];
     size_t n_keys = 0;
     struct sfs_probe_options popts = {0};
     int opt;
-    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hV", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hVv", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'j': jobs = atoi(optarg); break;
         case 't': timeout_s = atof(optarg); break;
@@ -214,6 +216,7 @@ int main(int argc, char **argv)
             break;
         case 'R': popts.read_path = optarg; break;
         case 'N': popts.skip_read = true; break;
+        case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
         default: usage(stderr); return EXIT_USAGE;
@@ -227,7 +230,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* Options may also follow the command word. */
-    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hV", long_opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hVv", long_opts, NULL)) != -1) {
         switch (opt) {
         case 'j': jobs = atoi(optarg); break;
         case 't': timeout_s = atof(optarg); break;
@@ -241,6 +244,7 @@ int main(int argc, char **argv)
             break;
         case 'R': popts.read_path = optarg; break;
         case 'N': popts.skip_read = true; break;
+        case 'v': verbose = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
@@ -328,7 +332,7 @@ int main(int argc, char **argv)
         if (json)
             report_json(stdout, results, n, warnings, w);
         else
-            report_table(stdout, results, n, warnings, w);
+            report_table(stdout, results, n, warnings, w, verbose);
         for (size_t i = 0; i < n; i++)
             if (results[i].status.err)
                 exit_code = EXIT_SOME_FAILED;

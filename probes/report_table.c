@@ -18,10 +18,10 @@ void report_result_text(const struct sfs_probe_result *r, char *buf, size_t len)
 
 #define CELL 1200
 
-enum { COL_MOUNT, COL_PROTO, COL_SERVER, COL_AUTH, COL_STAGE, COL_RESULT, COL_STATUS, COL_TIME, N_COLS };
+enum { COL_MOUNT, COL_URL, COL_PROTO, COL_SERVER, COL_AUTH, COL_STAGE, COL_RESULT, COL_STATUS, COL_TIME, N_COLS };
 
 static const char *const headers[N_COLS] = {
-    "MOUNT POINT", "PROTO", "SERVER", "AUTH", "STAGE", "RESULT", "PROTOCOL STATUS", "TIME",
+    "MOUNT POINT", "URL", "PROTO", "SERVER", "AUTH", "STAGE", "RESULT", "PROTOCOL STATUS", "TIME",
 };
 
 static double total_ms(const struct sfs_probe_result *r)
@@ -35,6 +35,7 @@ static double total_ms(const struct sfs_probe_result *r)
 static void cells_for(const struct sfs_probe_result *r, char cells[N_COLS][CELL])
 {
     snprintf(cells[COL_MOUNT], CELL, "%s", r->mountpoint);
+    snprintf(cells[COL_URL], CELL, "%s", r->url);
     snprintf(cells[COL_PROTO], CELL, "%s", r->protocol[0] ? r->protocol : "-");
     if (r->server.dialect[0])
         snprintf(cells[COL_SERVER], CELL, "%s %s", r->server.address, r->server.dialect);
@@ -50,8 +51,19 @@ static void cells_for(const struct sfs_probe_result *r, char cells[N_COLS][CELL]
     snprintf(cells[COL_TIME], CELL, "%.0f ms", total_ms(r));
 }
 
+static void stage_times(FILE *out, const struct sfs_probe_result *r)
+{
+    fprintf(out, "  %s:", r->mountpoint);
+    for (int s = SFS_STAGE_RESOLVE; s < SFS_STAGE_COUNT; s++)
+        if (r->ran[s])
+            fprintf(out, " %s %.1f", sfs_stage_name(s), r->ms[s]);
+    if (r->read_path[0])
+        fprintf(out, " (read %zu bytes of %s)", r->read_bytes, r->read_path);
+    fputc('\n', out);
+}
+
 void report_table(FILE *out, const struct sfs_probe_result *rows, size_t n, const char *const *warnings,
-                  size_t n_warnings)
+                  size_t n_warnings, bool verbose)
 {
     int width[N_COLS];
     char cells[N_COLS][CELL];
@@ -82,6 +94,11 @@ void report_table(FILE *out, const struct sfs_probe_result *rows, size_t n, cons
         fprintf(out, "  %s [%s, %s]: %s%s%s%s\n", r->mountpoint, sfs_stage_name(r->status.stage),
                 sfs_errno_name(r->status.err) ? sfs_errno_name(r->status.err) : "?", r->status.detail,
                 mac ? " (macOS would show " : "", mac ? mac : "", mac ? ")" : "");
+    }
+    if (verbose) {
+        fprintf(out, "\nStage times (ms):\n");
+        for (size_t i = 0; i < n; i++)
+            stage_times(out, &rows[i]);
     }
     for (size_t i = 0; i < n_warnings; i++)
         fprintf(out, "%swarning: %s\n", i == 0 ? "\n" : "", warnings[i]);

@@ -11,6 +11,47 @@ static const char *const known_keys[] = {
     "credentials", "allow_cleartext", NULL,
 };
 
+/* GKeyFile errors carry no line numbers: find where NEEDLE stands in the
+ * file so every config error names file, line and column. */
+static void locate(const char *path, const char *needle, int *line, int *col)
+{
+    *line = 0;
+    *col = 0;
+    gchar *text = NULL;
+    if (!needle || !*needle || !g_file_get_contents(path, &text, NULL, NULL))
+        return;
+    int n = 1;
+    for (char *p = text; *p; n++) {
+        char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char *hit = g_strstr_len(p, (gssize)len, needle);
+        if (hit) {
+            *line = n;
+            *col = (int)(hit - p) + 1;
+            break;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    g_free(text);
+}
+
+/* GLib quotes the offending text as “…”; that is what we look for. */
+static void locate_glib_error(const char *path, const char *message, int *line, int *col)
+{
+    const char *open = strstr(message, "\xe2\x80\x9c"), *close = NULL;
+    if (open)
+        close = strstr(open + 3, "\xe2\x80\x9d");
+    if (!open || !close) {
+        *line = *col = 0;
+        return;
+    }
+    gchar *needle = g_strndup(open + 3, (gsize)(close - open - 3));
+    locate(path, needle, line, col);
+    g_free(needle);
+}
+
 static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
 {
     gsize n_groups = 0;
@@ -18,8 +59,11 @@ static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
     int rc = 0;
     for (gsize g = 0; rc == 0 && g < n_groups; g++) {
         if (strcmp(groups[g], "global") != 0 && strncmp(groups[g], "entry ", 6) != 0) {
+            int line, col;
+            locate(path, groups[g], &line, &col);
             rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
-                                "%s: unknown section [%s] (expected [global] or [entry KEY])", path, groups[g]);
+                                "%s:%d:%d: unknown section [%s] (expected [global] or [entry KEY])", path, line,
+                                col > 1 ? col - 1 : col, groups[g]);
             break;
         }
         gchar **keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
@@ -27,9 +71,12 @@ static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
             bool ok = false;
             for (const char *const *known = known_keys; *known; known++)
                 ok = ok || strcmp(*k, *known) == 0;
-            if (!ok)
+            if (!ok) {
+                int line, col;
+                locate(path, *k, &line, &col);
                 rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
-                                    "%s: [%s]: unknown key '%s'", path, groups[g], *k);
+                                    "%s:%d:%d: [%s]: unknown key '%s'", path, line, col, groups[g], *k);
+            }
         }
         g_strfreev(keys);
     }
@@ -51,9 +98,11 @@ int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status
     GError *gerr = NULL;
     GKeyFile *kf = g_key_file_new();
     if (!g_key_file_load_from_file(kf, file, G_KEY_FILE_NONE, &gerr)) {
-        /* GLib's message carries the line number for syntax errors. */
+        int line = 0, col = 0;
+        if (gerr->domain != G_FILE_ERROR)
+            locate_glib_error(file, gerr->message, &line, &col);
         int rc = sfs_status_set(st, SFS_STAGE_PARSE, gerr->domain == G_FILE_ERROR ? ENOENT : EINVAL,
-                                SFS_DOMAIN_CONFIG, 0, "config %s: %s", file, gerr->message);
+                                SFS_DOMAIN_CONFIG, 0, "%s:%d:%d: %s", file, line, col, gerr->message);
         g_error_free(gerr);
         g_key_file_free(kf);
         free(cfg);
@@ -65,8 +114,10 @@ int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status
     if (rc == 0 && g_key_file_has_key(kf, "global", "timeout", NULL)) {
         double secs = g_key_file_get_double(kf, "global", "timeout", &gerr);
         if (gerr || secs <= 0 || secs > 3600) {
+            int line, col;
+            locate(file, "timeout", &line, &col);
             rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
-                                "%s: [global] timeout must be seconds between 0 and 3600", file);
+                                "%s:%d:%d: [global] timeout must be seconds between 0 and 3600", file, line, col);
             g_clear_error(&gerr);
         } else {
             cfg->timeout_ms = (int)(secs * 1000);

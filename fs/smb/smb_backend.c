@@ -282,8 +282,10 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, c->base_url);
     double t_end = sfs_now_ms();
     if (!dir) {
-        smb_unlock();
         int err = errno;
+        smb_unlock();
+        if (cb && cap->session_ok)
+            cb(cb_ctx, SFS_STAGE_AUTHENTICATE, cap->session_ok_at - t0, NULL);
         enum sfs_stage stage = connect_failure_stage(cap);
         smb_fail(st, stage, err, stage == SFS_STAGE_MOUNT ? "tree connect" :
                                  stage == SFS_STAGE_AUTHENTICATE ? "session setup" : "connect");
@@ -296,8 +298,9 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     smbc_getFunctionClosedir(ctx)(ctx, dir);
     smb_unlock();
     if (cb) {
-        cb(cb_ctx, SFS_STAGE_AUTHENTICATE, t_end - t0, NULL);
-        cb(cb_ctx, SFS_STAGE_MOUNT, 0, NULL);
+        double t_auth = cap->session_ok ? cap->session_ok_at : t_end;
+        cb(cb_ctx, SFS_STAGE_AUTHENTICATE, t_auth - t0, NULL);
+        cb(cb_ctx, SFS_STAGE_MOUNT, t_end - t_auth, NULL);
     }
     *out = c;
     return 0;

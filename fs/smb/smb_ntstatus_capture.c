@@ -1,5 +1,7 @@
 #include "smb/smb_ntstatus_capture.h"
 
+#include "core/net.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +48,10 @@ static void on_log(void *priv, int level, const char *msg)
         capture.connecting = true;
     else if (strstr(msg, "cli_session_setup_spnego_send") || strstr(msg, "cli_session_setup_creds"))
         capture.session_started = true;
-    else if (strstr(msg, "session setup ok"))
+    else if (strstr(msg, "session setup ok")) {
         capture.session_ok = true;
+        capture.session_ok_at = sfs_now_ms();
+    }
     else if (strstr(msg, "tconx ok"))
         capture.tcon_ok = true;
     else

@@ -15,6 +15,7 @@ struct smb_capture {
     bool connecting;           /* "Connecting to ... at port" seen */
     bool session_started;      /* session setup was sent (negotiate succeeded) */
     bool session_ok;           /* "session setup ok" */
+    double session_ok_at;      /* sfs_now_ms() when it was seen: splits authenticate from mount */
     bool tcon_ok;              /* "tconx ok" */
     char last_error[160];      /* last log line naming an NT_STATUS, trimmed */
 };

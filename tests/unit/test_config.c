@@ -1,0 +1,324 @@
+/* sharesfs.conf, credentials files and sfs_target_from_entry(): where each
+ * entry's auth module, password and dialect range come from. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sharesfs/auth.h"
+#include "sharesfs/config.h"
+#include "sharesfs/map.h"
+
+static char dir[] = "/tmp/sfs-test-config-XXXXXX";
+
+static const char *write_file(const char *name, const char *text, mode_t mode)
+{
+    static char path[4][512];
+    static int next;
+    char *p = path[next++ % 4];
+    snprintf(p, 512, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    chmod(p, mode);
+    return p;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void test_config_defaults_without_file(void **state)
+{
+    (void)state;
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(NULL, &cfg, &st), 0);
+    assert_int_equal(sfs_config_timeout_ms(cfg), 10000);
+    sfs_config_set_timeout_ms(cfg, 2500);
+    assert_int_equal(sfs_config_timeout_ms(cfg), 2500);
+    sfs_config_free(cfg);
+}
+
+static void test_config_named_file_missing(void **state)
+{
+    (void)state;
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load("/nonexistent/sharesfs.conf", &cfg, &st), -ENOENT);
+    assert_non_null(strstr(st.detail, "/nonexistent/sharesfs.conf"));
+}
+
+static void test_config_values(void **state)
+{
+    (void)state;
+    const char *p = write_file("ok.conf", "[global]\ntimeout = 2.5\n[entry Data]\nallow_cleartext = true\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
+    assert_int_equal(sfs_config_timeout_ms(cfg), 2500);
+    sfs_config_free(cfg);
+}
+
+static void test_config_unknown_key_has_position(void **state)
+{
+    (void)state;
+    const char *p = write_file("typo.conf", "[global]\n\ntimout = 5\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), -EINVAL);
+    char want[600];
+    snprintf(want, sizeof(want), "%s:3:1: [global]: unknown key 'timout'", p);
+    assert_string_equal(st.detail, want);
+}
+
+static void test_config_unknown_section(void **state)
+{
+    (void)state;
+    const char *p = write_file("sect.conf", "[global]\ntimeout = 1\n[mounts]\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, ":3:1: unknown section [mounts]"));
+}
+
+static void test_config_syntax_error_has_line(void **state)
+{
+    (void)state;
+    const char *p = write_file("syntax.conf", "[global]\ntimeout = 1\nthis is not a key\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, ":3:1: "));
+}
+
+static void test_config_bad_timeout(void **state)
+{
+    (void)state;
+    const char *p = write_file("bad.conf", "[global]\ntimeout = -4\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, ":2:1: [global] timeout"));
+}
+
+static void test_credentials_file(void **state)
+{
+    (void)state;
+    const char *p = write_file("ok.cred", "username=alice\npassword=s3cret=x\ndomain=LAB\n", 0600);
+    struct sfs_credentials c;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_credentials_from_file(p, &c, &st), 0);
+    assert_string_equal(c.user, "alice");
+    assert_string_equal(c.password, "s3cret=x");
+    assert_string_equal(c.domain, "LAB");
+    sfs_credentials_free(&c);
+}
+
+static void test_credentials_mode_refused(void **state)
+{
+    (void)state;
+    const char *p = write_file("open.cred", "username=alice\npassword=s3cret\n", 0640);
+    struct sfs_credentials c;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_credentials_from_file(p, &c, &st), -EPERM);
+    assert_int_equal(st.stage, SFS_STAGE_AUTHENTICATE);
+    assert_non_null(strstr(st.detail, "0640"));
+    assert_null(strstr(st.detail, "s3cret"));
+}
+
+static void test_credentials_errors(void **state)
+{
+    (void)state;
+    struct sfs_credentials c;
+    struct sfs_status st = {0};
+    const char *p = write_file("nouser.cred", "password=x\n", 0600);
+    assert_int_equal(sfs_credentials_from_file(p, &c, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, "no username"));
+    p = write_file("junk.cred", "username=a\nwhat\n", 0600);
+    assert_int_equal(sfs_credentials_from_file(p, &c, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, ":2:1: expected key=value"));
+    p = write_file("key.cred", "username=a\ncolour=blue\n", 0600);
+    assert_int_equal(sfs_credentials_from_file(p, &c, &st), -EINVAL);
+    assert_int_equal(sfs_credentials_from_file("/nonexistent.cred", &c, &st), -ENOKEY);
+}
+
+/* One entry parsed from map text, for target tests. */
+static struct sfs_map one_entry(const char *line)
+{
+    struct sfs_map map;
+    struct sfs_parse_error perr = {0};
+    int rc = sfs_map_parse_text(line, "test.map", "/Network/Shares", &map, &perr);
+    if (rc != 0)
+        fail_msg("map: %s", perr.message);
+    assert_true(map.n_entries >= 1);
+    return map;
+}
+
+static void test_target_guest_and_dialects(void **state)
+{
+    (void)state;
+    struct sfs_map map = one_entry("Pub -fstype=cifs,guest,vers=1.0 ://nas.lab.test/public\n");
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_NONE);
+    assert_string_equal(t.smb_min_proto, "NT1");
+    assert_string_equal(t.smb_max_proto, "NT1");
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+}
+
+static void test_target_bad_vers(void **state)
+{
+    (void)state;
+    struct sfs_map map = one_entry("Pub -fstype=cifs,guest,vers=9.9 ://nas.lab.test/public\n");
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), -EINVAL);
+    assert_int_equal(st.stage, SFS_STAGE_PARSE);
+    assert_non_null(strstr(st.detail, "vers=9.9"));
+    sfs_map_free(&map);
+}
+
+static void test_target_user_without_password(void **state)
+{
+    (void)state;
+    unsetenv("SHARESFS_PASSWORD");
+    struct sfs_map map = one_entry("Home smb://alice@fs.lab.test/home\n");
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), -ENOKEY);
+    assert_non_null(strstr(st.detail, "alice"));
+    setenv("SHARESFS_PASSWORD", "from-env", 1);
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_PASSWORD);
+    assert_string_equal(t.creds.password, "from-env");
+    assert_string_equal(t.creds.source, "SHARESFS_PASSWORD");
+    unsetenv("SHARESFS_PASSWORD");
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+}
+
+static void test_target_credentials_option(void **state)
+{
+    (void)state;
+    const char *cred = write_file("t.cred", "username=bob\npassword=pw\ndomain=D\n", 0600);
+    char line[800];
+    snprintf(line, sizeof(line), "Data -fstype=url,credentials=%s smb://fs.lab.test/data\n", cred);
+    struct sfs_map map = one_entry(line);
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_string_equal(t.creds.user, "bob");
+    assert_string_equal(t.creds.domain, "D");
+    assert_string_equal(t.auth.module, "ntlmssp");
+    assert_string_equal(t.smb_min_proto, "SMB2_02");
+    assert_string_equal(t.smb_max_proto, "SMB3_11");
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+}
+
+static void test_target_config_dialects(void **state)
+{
+    (void)state;
+    const char *p = write_file("d.conf", "[global]\nsmb_min_protocol = SMB3_00\n[entry Old]\nsmb_min_protocol = NT1\n", 0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
+    struct sfs_map map = one_entry("Old -fstype=cifs,guest ://a.lab.test/x\nNew -fstype=cifs,guest ://b.lab.test/x\n");
+    struct sfs_target t;
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], cfg, &t, &st), 0);
+    assert_string_equal(t.smb_min_proto, "NT1");
+    sfs_target_free(&t);
+    assert_int_equal(sfs_target_from_entry(&map.entries[1], cfg, &t, &st), 0);
+    assert_string_equal(t.smb_min_proto, "SMB3_00");
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+    sfs_config_free(cfg);
+}
+
+static void test_target_afp_uams(void **state)
+{
+    (void)state;
+    struct sfs_map map = one_entry("Attic afp://;AUTH=No%20User%20Authent@lion.lab.test/Attic\n"
+                                   "Media afp://;AUTH=client%20krb%20V2@lion.lab.test/Multimedia\n"
+                                   "Clear afp://u;AUTH=Cleartxt%20Passwrd:pw@lion.lab.test/Vol\n");
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_NONE);
+    assert_string_equal(t.auth.uam, "No User Authent");
+    sfs_target_free(&t);
+    assert_int_equal(sfs_target_from_entry(&map.entries[1], NULL, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_KRB5);
+    assert_string_equal(t.auth.uam, "Client Krb v2");
+    sfs_target_free(&t);
+    /* Cleartext sends the password in the clear: refused unless allowed. */
+    assert_int_equal(sfs_target_from_entry(&map.entries[2], NULL, &t, &st), -EPERM);
+    assert_non_null(strstr(st.detail, "allow_cleartext"));
+    assert_null(strstr(st.detail, "pw@"));
+    const char *p = write_file("clear.conf", "[entry Clear]\nallow_cleartext = true\n", 0644);
+    struct sfs_config *cfg = NULL;
+    assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
+    assert_int_equal(sfs_target_from_entry(&map.entries[2], cfg, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_CLEARTEXT);
+    sfs_target_free(&t);
+    sfs_config_free(cfg);
+    sfs_map_free(&map);
+}
+
+static void test_uam_names(void **state)
+{
+    (void)state;
+    enum sfs_auth_kind k;
+    const char *canon = NULL;
+    assert_true(sfs_auth_kind_from_uam("NO USER AUTHENT", &k, &canon));
+    assert_int_equal(k, SFS_AUTH_NONE);
+    assert_string_equal(canon, "No User Authent");
+    assert_true(sfs_auth_kind_from_uam("dhx", &k, &canon));
+    assert_string_equal(canon, "DHCAST128");
+    assert_false(sfs_auth_kind_from_uam("Randnum Exchange", &k, &canon));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_defaults_without_file),
+        cmocka_unit_test(test_config_named_file_missing),
+        cmocka_unit_test(test_config_values),
+        cmocka_unit_test(test_config_unknown_key_has_position),
+        cmocka_unit_test(test_config_unknown_section),
+        cmocka_unit_test(test_config_syntax_error_has_line),
+        cmocka_unit_test(test_config_bad_timeout),
+        cmocka_unit_test(test_credentials_file),
+        cmocka_unit_test(test_credentials_mode_refused),
+        cmocka_unit_test(test_credentials_errors),
+        cmocka_unit_test(test_target_guest_and_dialects),
+        cmocka_unit_test(test_target_bad_vers),
+        cmocka_unit_test(test_target_user_without_password),
+        cmocka_unit_test(test_target_credentials_option),
+        cmocka_unit_test(test_target_config_dialects),
+        cmocka_unit_test(test_target_afp_uams),
+        cmocka_unit_test(test_uam_names),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
