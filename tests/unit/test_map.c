@@ -161,7 +161,8 @@ static int remove_tmpdir(void **state)
     return nftw(tmpdir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Writes LEN bytes (or strlen) of CONTENT to tmpdir/NAME; returns the path. */
+/* Writes LEN bytes of CONTENT to tmpdir/NAME; returns the path, in a static
+ * buffer that the next call overwrites. */
 static char *write_file_n(const char *name, const char *content, size_t len)
 {
     static char path[PATH_MAX + 64];
@@ -752,9 +753,26 @@ static void unknown_option_warning_has_no_value(void **state)
 {
     (void)state;
     struct sfs_map m;
-    parse_ok("a -fstype=cifs,passwd2=" SECRET ",noatime ://h/s\n", NULL, &m);
-    expect_warning(&m, "test.map:1:16: unknown option 'passwd2' (kept)");
+    parse_ok("a -fstype=cifs,bogus=" SECRET ",noatime ://h/s\n", NULL, &m);
+    expect_warning(&m, "test.map:1:16: unknown option 'bogus' (kept)");
     assert_int_equal(m.n_warnings, 1);
+    assert_string_equal(m.entries[0].opts.other[1], "noatime");
+    sfs_map_free(&m);
+}
+
+static void password_like_option_not_kept(void **state)
+{
+    (void)state;
+    struct sfs_map m;
+    /* mount.cifs' password2= is a password too: warned about, not kept in `other`. */
+    parse_ok("a -fstype=cifs,password2=" SECRET ",uid=1,PWD=" SECRET " ://h/s\n", NULL, &m);
+    expect_warning(&m, "test.map:1:16: password stored in map; prefer a credentials file");
+    expect_warning(&m, "test.map:1:46: password stored in map; prefer a credentials file");
+    assert_int_equal(m.n_warnings, 2);
+    assert_string_equal(m.entries[0].opts.other[0], "uid=1");
+    assert_null(m.entries[0].opts.other[1]);
+    assert_false(m.entries[0].opts.has_password);
+    assert_no_secret(&m);
     sfs_map_free(&m);
 }
 
@@ -865,8 +883,8 @@ static void master_missing_map_name(void **state)
 static void master_bad_line(void **state)
 {
     (void)state;
-    char *master = write_file("bl_master", "/mnt/x bl_map\nkey smb://h/s\n");
     write_file("bl_map", "k smb://h/k\n");
+    char *master = write_file("bl_master", "/mnt/x bl_map\nkey smb://h/s\n");
     expect_load_error(master, -EINVAL, "bl_master", 2, 1, "master map line must start with a mount point");
     master = write_file("bl_master2", "/mnt/y bl_map -nobrowse stray\n");
     expect_load_error(master, -EINVAL, "bl_master2", 1, 25, "options start with '-'");
@@ -954,6 +972,57 @@ static void include_unsupported_source(void **state)
     sfs_map_free(&m);
 }
 
+static void include_file_limit(void **state)
+{
+    (void)state;
+    /* The same small file included 300 times: no loop, but bounded work.  The
+     * map itself is file 1, so the include on line 256 is file 257. */
+    size_t n = 300 * strlen("+lim.inc\n") + 1;
+    char *text = malloc(n);
+    assert_non_null(text);
+    text[0] = '\0';
+    for (int i = 0; i < 300; i++)
+        strcat(text, "+lim.inc\n");
+    write_file("lim.inc", "# nothing\n");
+    char *path = write_file("lim.map", text);
+    free(text);
+    expect_load_error(path, -E2BIG, "lim.map", 256, 1, "more than 256 map files read");
+}
+
+static void include_directory(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof(dir), "%s/adir", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char *path = write_file("incdir.map", "a smb://h/a\n\t+adir\n");
+    expect_load_error(path, -EISDIR, "incdir.map", 2, 2, "cannot read include 'adir' (");
+    expect_load_error(path, -EISDIR, "incdir.map", 2, 2, "): Is a directory");
+}
+
+static void master_empty_source_name(void **state)
+{
+    (void)state;
+    char *master = write_file("src_master", "/mnt/x file:\n");
+    expect_load_error(master, -EINVAL, "src_master", 1, 8, "missing map name after the map source");
+}
+
+static void master_password_option(void **state)
+{
+    (void)state;
+    struct sfs_map m;
+    write_file("pw_shares", "a ://h/a\nb ://h/b\n");
+    char *master = write_file("pw_master", "/mnt/pw pw_shares -fstype=cifs,password=" SECRET "\n");
+    load_ok(master, NULL, &m);
+    /* Inherited by both entries, warned about once, at the master line. */
+    assert_string_equal(find(&m, "a")->opts.password, SECRET);
+    assert_true(find(&m, "b")->opts.has_password);
+    assert_int_equal(m.n_warnings, 1);
+    assert_non_null(find_warning(&m, "pw_master:1:32: password stored in map"));
+    assert_no_secret(&m);
+    sfs_map_free(&m);
+}
+
 static void err_include_syntax(void **state)
 {
     (void)state;
@@ -1021,6 +1090,23 @@ static void err_line_too_long(void **state)
 }
 
 /* ---- entry errors: one per message, with line and column ---- */
+
+static void err_continued_line_too_long(void **state)
+{
+    (void)state;
+    size_t n = 40000;
+    char *text = malloc(2 * n + 32);
+    assert_non_null(text);
+    strcpy(text, "k \\\n");
+    size_t used = strlen(text);
+    memset(text + used, 'a', n);
+    strcpy(text + used + n, "\\\n");
+    used = strlen(text);
+    memset(text + used, 'b', n);
+    text[used + n] = '\0';
+    expect_error(text, 3, 1, "line too long (continued lines exceed 65536 bytes)");
+    free(text);
+}
 
 static void err_missing_location(void **state)
 {
@@ -1202,6 +1288,7 @@ int main(void)
         cmocka_unit_test(password_wildcard_display),
         cmocka_unit_test(password_never_in_errors),
         cmocka_unit_test(unknown_option_warning_has_no_value),
+        cmocka_unit_test(password_like_option_not_kept),
         cmocka_unit_test(unknown_sec_and_vers_warn),
         cmocka_unit_test(direct_map),
         cmocka_unit_test(mountpoint_join),
@@ -1218,6 +1305,10 @@ int main(void)
         cmocka_unit_test(include_self_in_text),
         cmocka_unit_test(include_from_text_absolute),
         cmocka_unit_test(include_unsupported_source),
+        cmocka_unit_test(include_file_limit),
+        cmocka_unit_test(include_directory),
+        cmocka_unit_test(master_empty_source_name),
+        cmocka_unit_test(master_password_option),
         cmocka_unit_test(err_include_syntax),
         cmocka_unit_test(err_file_missing),
         cmocka_unit_test(err_file_is_directory),
@@ -1225,6 +1316,7 @@ int main(void)
         cmocka_unit_test(err_nul_byte),
         cmocka_unit_test(err_file_too_large),
         cmocka_unit_test(err_line_too_long),
+        cmocka_unit_test(err_continued_line_too_long),
         cmocka_unit_test(err_missing_location),
         cmocka_unit_test(err_empty_location),
         cmocka_unit_test(err_empty_fstype),
