@@ -10,8 +10,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 out=$("$AFPTEST" probe smb://fs-default.lab.test/public 2>&1)
 is "$?" 0 "a single guest URL probes ok (exit 0)"
-like "$out" 'MOUNT POINT +PROTO +SERVER' "table header"
-like "$out" 'public +smb +10\.231\.[0-9]+\.2 SMB3_11' "row shows address and dialect"
+like "$out" 'MOUNT POINT +URL +PROTO +SERVER' "table header"
+like "$out" 'public +smb://fs-default.lab.test/public +smb +10\.231\.[0-9]+\.2 SMB3_11' "row shows address and dialect"
 
 out=$("$AFPTEST" probe --json -k WrongPass "$MAPS/auto_shares" 2>&1)
 is "$?" 1 "one failing key: exit 1"
