@@ -120,11 +120,14 @@ static void probe_in_child(const struct job_list *jobs, size_t i)
             sfs_status_set(&r->status, SFS_STAGE_PARSE, errno, SFS_DOMAIN_SYS, errno, "fork: %s", strerror(errno));
         else if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) != SIGKILL)
             sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0,
-                           "%s: the probe process died of signal %d (%s): a client library bug",
-                           r->mountpoint, WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+                           "the probe process died of signal %d (%s): a client library bug",
+                           WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+        else if (WIFEXITED(wstatus))
+            sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0,
+                           "the probe process exited with status %d before reporting", WEXITSTATUS(wstatus));
         else
             sfs_status_set(&r->status, SFS_STAGE_CONNECT, ETIMEDOUT, SFS_DOMAIN_SYS, ETIMEDOUT,
-                           "%s: the probe did not finish within %d ms", r->mountpoint, deadline);
+                           "the probe did not finish within %d ms", deadline);
     }
 }
 

@@ -42,7 +42,7 @@ rc=0
 step "unit + integration tests"
 meson test -C build --suite unit --suite integration --print-errorlogs || rc=1
 step "unit + integration tests under ASan+UBSan"
-ASAN_OPTIONS=verify_asan_link_order=0 \
+ASAN_OPTIONS=verify_asan_link_order=0 NSS_WRAPPER_DISABLE_DEEPBIND=1 \
     meson test -C build-asan --suite unit --suite integration --print-errorlogs || rc=1
 
 step "fuzz targets (${FUZZ_SECONDS}s each)"
@@ -51,13 +51,14 @@ if [ ! -f build-fuzz/build.ninja ]; then
     CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false -Dbuildtype=debug >/dev/null || die "fuzz setup failed"
 fi
 ninja -C build-fuzz >/dev/null || die "fuzz build failed"
+ls build-fuzz/tests/fuzz/fuzz_* >/dev/null 2>&1 || die "no fuzz targets were built"
 for f in build-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue
     name=$(basename "$f")
     corpus=tests/fuzz/corpus/${name#fuzz_}
     work=$(mktemp -d)
     [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
-    if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 "$work" \
+    if "$f" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix=build-fuzz/ "$work" \
             >"build-fuzz/$name.log" 2>&1; then
         fuzz_passed=$((fuzz_passed + 1))
         printf 'fuzz %-28s ok  %s\n' "$name" "$(grep -m1 'stat::number_of_executed_units' "build-fuzz/$name.log" | awk '{print $2}') runs"

@@ -2,6 +2,7 @@
  * p09 (DHCAST128) come with the client's secrets (keylog.jsonl): fed the
  * same Ra and nonce, our UAMs must send the captured FPLoginCont payloads
  * byte for byte. */
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,7 @@
 #include "afp/afp_proto.h"
 #include "afp/afp_uam.h"
 
-#include "afp_vectors.c"
+#include "afp_vectors.h"
 
 #define P08 AFPV_DIR "p08-dhx2-keylog-private"
 #define P09 AFPV_DIR "p09-dhcast128-keylog-private"
@@ -299,7 +300,7 @@ static void test_dh_replies_truncated_and_corrupted(void **state)
         afp_writer_init(&w);
         size_t n = rep->payload_len;
         uint8_t *copy = malloc(n);
-        for (size_t cut = 0; cut < n; cut += (cut < 40 || n - cut < 40) ? 1 : 7) {
+        for (size_t cut = 0; cut < n; cut++) {
             struct afp_login l;
             afp_login_init(&l, cases[c].uam, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
             afp_login_start(&l, &w);
@@ -309,7 +310,7 @@ static void test_dh_replies_truncated_and_corrupted(void **state)
             assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
             afp_login_cleanup(&l);
         }
-        for (size_t i = 0; i < n; i += (i < 12 ? 1 : 5)) {
+        for (size_t i = 0; i < n; i++) {
             struct afp_login l;
             memcpy(copy, rep->payload, n);
             copy[i] ^= 0xff;
