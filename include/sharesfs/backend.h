@@ -71,6 +71,7 @@ struct sfs_backend_ops {
 };
 
 extern const struct sfs_backend_ops sfs_smb_backend;
+extern const struct sfs_backend_ops sfs_afp_backend;
 
 /* The backend for a URL's protocol, or NULL. */
 const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto);

@@ -1,0 +1,550 @@
+/* AFP backend: the stages over DSI.  connect = resolve, TCP, DSIGetStatus
+ * (server identity, versions, UAMs: the `negotiate` stage), DSIOpenSession,
+ * the UAM's login exchange (`authenticate`), FPOpenVol (`mount`).  The DSI
+ * session multiplexes, so FUSE threads keep several reads in flight on one
+ * connection without a lock of ours. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "afp/afp_enum.h"
+#include "afp/afp_fork.h"
+#include "afp/afp_login.h"
+#include "afp/afp_params.h"
+#include "afp/afp_path.h"
+#include "afp/afp_proto.h"
+#include "afp/afp_srvrinfo.h"
+#include "afp/afp_uam.h"
+#include "afp/afp_volume.h"
+#include "afp/dsi_session.h"
+#include "core/net.h"
+#include "sharesfs/backend.h"
+
+#define ROOT_DIR_ID 2
+#define FILE_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPNodeIDBit | \
+                     kFPExtDataForkLenBit | kFPUTF8NameBit | kFPUnixPrivsBit)
+#define DIR_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPNodeIDBit | \
+                    kFPOffspringCountBit | kFPUTF8NameBit | kFPUnixPrivsBit)
+#define REPLY_MAX (256 * 1024)
+#define ENUM_BATCH 200
+
+struct sfs_conn {
+    struct dsi_session *dsi;
+    uint16_t vol_id;
+    char *base;            /* path below the volume from the URL; "" for none */
+    char volume[256];
+};
+
+struct sfs_file {
+    uint16_t fork;
+};
+
+static int errno_for_transport(int rc)
+{
+    return rc == -EMSGSIZE ? EPROTO : -rc;
+}
+
+static int transport_fail(struct sfs_status *st, enum sfs_stage stage, int rc, const char *what)
+{
+    return sfs_status_set(st, stage, errno_for_transport(rc), SFS_DOMAIN_SYS, -rc, "%s: %s", what,
+                          rc == -ESHUTDOWN ? "the server closed the session" : strerror(errno_for_transport(rc)));
+}
+
+static int afp_fail(struct sfs_status *st, enum sfs_stage stage, int32_t code, const char *fmt, const char *arg)
+{
+    char what[300];
+    snprintf(what, sizeof(what), fmt, arg);
+    const char *name = sfs_afp_result_name(code);
+    return sfs_status_set(st, stage, sfs_errno_for_afp(code) ? sfs_errno_for_afp(code) : EIO, SFS_DOMAIN_AFP, code,
+                          "%s: %s (%d)", what, name ? name : "AFP error", (int)code);
+}
+
+/* One request, reply into a heap buffer of REPLY_MAX (caller frees *out). */
+static int call(struct sfs_conn *c, struct afp_writer *w, uint8_t **out, size_t *len, int32_t *code)
+{
+    if (afp_writer_error(w))
+        return afp_writer_error(w);
+    *out = malloc(REPLY_MAX);
+    if (!*out)
+        return -ENOMEM;
+    int rc = dsi_command(c->dsi, w->buf, w->len, *out, REPLY_MAX, len, code);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static void join_list(char *out, size_t cap, char list[][AFP_SRVRINFO_STR], size_t n)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", list[i]);
+}
+
+/* Path below the volume root for a path below the mount root. */
+static int full_path(const struct sfs_conn *c, const char *path, char *out, size_t cap)
+{
+    while (*path == '/')
+        path++;
+    int n = snprintf(out, cap, "%s%s%s", c->base, *c->base && *path ? "/" : "", path);
+    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static void fill_server_info(const struct afp_srvrinfo *si, struct sfs_server_info *info)
+{
+    snprintf(info->server_name, sizeof(info->server_name), "%.127s", si->has_utf8_name ? si->utf8_name : si->server_name);
+    snprintf(info->server_os, sizeof(info->server_os), "%.127s", si->machine_type);
+    join_list(info->versions, sizeof(info->versions), (char (*)[AFP_SRVRINFO_STR])si->versions, si->n_versions);
+    join_list(info->uams, sizeof(info->uams), (char (*)[AFP_SRVRINFO_STR])si->uams, si->n_uams);
+    info->flags = si->flags;
+    for (size_t i = 0; i < si->n_dirnames; i++)
+        if (strchr(si->dirnames[i], '@')) {
+            snprintf(info->principal, sizeof(info->principal), "%s", si->dirnames[i]);
+            break;
+        }
+}
+
+/* FPGetSrvrInfo on its own connection: who the server is and what it offers. */
+static int stage_get_status(const struct sfs_target *t, const struct sfs_addr *addr, struct afp_srvrinfo *si,
+                            struct sfs_server_info *info, struct sfs_status *st)
+{
+    int fd = sfs_net_connect(addr, t->timeout_ms, st);
+    if (fd < 0)
+        return fd;
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int rc = dsi_get_status(fd, t->timeout_ms, &reply, &len, st);
+    if (rc < 0)
+        return rc;
+    rc = afp_srvrinfo_parse(reply, len, si);
+    free(reply);
+    if (rc < 0)
+        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, EPROTO, SFS_DOMAIN_SYS, EPROTO,
+                              "FPGetSrvrInfo reply is malformed (%zu bytes)", len);
+    fill_server_info(si, info);
+    return 0;
+}
+
+static int check_uam(const struct sfs_target *t, const struct afp_srvrinfo *si, const struct afp_uam **uam,
+                     struct sfs_status *st)
+{
+    if (!afp_srvrinfo_has_uam(si, t->auth.uam)) {
+        char offered[512];
+        join_list(offered, sizeof(offered), (char (*)[AFP_SRVRINFO_STR])si->uams, si->n_uams);
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTONOSUPPORT, SFS_DOMAIN_AFP, -5002,
+                              "the server does not offer the UAM \"%s\"; it offers: %s", t->auth.uam,
+                              offered[0] ? offered : "(none)");
+    }
+    *uam = afp_uam_find(t->auth.uam);
+    if (!*uam)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTONOSUPPORT, SFS_DOMAIN_AFP, -5002,
+                              "sharesfs does not implement the UAM \"%s\" yet", t->auth.uam);
+    return 0;
+}
+
+static int login_refused(const struct afp_login *l, struct sfs_status *st)
+{
+    const char *name = sfs_afp_result_name(l->result);
+    return sfs_status_set(st, SFS_STAGE_AUTHENTICATE,
+                          sfs_errno_for_afp(l->result) ? sfs_errno_for_afp(l->result) : EACCES, SFS_DOMAIN_AFP,
+                          l->result, "%s: %s (%s %d)%s%s", l->uam->name, afp_login_outcome_name(l->outcome),
+                          name ? name : "AFP result", (int)l->result, l->detail[0] ? ": " : "", l->detail);
+}
+
+static int stage_login(struct sfs_conn *c, const struct sfs_target *t, const struct afp_uam *uam,
+                       const char *version, struct sfs_status *st)
+{
+    struct afp_login l;
+    const char *user = t->creds.user ? t->creds.user : "";
+    const char *pw = t->creds.password ? t->creds.password : "";
+    if (afp_login_init(&l, uam, version, user, pw, false) < 0) {
+        int rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_AFP, 0, "%s: %s", uam->name, l.detail);
+        afp_login_cleanup(&l);
+        return rc;
+    }
+    struct afp_writer w;
+    afp_writer_init(&w);
+    int rc = afp_login_start(&l, &w);
+    uint8_t *reply = NULL;
+    while (rc >= 0) {
+        size_t len = 0;
+        int32_t code = 0;
+        rc = call(c, &w, &reply, &len, &code);
+        if (rc < 0) {
+            transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, uam->name);
+            break;
+        }
+        afp_writer_reset(&w);
+        rc = afp_login_continue(&l, code, reply, len, &w);
+        free(reply);
+        reply = NULL;
+        if (rc == AFP_LOGIN_DONE)
+            break;
+        if (rc == AFP_LOGIN_SERVER_REFUSED) {
+            rc = login_refused(&l, st);
+            break;
+        }
+        if (rc < 0)
+            sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTO, SFS_DOMAIN_AFP, l.result, "%s: %s: %s", uam->name,
+                           afp_login_outcome_name(l.outcome), l.detail);
+    }
+    afp_writer_free(&w);
+    afp_login_cleanup(&l);
+    return rc < 0 ? rc : 0;
+}
+
+static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_openvol(&w, AFP_OPENVOL_BITMAP, volume, NULL);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_MOUNT, rc, "FPOpenVol");
+    struct afp_volparms vp;
+    if (code != 0)
+        rc = afp_fail(st, SFS_STAGE_MOUNT, code, "FPOpenVol \"%s\"", volume);
+    else if (afp_volparms_decode(reply, len, &vp) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_MOUNT, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenVol reply is malformed");
+    else
+        c->vol_id = vp.vol_id;
+    free(reply);
+    return rc;
+}
+
+static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    struct sfs_server_info scratch;
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof(*info));
+    struct sfs_addr addr;
+    double t0 = sfs_now_ms();
+    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), &addr, st);
+    if (rc < 0)
+        return rc;
+    snprintf(info->address, sizeof(info->address), "%s", addr.text);
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
+
+    t0 = sfs_now_ms();
+    int fd = sfs_net_connect(&addr, t->timeout_ms, st);
+    if (fd < 0)
+        return fd;
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
+
+    t0 = sfs_now_ms();
+    struct afp_srvrinfo *si = calloc(1, sizeof(*si));
+    if (!si) {
+        close(fd);
+        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    }
+    struct afp_version_choice version;
+    const struct afp_uam *uam = NULL;
+    char detail[256] = "";
+    rc = stage_get_status(t, &addr, si, info, st);
+    if (rc == 0 && afp_version_pick(si, &version, detail, sizeof(detail)) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, EPROTONOSUPPORT, SFS_DOMAIN_AFP, -5003, "%s", detail);
+    if (rc == 0)
+        snprintf(info->dialect, sizeof(info->dialect), "%s", version.name);
+    struct sfs_conn *c = rc == 0 ? calloc(1, sizeof(*c)) : NULL;
+    if (rc == 0 && !c)
+        rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    if (rc == 0) {
+        struct dsi_options o = {.timeout_ms = t->timeout_ms};
+        rc = dsi_session_open(fd, &o, &c->dsi, st);
+        fd = -1;
+    }
+    if (rc == 0 && cb)
+        cb(cb_ctx, SFS_STAGE_NEGOTIATE, sfs_now_ms() - t0, NULL);
+
+    t0 = sfs_now_ms();
+    if (rc == 0)
+        rc = check_uam(t, si, &uam, st);
+    if (rc == 0)
+        rc = stage_login(c, t, uam, version.name, st);
+    if (rc == 0 && cb)
+        cb(cb_ctx, SFS_STAGE_AUTHENTICATE, sfs_now_ms() - t0, NULL);
+
+    t0 = sfs_now_ms();
+    if (rc == 0) {
+        snprintf(c->volume, sizeof(c->volume), "%s", t->url->share);
+        c->base = strdup(t->url->path ? t->url->path : "");
+        rc = c->base ? stage_open_volume(c, t->url->share, st)
+                     : sfs_status_set(st, SFS_STAGE_MOUNT, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    }
+    if (rc == 0 && cb)
+        cb(cb_ctx, SFS_STAGE_MOUNT, sfs_now_ms() - t0, NULL);
+    free(si);
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0) {
+        if (c) {
+            dsi_session_close(c->dsi);
+            free(c->base);
+            free(c);
+        }
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static void afp_disconnect(struct sfs_conn *c)
+{
+    if (!c)
+        return;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_logout(&w);
+    uint8_t reply[64];
+    size_t len;
+    int32_t code;
+    if (!dsi_session_error(c->dsi) && !afp_writer_error(&w))
+        dsi_command(c->dsi, w.buf, w.len, reply, sizeof(reply), &len, &code);
+    afp_writer_free(&w);
+    dsi_session_close(c->dsi);
+    free(c->base);
+    free(c);
+}
+
+static void node_to_stat(const struct afp_node *n, struct stat *out)
+{
+    memset(out, 0, sizeof(*out));
+    mode_t type = n->is_dir ? S_IFDIR : S_IFREG;
+    if ((n->bitmap & kFPUnixPrivsBit) && (n->unix_privs.mode & S_IFMT))
+        out->st_mode = n->unix_privs.mode;
+    else
+        out->st_mode = type | (n->is_dir ? 0755 : 0644);
+    if ((out->st_mode & S_IFMT) != type && (out->st_mode & S_IFMT) != S_IFLNK)
+        out->st_mode = type | (out->st_mode & 07777);
+    if (n->bitmap & kFPUnixPrivsBit) {
+        out->st_uid = n->unix_privs.uid;
+        out->st_gid = n->unix_privs.gid;
+    }
+    out->st_nlink = n->is_dir ? 2u + n->offspring_count : 1;
+    out->st_ino = n->node_id;
+    out->st_size = n->is_dir ? 0 : (off_t)n->data_fork_len;
+    out->st_blksize = 4096;
+    out->st_blocks = (out->st_size + 511) / 512;
+    out->st_mtime = out->st_ctime = afp_date_to_time(n->mod_date);
+    out->st_atime = out->st_mtime;
+}
+
+static int afp_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
+{
+    char full[4096];
+    if (full_path(c, path, full, sizeof(full)) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_getfiledirparms(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, full);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_LIST, rc, "FPGetFileDirParms");
+    struct afp_node node;
+    if (code != 0)
+        rc = afp_fail(st, SFS_STAGE_LIST, code, "FPGetFileDirParms \"%s\"", full);
+    else if (afp_getfiledirparms_decode(reply, len, &node) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetFileDirParms reply is malformed");
+    else
+        node_to_stat(&node, out);
+    free(reply);
+    return rc;
+}
+
+static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    char full[4096];
+    if (full_path(c, path, full, sizeof(full)) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    uint32_t index = 1;
+    for (;;) {
+        struct afp_writer w;
+        afp_writer_init(&w);
+        afp_encode_enumerate_ext2(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, ENUM_BATCH, index,
+                                  REPLY_MAX, full);
+        uint8_t *reply = NULL;
+        size_t len = 0;
+        int32_t code = 0;
+        int rc = call(c, &w, &reply, &len, &code);
+        afp_writer_free(&w);
+        if (rc < 0)
+            return transport_fail(st, SFS_STAGE_LIST, rc, "FPEnumerateExt2");
+        if (code == -5018 && index > 1) {   /* kFPObjectNotFound ends the directory */
+            free(reply);
+            return 0;
+        }
+        if (code != 0) {
+            free(reply);
+            /* An empty directory also answers -5018 at index 1. */
+            if (code == -5018 && afp_getattr(c, path, &(struct stat){0}, st) == 0)
+                return 0;
+            return afp_fail(st, SFS_STAGE_LIST, code, "FPEnumerateExt2 \"%s\"", full);
+        }
+        struct afp_enum_reply e;
+        struct afp_node node;
+        rc = afp_enumerate_reply_init(&e, reply, len);
+        int got = 0, stop = 0;
+        while (rc >= 0 && !stop && (rc = afp_enumerate_reply_next(&e, &node)) > 0) {
+            char name[AFP_NAME_MAX + 1];
+            struct stat sb;
+            got++;
+            if (afp_name_to_posix(node.name, node.name_len, name, sizeof(name)) < 0)
+                continue;
+            node_to_stat(&node, &sb);
+            stop = cb(cb_ctx, name, &sb);
+        }
+        free(reply);
+        if (rc < 0)
+            return sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO,
+                                  "FPEnumerateExt2 reply is malformed");
+        if (stop || got == 0)
+            return 0;
+        index += (uint32_t)got;
+    }
+}
+
+static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
+{
+    if ((flags & O_ACCMODE) != O_RDONLY)
+        return sfs_status_set(st, SFS_STAGE_READ, EROFS, SFS_DOMAIN_SYS, EROFS,
+                              "writes are not supported yet (read-only mount)");
+    char full[4096];
+    if (full_path(c, path, full, sizeof(full)) < 0)
+        return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_openfork(&w, false, c->vol_id, ROOT_DIR_ID, kFPExtDataForkLenBit, kFPForkRead, full);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_READ, rc, "FPOpenFork");
+    struct afp_openfork_reply of;
+    if (code != 0)
+        rc = afp_fail(st, SFS_STAGE_READ, code, "FPOpenFork \"%s\"", full);
+    else if (afp_openfork_decode(reply, len, &of) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenFork reply is malformed");
+    free(reply);
+    if (rc < 0)
+        return rc;
+    struct sfs_file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    f->fork = of.fork;
+    *out = f;
+    return 0;
+}
+
+/* One FPReadExt of at most the server's quantum, straight into BUF. */
+static ssize_t read_chunk(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
+                          struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_readext(&w, f->fork, (uint64_t)off, size);
+    size_t got = 0;
+    int32_t code = 0;
+    int rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                  : dsi_command(c->dsi, w.buf, w.len, buf, size, &got, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_READ, rc, "FPReadExt");
+    if (!afp_readext_result_has_data(code))
+        return afp_fail(st, SFS_STAGE_READ, code, "FPReadExt at %s", "offset");
+    return (ssize_t)got;
+}
+
+static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
+                        struct sfs_status *st)
+{
+    size_t quantum = dsi_server_quantum(c->dsi);
+    size_t max = quantum > 1024 ? quantum - 1024 : quantum;   /* room for the reply header */
+    size_t total = 0;
+    while (total < size) {
+        size_t want = size - total < max ? size - total : max;
+        ssize_t n = read_chunk(c, f, buf + total, want, off + (off_t)total, st);
+        if (n < 0)
+            return n;
+        total += (size_t)n;
+        if ((size_t)n < want)
+            break;   /* end of file */
+    }
+    return (ssize_t)total;
+}
+
+static int afp_release(struct sfs_conn *c, struct sfs_file *f)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_closefork(&w, f->fork);
+    uint8_t reply[64];
+    size_t len;
+    int32_t code;
+    if (!afp_writer_error(&w))
+        dsi_command(c->dsi, w.buf, w.len, reply, sizeof(reply), &len, &code);
+    afp_writer_free(&w);
+    free(f);
+    return 0;
+}
+
+static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
+{
+    (void)path;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_getvolparms(&w, c->vol_id, kFPVolExtBytesFreeBit | kFPVolExtBytesTotalBit | kFPVolBlockSizeBit);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_LIST, rc, "FPGetVolParms");
+    struct afp_volparms vp;
+    if (code != 0)
+        rc = afp_fail(st, SFS_STAGE_LIST, code, "FPGetVolParms%s", "");
+    else if (afp_volparms_decode(reply, len, &vp) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetVolParms reply is malformed");
+    free(reply);
+    if (rc < 0)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    unsigned long bs = vp.block_size ? vp.block_size : 4096;
+    out->f_bsize = out->f_frsize = bs;
+    out->f_blocks = vp.ext_bytes_total / bs;
+    out->f_bfree = out->f_bavail = vp.ext_bytes_free / bs;
+    out->f_namemax = 255;
+    return 0;
+}
+
+const struct sfs_backend_ops sfs_afp_backend = {
+    .name = "afp",
+    .connect = afp_connect,
+    .disconnect = afp_disconnect,
+    .getattr = afp_getattr,
+    .readdir = afp_readdir,
+    .open = afp_open,
+    .read = afp_read,
+    .release = afp_release,
+    .statfs = afp_statfs,
+};
