@@ -15,6 +15,9 @@ step() { printf '\n=== %s\n' "$*"; }
 die() { printf 'run-all: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (the lab needs network namespaces, FUSE needs /dev/fuse)"
+# One run at a time: runs share the build directories and the lab.
+exec 9>/run/lock/sharesfs-run-all.lock
+flock -n 9 || die "another tests/run-all.sh is running"
 
 step "dependencies"
 contrib/setup/install-deps.sh || die "installing dependencies failed"
