@@ -42,15 +42,24 @@ BIG_SHA256_OPENSSL=244e3daaf3849acf81315ee4f8d66e118cdf003288a4393cfb3bcb2c3b992
 # Fallback when openssl is missing: xorshift64 in perl (different content).
 BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
 
-# Hosts: name|N|netns|kind.  kind "smb" runs an smbd, "down" is a namespace
-# whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s).
+# Hosts: name|N|netns|kind.  kind "smb" runs an smbd, "afp:PERSONALITY" an
+# afpsim with contrib/afpsim/personalities/PERSONALITY.conf, "down" is a
+# namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s).
 HOSTS=(
     "fs-default|10|${NS_PREFIX}default|smb"
     "nas-smb1|11|${NS_PREFIX}smb1|smb"
     "fs-smb2|12|${NS_PREFIX}smb2|smb"
     "fs-smb3|13|${NS_PREFIX}smb3|smb"
     "gone|19|${NS_PREFIX}gone|down"
+    "lion|20|${NS_PREFIX}lion|afp:macos-10.7-lion"
+    "snowleopard|21|${NS_PREFIX}snow|afp:macos-10.6-snowleopard"
+    "tiger|22|${NS_PREFIX}tiger|afp:macos-10.4-tiger"
+    "netatalk4|23|${NS_PREFIX}ntalk4|afp:netatalk-4"
+    "hostile|24|${NS_PREFIX}hostile|afp:hostile"
 )
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+AFPSIM=${SHARESFS_AFPSIM:-$REPO/build/contrib/afpsim/afpsim}
+PERSONALITIES=$REPO/contrib/afpsim/personalities
 
 PROG=${0##*/}
 
@@ -68,9 +77,16 @@ phase() {
     printf '%s: +%d ms %s\n' "$PROG" $(( (t - T_START) / 1000 )) "$*" >&2
 }
 
-# host_fields "name|N|ns|kind" -> H_NAME H_N H_NS H_KIND H_IP H_FQDN H_LINK H_DIR
+# host_fields "name|N|ns|kind" -> H_NAME H_N H_NS H_KIND H_IP H_FQDN H_LINK H_DIR H_PORT H_PERSONA
 host_fields() {
     IFS='|' read -r H_NAME H_N H_NS H_KIND <<<"$1"
+    H_PERSONA=
+    H_PORT=445
+    if [ "${H_KIND%%:*}" = afp ]; then
+        H_PERSONA=${H_KIND#afp:}
+        H_KIND=afp
+        H_PORT=548
+    fi
     H_IP=$NET.$H_N.2
     H_FQDN=$H_NAME.$DOMAIN
     H_LINK=$LINK_PREFIX$H_N
@@ -85,13 +101,21 @@ host_dialects() {
         fs-smb2)    echo "SMB2_02 only" ;;
         fs-smb3)    echo "SMB3_11 only, encryption required, no guest" ;;
         gone)       echo "none: link down, EHOSTUNREACH" ;;
+        *)          echo "AFP: afpsim $(host_persona_of "$1")" ;;
     esac
+}
+host_persona_of() {
+    local h
+    for h in "${HOSTS[@]}"; do
+        [ "${h%%|*}" = "$1" ] && { host_fields "$h"; echo "$H_PERSONA"; return; }
+    done
 }
 host_shares() {
     case $1 in
         fs-default) echo "public(guest,ro) user data" ;;
         fs-smb3)    echo "public(labuser only,ro) user" ;;
         gone)       echo "-" ;;
+        lion|snowleopard|tiger|netatalk4|hostile) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
         *)          echo "public(guest,ro) user" ;;
     esac
 }
@@ -114,6 +138,7 @@ need_tools() {
     done
     nss_wrapper_lib >/dev/null || missing+=("libnss_wrapper.so")
     command -v openssl >/dev/null 2>&1 || command -v perl >/dev/null 2>&1 || missing+=("openssl")
+    [ -x "$AFPSIM" ] || missing+=("afpsim at $AFPSIM (build it: ninja -C build, or set SHARESFS_AFPSIM)")
     [ ${#missing[@]} -eq 0 ] ||
         die "missing: ${missing[*]} (install the packages in contrib/lab/PACKAGES)"
 }
@@ -154,10 +179,13 @@ teardown() {
     local quiet=${1:-}
     local pids=() f pid conf ns name deadline alive left p
 
-    for f in "$STATE"/hosts/*/smbd.pid; do
+    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid; do
         [ -e "$f" ] || continue
         pid=$(cat "$f" 2>/dev/null) || continue
-        conf=${f%/smbd.pid}/smb.conf
+        case $f in
+            */smbd.pid) conf=${f%/smbd.pid}/smb.conf ;;
+            *) conf=${f%/afpsim.pid}/users ;;
+        esac
         [[ "$pid" =~ ^[0-9]+$ ]] && pid_is_ours "$pid" "$conf" && pids+=("$pid")
     done
     for ns in $(lab_netns_list); do
@@ -200,7 +228,7 @@ teardown() {
         [ -n "$left" ] && kill -KILL $left 2>/dev/null
         ip netns del "$ns" 2>/dev/null || warn "cannot delete netns $ns"
     done
-    rm -f "$STATE"/hosts/*/smbd.pid 2>/dev/null
+    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid 2>/dev/null
     [ -d "$STATE" ] && echo stopped >"$STATE/state"
     return 0
 }
@@ -510,6 +538,38 @@ start_smbd() {
     disown $!
 }
 
+# An AFP host: afpsim with a personality, volumes under $d/volumes.
+prepare_afp_host() {
+    local name=$1 d=$2 v
+    rm -rf "$d/volumes"
+    if [ -d "$d/log" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+    fi
+    mkdir -p "$d/log"
+    for v in Public Attic Private Groups Multimedia; do
+        mkdir -p "$d/volumes/$v/dir"
+        printf 'Hello from the sharesfs lab (%s on %s).\n' "$v" "$name.$DOMAIN" >"$d/volumes/$v/hello.txt"
+        printf 'a\n' >"$d/volumes/$v/dir/a.txt"
+    done
+    printf '%s:%s\n' "$LAB_USER" "$LAB_PASS" >"$d/users"
+    chmod 0600 "$d/users"
+}
+
+start_afpsim() {
+    local ns=$1 d=$2 ip=$3 persona=$4
+    setsid ip netns exec "$ns" "$AFPSIM" --listen "$ip:548" --foreground \
+        --personality "$PERSONALITIES/$persona.conf" --users "$d/users" \
+        --set "server.fqdn=${d##*/}" \
+        --volume "Public=$d/volumes/Public" --volume "Attic=$d/volumes/Attic" \
+        --volume "Private=$d/volumes/Private:valid=$LAB_USER" \
+        --volume "Groups=$d/volumes/Groups:valid=$LAB_USER" \
+        --volume "Multimedia=$d/volumes/Multimedia:valid=$LAB_USER" \
+        --log "$d/log/afpsim.log" </dev/null >"$d/log/stdout" 2>&1 9>&- &
+    echo $! >"$d/afpsim.pid"
+    disown $!
+}
+
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 log_tail() {
@@ -527,7 +587,7 @@ summary() {
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
         printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" \
-            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || echo -)" \
+            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null || echo -)" \
             "$(host_dialects "$H_NAME")" "$(host_shares "$H_NAME")"
     done
 }
@@ -558,8 +618,10 @@ cmd_start() {
 
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
-        [ "$H_KIND" = smb ] || continue
-        prepare_host "$H_NAME" "$H_N" "$H_DIR" || die "cannot prepare $H_DIR"
+        case $H_KIND in
+            smb) prepare_host "$H_NAME" "$H_N" "$H_DIR" || die "cannot prepare $H_DIR" ;;
+            afp) prepare_afp_host "$H_NAME" "$H_DIR" || die "cannot prepare $H_DIR" ;;
+        esac
     done
 
     phase "state files and share contents written"
@@ -592,6 +654,10 @@ cmd_start() {
             make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
             start_smbd "$H_NS" "$H_DIR"
             pending+=("$h")
+        elif [ "$H_KIND" = afp ]; then
+            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
+            start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA"
+            pending+=("$h")
         else
             make_netns "$H_NS" "$H_LINK" "$H_N" 0 || { teardown quiet; die "cannot set up netns $H_NS"; }
         fi
@@ -604,21 +670,21 @@ cmd_start() {
         still=()
         for h in "${pending[@]}"; do
             host_fields "$h"
-            pid=$(cat "$H_DIR/smbd.pid")
+            pid=$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid")
             if ! kill -0 "$pid" 2>/dev/null; then
-                warn "smbd for $H_FQDN (pid $pid) exited during start-up"
+                warn "the server of $H_FQDN (pid $pid) exited during start-up"
                 log_tail "$H_DIR"
                 teardown quiet
-                die "lab start failed: smbd for $H_FQDN died (logs in $H_DIR/log)"
+                die "lab start failed: the server of $H_FQDN died (logs in $H_DIR/log)"
             fi
-            tcp_open "$H_IP" 445 || still+=("$h")
+            tcp_open "$H_IP" "$H_PORT" || still+=("$h")
         done
         pending=("${still[@]}")
         [ ${#pending[@]} -eq 0 ] && break
         if [ "$(now_ms)" -ge "$deadline" ]; then
             for h in "${pending[@]}"; do
                 host_fields "$h"
-                warn "!!! $H_FQDN ($H_IP:445) not listening after $((READY_TIMEOUT_MS / 1000)) s"
+                warn "!!! $H_FQDN ($H_IP:$H_PORT) not listening after $((READY_TIMEOUT_MS / 1000)) s"
                 log_tail "$H_DIR"
             done
             teardown quiet
@@ -635,6 +701,12 @@ cmd_start() {
     fi
     [ -s "$STATE/cache.log" ] && cat "$STATE/cache.log" >&2
 
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        [ "$H_KIND" = afp ] || continue
+        ln -f "$STATE/cache/big.bin" "$H_DIR/volumes/Public/big.bin" ||
+            cp "$STATE/cache/big.bin" "$H_DIR/volumes/Public/big.bin" || die "cannot place big.bin on $H_FQDN"
+    done
     phase "big.bin ready"
     trap - INT TERM HUP
     echo running >"$STATE/state"
@@ -661,6 +733,9 @@ cmd_status() {
         if [ -f "$H_DIR/smbd.pid" ]; then
             pid=$(cat "$H_DIR/smbd.pid")
             pid_is_ours "$pid" "$H_DIR/smb.conf" || pid="$pid(dead)"
+        elif [ -f "$H_DIR/afpsim.pid" ]; then
+            pid=$(cat "$H_DIR/afpsim.pid")
+            pid_is_ours "$pid" "$H_DIR/users" || pid="$pid(dead)"
         fi
         if ! ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$H_NS"; then
             nsstate="no namespace"
@@ -673,8 +748,8 @@ cmd_status() {
                 nsstate="namespace link is not down"
                 rc=1
             fi
-        elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/445" 2>/dev/null; then
-            nsstate="listening on $H_IP:445"
+        elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/$H_PORT" 2>/dev/null; then
+            nsstate="listening on $H_IP:$H_PORT"
             up=$((up + 1))
         else
             nsstate="NOT listening"

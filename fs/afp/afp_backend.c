@@ -143,8 +143,9 @@ static int check_uam(const struct sfs_target *t, const struct afp_srvrinfo *si, 
     }
     *uam = afp_uam_find(t->auth.uam);
     if (!*uam)
-        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTONOSUPPORT, SFS_DOMAIN_AFP, -5002,
-                              "sharesfs does not implement the UAM \"%s\" yet", t->auth.uam);
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTONOSUPPORT, SFS_DOMAIN_NONE, 0,
+                              "the server offers the UAM \"%s\" but sharesfs does not implement it yet",
+                              t->auth.uam);
     return 0;
 }
 

@@ -327,7 +327,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->attr_timeout = fs->attr_timeout;
     cfg->entry_timeout = fs->attr_timeout;
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
-    cfg->use_ino = 0;
+    cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
     conn->max_readahead = 1024 * 1024;
     return fs;

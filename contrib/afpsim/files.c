@@ -1,0 +1,496 @@
+/* Catalog commands: FPGetFileDirParms, FPSetFileDirParms (and the older
+ * FPSetFileParms / FPSetDirParms), FPEnumerateExt2 / FPEnumerateExt,
+ * FPCreateFile, FPCreateDir, FPDelete, FPRename, FPMoveAndRename. */
+#include "afpsim.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* u8 cmd, u8 flag, u16 volume, u32 directory: the head of most requests. */
+static int32_t read_head(struct session *s, struct afp_reader *r, uint8_t *flag,
+                         const struct volume **v, uint32_t *dir)
+{
+    uint8_t cmd;
+    uint16_t vid;
+    int32_t err;
+    if (afp_read_u8(r, &cmd) || afp_read_u8(r, flag) || afp_read_u16(r, &vid) ||
+        afp_read_u32(r, dir))
+        return kFPParamErr;
+    *v = vol_get(s, vid, &err);
+    if (!*v)
+        return err;
+    if (*dir == 0)
+        return kFPParamErr;
+    return kFPNoErr;
+}
+
+/* lstat of the directory that holds n. */
+static int32_t parent_stat(const struct node *n, struct stat *st)
+{
+    char path[4096];
+    if (n->parent == CNID_ROOT_PARENT)
+        return kFPAccessDenied;        /* nothing can be done to the root itself */
+    if (!node_dir_path(n->vol, n->parent, path, sizeof(path)))
+        return kFPObjectNotFound;
+    if (lstat(path, st))
+        return errno_to_afp(errno);
+    return kFPNoErr;
+}
+
+static int32_t check_parent_write(struct session *s, const struct node *n)
+{
+    struct stat pst;
+    int32_t rc = parent_stat(n, &pst);
+    return rc ? rc : check_write(s, n->vol, &pst);
+}
+
+static bool fork_open_on(struct session *s, uint16_t vol, uint32_t id)
+{
+    for (size_t i = 0; i < AFPSIM_MAX_FORKS; i++)
+        if (s->forks[i].used && s->forks[i].vol == vol && s->forks[i].id == id)
+            return true;
+    return false;
+}
+
+int32_t cmd_getfiledirparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    uint16_t fbm, dbm;
+    struct node n;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if (afp_read_u16(r, &fbm) || afp_read_u16(r, &dbm))
+        return kFPParamErr;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (!n.exists)
+        return kFPObjectNotFound;
+    bool is_dir = S_ISDIR(n.st.st_mode);
+    if (!params_bitmap_ok(false, fbm) || !params_bitmap_ok(true, dbm))
+        return kFPBitmapErr;
+    afp_write_u16(w, fbm);
+    afp_write_u16(w, dbm);
+    afp_write_u8(w, is_dir ? 0x80 : 0x00);
+    afp_write_u8(w, 0);
+    return params_put(s, w, &n, is_dir ? dbm : fbm);
+}
+
+int32_t cmd_setfiledirparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    uint16_t bm;
+    struct node n;
+    (void)w;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if (afp_read_u16(r, &bm))
+        return kFPParamErr;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (afp_read_align2(r))
+        return kFPParamErr;
+    if (!n.exists)
+        return kFPObjectNotFound;
+    bool is_dir = S_ISDIR(n.st.st_mode);
+    uint16_t allowed = kFPAttributeBit | kFPCreateDateBit | kFPModDateBit | kFPBackupDateBit |
+                       kFPFinderInfoBit | kFPUnixPrivsBit;
+    if (is_dir)
+        allowed |= kFPOwnerIDBit | kFPGroupIDBit | kFPAccessRightsBit;
+    if (bm & ~allowed)
+        return kFPBitmapErr;
+
+    uint16_t attr = 0;
+    uint32_t cdate = 0, mdate = 0, bdate = 0, owner = 0, group = 0, rights = 0;
+    uint8_t finfo[32];
+    struct afp_unix_privs up = { 0 };
+    bool ok = true;
+    if (bm & kFPAttributeBit) ok &= !afp_read_u16(r, &attr);
+    if (bm & kFPCreateDateBit) ok &= !afp_read_u32(r, &cdate);
+    if (bm & kFPModDateBit) ok &= !afp_read_u32(r, &mdate);
+    if (bm & kFPBackupDateBit) ok &= !afp_read_u32(r, &bdate);
+    if (bm & kFPFinderInfoBit) ok &= !afp_read_bytes(r, finfo, 32);
+    if (is_dir && (bm & kFPOwnerIDBit)) ok &= !afp_read_u32(r, &owner);
+    if (is_dir && (bm & kFPGroupIDBit)) ok &= !afp_read_u32(r, &group);
+    if (is_dir && (bm & kFPAccessRightsBit)) ok &= !afp_read_u32(r, &rights);
+    if (bm & kFPUnixPrivsBit)
+        ok &= !afp_read_u32(r, &up.uid) && !afp_read_u32(r, &up.gid) &&
+              !afp_read_u32(r, &up.mode) && !afp_read_u32(r, &up.ua_rights);
+    if (!ok)
+        return kFPParamErr;
+    if ((rc = check_write(s, v, &n.st)))
+        return rc;
+
+    if (bm & (kFPAttributeBit | kFPCreateDateBit | kFPBackupDateBit | kFPFinderInfoBit)) {
+        struct meta m;
+        meta_get(n.path, &m);
+        if (bm & kFPAttributeBit) {
+            if (attr & kFPSetClearBit)
+                m.attr |= attr & (uint16_t)~kFPSetClearBit;
+            else
+                m.attr &= (uint16_t)~attr;
+        }
+        if (bm & kFPCreateDateBit) {
+            m.has_cdate = true;
+            m.cdate = (int32_t)cdate;
+        }
+        if (bm & kFPBackupDateBit) {
+            m.has_bdate = true;
+            m.bdate = (int32_t)bdate;
+        }
+        if (bm & kFPFinderInfoBit) {
+            m.has_finfo = true;
+            memcpy(m.finfo, finfo, 32);
+        }
+        int e = meta_set(n.path, &m);
+        if (e)
+            log_msg(LOG_DEBUG, "%s: cannot keep metadata of %s: %s", s->peer, n.path, strerror(-e));
+    }
+    if (bm & kFPUnixPrivsBit) {
+        if (!S_ISLNK(n.st.st_mode) && chmod(n.path, up.mode & 07777))
+            return errno_to_afp(errno);
+        if ((up.uid != (uint32_t)n.st.st_uid || up.gid != (uint32_t)n.st.st_gid) &&
+            lchown(n.path, (uid_t)up.uid, (gid_t)up.gid))
+            return kFPAccessDenied;
+    }
+    if (is_dir && (bm & (kFPOwnerIDBit | kFPGroupIDBit))) {
+        uid_t u = (bm & kFPOwnerIDBit) ? (uid_t)owner : (uid_t)-1;
+        gid_t g = (bm & kFPGroupIDBit) ? (gid_t)group : (gid_t)-1;
+        if (lchown(n.path, u, g))
+            return kFPAccessDenied;
+    }
+    if (bm & kFPModDateBit) {
+        struct timespec ts[2] = {
+            { .tv_nsec = UTIME_OMIT },
+            { .tv_sec = (time_t)(int32_t)mdate + AFP_DATE_EPOCH_DELTA, .tv_nsec = 0 },
+        };
+        if (utimensat(AT_FDCWD, n.path, ts, AT_SYMLINK_NOFOLLOW))
+            return errno_to_afp(errno);
+    }
+    return kFPNoErr;
+}
+
+static GPtrArray *list_dir(const char *path, int *err)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        *err = errno;
+        return NULL;
+    }
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (strlen(de->d_name) > AFPSIM_NAME_MAX)
+            continue;
+        g_ptr_array_add(a, g_strdup(de->d_name));
+    }
+    closedir(d);
+    return a;
+}
+
+int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag, cmd = s->afp_cmd;
+    const struct volume *v;
+    uint32_t dir, start, maxreply;
+    uint16_t fbm, dbm, reqcount;
+    struct node n;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if (afp_read_u16(r, &fbm) || afp_read_u16(r, &dbm) || afp_read_u16(r, &reqcount))
+        return kFPParamErr;
+    if (cmd == kFPEnumerateExt2) {
+        if (afp_read_u32(r, &start) || afp_read_u32(r, &maxreply))
+            return kFPParamErr;
+    } else {
+        uint16_t s16, m16;
+        if (afp_read_u16(r, &s16) || afp_read_u16(r, &m16))
+            return kFPParamErr;
+        start = s16;
+        maxreply = m16;
+    }
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (!n.exists)
+        return kFPObjectNotFound;
+    if (!S_ISDIR(n.st.st_mode))
+        return kFPObjectTypeErr;
+    if (!fbm && !dbm)
+        return kFPBitmapErr;
+    if (!params_bitmap_ok(false, fbm) || !params_bitmap_ok(true, dbm))
+        return kFPBitmapErr;
+    if (start == 0 || reqcount == 0)
+        return kFPParamErr;
+    if (!(node_rights(s, &n.st) & 0x02))
+        return kFPAccessDenied;
+
+    /* The listing is kept between calls, so that continuation indexes
+     * refer to the same order. */
+    if (!s->ecache.names || s->ecache.vol != v->id || s->ecache.dir != n.id || start == 1) {
+        int err = 0;
+        enum_cache_drop(s);
+        s->ecache.names = list_dir(n.path, &err);
+        if (!s->ecache.names)
+            return errno_to_afp(err);
+        s->ecache.vol = v->id;
+        s->ecache.dir = n.id;
+    }
+    GPtrArray *names = s->ecache.names;
+    if (start > names->len)
+        return kFPObjectNotFound;
+
+    if (maxreply > s->p->server_quantum)
+        maxreply = s->p->server_quantum;
+    afp_write_u16(w, fbm);
+    afp_write_u16(w, dbm);
+    size_t count_at = w->len;
+    afp_write_u16(w, 0);
+    uint16_t count = 0;
+    struct afp_writer e;
+    afp_writer_init(&e);
+    for (uint32_t i = start - 1; i < names->len && count < reqcount; i++) {
+        struct node c;
+        const char *name = g_ptr_array_index(names, i);
+        if (node_from(v, n.id, name, &c) || !c.exists)
+            continue;       /* vanished since the listing */
+        bool cdir = S_ISDIR(c.st.st_mode);
+        afp_writer_reset(&e);
+        afp_write_u16(&e, 0);
+        afp_write_u8(&e, cdir ? 0x80 : 0x00);
+        afp_write_u8(&e, 0);
+        /* Offsets in the block are relative to the block, which starts
+         * after the 4-byte entry header: build it in a writer of its own. */
+        struct afp_writer blk;
+        afp_writer_init(&blk);
+        rc = params_put(s, &blk, &c, cdir ? dbm : fbm);
+        if (rc) {
+            afp_writer_free(&blk);
+            afp_writer_free(&e);
+            return rc;
+        }
+        afp_write_bytes(&e, blk.buf, blk.len);
+        afp_writer_free(&blk);
+        afp_write_pad_even(&e);
+        if (afp_writer_error(&e) || e.len > 0xffff) {
+            afp_writer_free(&e);
+            return kFPMiscErr;
+        }
+        uint16_t elen = (uint16_t)e.len;
+        if (session_hostile(s, H_BADOFFSET) && count == 0)
+            elen = (uint16_t)(e.len + 4096);    /* entry longer than the reply */
+        e.buf[0] = (uint8_t)(elen >> 8);
+        e.buf[1] = (uint8_t)elen;
+        if (w->len + e.len > maxreply)
+            break;
+        afp_write_bytes(w, e.buf, e.len);
+        count++;
+    }
+    afp_writer_free(&e);
+    if (count == 0)
+        return kFPParamErr;     /* not even one entry fits in maxreply */
+    uint16_t wire_count = count;
+    if (session_hostile(s, H_BADCOUNT))
+        wire_count = (uint16_t)(count + 5);
+    if (!afp_writer_error(w)) {
+        w->buf[count_at] = (uint8_t)(wire_count >> 8);
+        w->buf[count_at + 1] = (uint8_t)wire_count;
+    }
+    return kFPNoErr;
+}
+
+int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    struct node n;
+    (void)w;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (n.id == CNID_ROOT)
+        return kFPObjectExists;
+    if ((rc = check_parent_write(s, &n)))
+        return rc;
+    bool hard = flag & AFP_CREATE_HARD;
+    if (n.exists) {
+        if (!hard)
+            return kFPObjectExists;
+        if (S_ISDIR(n.st.st_mode))
+            return kFPObjectTypeErr;
+        if (fork_open_on(s, v->id, n.id))
+            return kFPFileBusy;
+    }
+    int fd = open(n.path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (hard ? O_TRUNC : O_EXCL), 0644);
+    if (fd < 0)
+        return errno_to_afp(errno);
+    close(fd);
+    enum_cache_drop(s);
+    return cnid_get(v->id, n.parent, n.name) ? kFPNoErr : kFPMiscErr;
+}
+
+int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    struct node n;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (n.exists)
+        return kFPObjectExists;
+    if ((rc = check_parent_write(s, &n)))
+        return rc;
+    if (mkdir(n.path, 0755))
+        return errno_to_afp(errno);
+    enum_cache_drop(s);
+    uint32_t id = cnid_get(v->id, n.parent, n.name);
+    if (!id)
+        return kFPMiscErr;
+    afp_write_u32(w, id);
+    return kFPNoErr;
+}
+
+int32_t cmd_delete(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    struct node n;
+    (void)w;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if (!n.exists)
+        return kFPObjectNotFound;
+    if (n.id == CNID_ROOT)
+        return kFPAccessDenied;
+    if ((rc = check_parent_write(s, &n)))
+        return rc;
+    if (S_ISDIR(n.st.st_mode)) {
+        if (rmdir(n.path))
+            return errno == EEXIST ? kFPDirNotEmpty : errno_to_afp(errno);
+    } else {
+        if (fork_open_on(s, v->id, n.id))
+            return kFPFileBusy;
+        if (unlink(n.path))
+            return errno_to_afp(errno);
+    }
+    cnid_remove(v->id, n.id);
+    enum_cache_drop(s);
+    return kFPNoErr;
+}
+
+static int32_t do_move(struct session *s, const struct node *src, uint32_t dst_dir,
+                       const char *dst_dir_path, const char *new_name)
+{
+    char dst[4096];
+    if ((size_t)snprintf(dst, sizeof(dst), "%s/%s", dst_dir_path, new_name) >= sizeof(dst))
+        return kFPParamErr;
+    if (!strcmp(dst, src->path))
+        return kFPNoErr;
+    if (renameat2(AT_FDCWD, src->path, AT_FDCWD, dst, RENAME_NOREPLACE)) {
+        if (errno == EEXIST)
+            return kFPObjectExists;
+        if (errno == EINVAL)
+            return kFPCantMove;
+        return errno_to_afp(errno);
+    }
+    cnid_move(src->vol->id, src->id, dst_dir, new_name);
+    enum_cache_drop(s);
+    return kFPNoErr;
+}
+
+int32_t cmd_rename(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t dir;
+    struct node n;
+    char newname[AFPSIM_NAME_MAX + 1];
+    (void)w;
+    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    if (rc)
+        return rc;
+    if ((rc = node_resolve(s, v, dir, r, &n)))
+        return rc;
+    if ((rc = read_afp_name(r, newname, sizeof(newname), false)))
+        return rc;
+    if (!n.exists)
+        return kFPObjectNotFound;
+    if (n.id == CNID_ROOT)
+        return kFPCantRename;
+    if ((rc = check_parent_write(s, &n)))
+        return rc;
+    char pdir[4096];
+    if (!node_dir_path(v, n.parent, pdir, sizeof(pdir)))
+        return kFPObjectNotFound;
+    return do_move(s, &n, n.parent, pdir, newname);
+}
+
+int32_t cmd_moveandrename(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flag;
+    const struct volume *v;
+    uint32_t sdir, ddir;
+    struct node src, dst;
+    char newname[AFPSIM_NAME_MAX + 1];
+    (void)w;
+    int32_t rc = read_head(s, r, &flag, &v, &sdir);
+    if (rc)
+        return rc;
+    if (afp_read_u32(r, &ddir) || ddir == 0)
+        return kFPParamErr;
+    if ((rc = node_resolve(s, v, sdir, r, &src)))
+        return rc;
+    if ((rc = node_resolve(s, v, ddir, r, &dst)))
+        return rc == kFPObjectNotFound ? kFPDirNotFound : rc;
+    if ((rc = read_afp_name(r, newname, sizeof(newname), true)))
+        return rc;
+    if (!src.exists)
+        return kFPObjectNotFound;
+    if (!dst.exists || !S_ISDIR(dst.st.st_mode))
+        return kFPDirNotFound;
+    if (src.id == CNID_ROOT)
+        return kFPCantMove;
+    if (!*newname)
+        g_strlcpy(newname, src.name, sizeof(newname));
+    if (S_ISDIR(src.st.st_mode)) {
+        /* not into itself or below */
+        uint32_t cur = dst.id;
+        for (int depth = 0; cur != CNID_ROOT && cur != CNID_ROOT_PARENT && depth < 4096; depth++) {
+            if (cur == src.id)
+                return kFPCantMove;
+            uint32_t parent;
+            char name[AFPSIM_NAME_MAX + 1];
+            if (!cnid_lookup(v->id, cur, &parent, name, sizeof(name)))
+                break;
+            cur = parent;
+        }
+        if (dst.id == src.id)
+            return kFPCantMove;
+    }
+    if ((rc = check_parent_write(s, &src)) || (rc = check_write(s, v, &dst.st)))
+        return rc;
+    return do_move(s, &src, dst.id, dst.path, newname);
+}

@@ -1,0 +1,392 @@
+/* Logging in, server side: FPLogin, FPLoginExt, FPLoginCont and the UAMs
+ * "No User Authent", "Cleartxt Passwrd", "DHCAST128", "DHX2", and a
+ * refusing stand-in for "Client Krb v2".
+ *
+ * Behaviour imitated from netatalk 4.0.3dev captures (p02-p18):
+ *  - an AFP version the server does not offer: kFPBadVersNum (-5003);
+ *  - a UAM it does not offer (or does not know): kFPBadUAM (-5002);
+ *  - DHX2 and DHCAST128 refuse an unknown user at the first step (-5023),
+ *    a wrong password only at the last step (-5023);
+ *  - every refusal ends the session (session.c sends the attention).
+ * Message layouts (same captures):
+ *  DHCAST128  FPLogin: user, pad, Ma(16) -> -5001: id, Mb(16), E(nonce, 16 zero bytes)
+ *             FPLoginCont: id, E(nonce+1, password(64)) -> 0
+ *  DHX2       FPLogin: user, pad -> -5001: id, g(u32), len(u16), p, Mb
+ *             FPLoginCont: id, Ma, E(client nonce) -> -5001: id+1, E(client nonce+1, server nonce)
+ *             FPLoginCont: id+1, E(server nonce+1, password(256)) -> 0
+ *  E() is CAST5-CBC with IV "LWallace" (client to server) or "CJalbert"
+ *  (server to client); the DHCAST128 key is the 16-byte shared secret, the
+ *  DHX2 key the MD5 of the shared secret as len(p) bytes. */
+#include "afpsim.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gcrypt.h>
+
+#include "afp/afp_uam.h"
+
+enum uam_kind { UAM_GUEST, UAM_CLRTXT, UAM_DHCAST128, UAM_DHX2, UAM_KRB, UAM_OTHER };
+
+struct login {
+    enum uam_kind kind;
+    unsigned step;
+    uint16_t id;
+    char user[256];
+    uint8_t p[128];
+    size_t plen;
+    uint8_t priv[64];
+    size_t privlen;
+    uint8_t key[16];
+    uint8_t snonce[16];
+};
+
+/* DHCAST128's fixed group (also the p and g in the p09 keylog). */
+static const uint8_t dhcast_p[16] = {
+    0xba, 0x28, 0x73, 0xdf, 0xb0, 0x60, 0x57, 0xd4,
+    0x3f, 0x20, 0x24, 0x74, 0x4c, 0xee, 0xe7, 0x5b,
+};
+static const uint8_t dhcast_g[1] = { 7 };
+
+/* DHX2 with uams.dhx2_prime = fixed: the 1024-bit MODP group of RFC 2409
+ * ("Oakley group 2"), sent with g = 5 like netatalk's fresh primes. */
+static const char oakley2_hex[] =
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
+    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
+    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF";
+static const uint8_t dhx2_g[4] = { 0, 0, 0, 5 };
+
+static enum uam_kind uam_kind_of(const char *name)
+{
+    if (!strcasecmp(name, "No User Authent"))
+        return UAM_GUEST;
+    if (!strcasecmp(name, "Cleartxt Passwrd"))
+        return UAM_CLRTXT;
+    if (!strcasecmp(name, "DHCAST128"))
+        return UAM_DHCAST128;
+    if (!strcasecmp(name, "DHX2"))
+        return UAM_DHX2;
+    if (!strcasecmp(name, "Client Krb v2"))
+        return UAM_KRB;
+    return UAM_OTHER;
+}
+
+void login_free(struct session *s)
+{
+    if (s->login) {
+        explicit_bzero(s->login, sizeof(*s->login));
+        g_free(s->login);
+        s->login = NULL;
+    }
+}
+
+static int32_t refuse(struct session *s, int32_t rc, const char *fmt, const char *arg)
+{
+    char why[300];
+    snprintf(why, sizeof(why), fmt, arg ? arg : "");
+    log_msg(LOG_INFO, "%s: login refused (%d): %s", s->peer, rc, why);
+    login_free(s);
+    s->login_failed = true;
+    return rc;
+}
+
+static void succeed(struct session *s, const char *user, bool guest)
+{
+    s->logged_in = true;
+    s->guest = guest;
+    g_strlcpy(s->user, guest ? "" : user, sizeof(s->user));
+    log_msg(LOG_INFO, "%s: logged in as %s (AFP %d.%d)", s->peer, guest ? "guest" : user,
+            s->afp_version / 10, s->afp_version % 10);
+    login_free(s);
+}
+
+/* The stored password equals the NUL-padded field (no longer than it). */
+static bool password_ok(struct session *s, const char *user, const uint8_t *field, size_t flen)
+{
+    const char *pw = g_hash_table_lookup(s->srv->users, user);
+    if (!pw)
+        return false;
+    size_t n = strlen(pw);
+    if (n > flen)
+        return false;
+    unsigned diff = 0;
+    for (size_t i = 0; i < flen; i++)
+        diff |= (unsigned)(field[i] ^ (i < n ? (uint8_t)pw[i] : 0));
+    return diff == 0;
+}
+
+static bool user_known(struct session *s, const char *user)
+{
+    return *user && g_hash_table_contains(s->srv->users, user);
+}
+
+static int read_user_pstring(struct afp_reader *r, char *user, size_t sz)
+{
+    if (afp_read_pstring(r, user, sz))
+        return -1;
+    return afp_read_align2(r);
+}
+
+/* AFPName in FPLoginExt: u8 type; 3: u16 length + UTF-8; 1, 2: Pascal. */
+static int read_ext_name(struct afp_reader *r, char *out, size_t sz)
+{
+    uint8_t type;
+    if (afp_read_u8(r, &type))
+        return -1;
+    if (type == kFPUTF8Name) {
+        uint16_t len;
+        const uint8_t *p;
+        if (afp_read_u16(r, &len) || afp_read_view(r, len, &p) || len >= sz || memchr(p, 0, len))
+            return -1;
+        memcpy(out, p, len);
+        out[len] = '\0';
+        return 0;
+    }
+    if (type == kFPShortName || type == kFPLongName)
+        return afp_read_pstring(r, out, sz);
+    return -1;
+}
+
+static void random_bytes(uint8_t *p, size_t n)
+{
+    gcry_randomize(p, n, GCRY_STRONG_RANDOM);
+}
+
+static int dhx2_prime(const struct persona *p, uint8_t out[128])
+{
+    gcry_mpi_t prime = NULL;
+    if (p->dhx2_prime == DHX2_PRIME_FIXED) {
+        for (size_t i = 0; i < 128; i++)
+            out[i] = (uint8_t)(g_ascii_xdigit_value(oakley2_hex[2 * i]) << 4 |
+                               g_ascii_xdigit_value(oakley2_hex[2 * i + 1]));
+        return 0;
+    }
+    /* A fresh 1024-bit prime for every login, as netatalk does. */
+    if (gcry_prime_generate(&prime, 1024, 0, NULL, NULL, NULL, GCRY_WEAK_RANDOM, 0))
+        return -1;
+    size_t n = 0;
+    int rc = -1;
+    if (!gcry_mpi_print(GCRYMPI_FMT_USG, out, 128, &n, prime) && n == 128)
+        rc = 0;
+    gcry_mpi_release(prime);
+    return rc;
+}
+
+static int32_t start_dhcast128(struct session *s, struct login *l, struct afp_reader *r,
+                               struct afp_writer *w)
+{
+    uint8_t ma[16], mb[16], shared[16], block[32];
+    if (afp_read_bytes(r, ma, 16))
+        return refuse(s, kFPParamErr, "DHCAST128: short FPLogin", NULL);
+    if (!user_known(s, l->user))
+        return refuse(s, kFPUserNotAuth, "DHCAST128: unknown user %s", l->user);
+    if (afp_dh_check_range(dhcast_p, 16, ma, 16))
+        return refuse(s, kFPParamErr, "DHCAST128: client value out of range", NULL);
+    l->privlen = 16;
+    random_bytes(l->priv, l->privlen);
+    if (afp_dh_public(dhcast_p, 16, dhcast_g, 1, l->priv, l->privlen, mb) ||
+        afp_dh_shared(dhcast_p, 16, ma, 16, l->priv, l->privlen, shared))
+        return refuse(s, kFPMiscErr, "DHCAST128: crypto failure", NULL);
+    memcpy(l->key, shared, 16);
+    random_bytes(l->snonce, 16);
+    memcpy(block, l->snonce, 16);
+    memset(block + 16, 0, 16);
+    if (afp_cast5_cbc(true, l->key, AFP_IV_SERVER, block, 32))
+        return refuse(s, kFPMiscErr, "DHCAST128: crypto failure", NULL);
+    if (session_hostile(s, H_BAD_DH)) {
+        memset(mb, 0, 16);
+        mb[15] = 1;
+    }
+    afp_write_u16(w, l->id);
+    afp_write_bytes(w, mb, 16);
+    afp_write_bytes(w, block, 32);
+    l->step = 1;
+    explicit_bzero(shared, sizeof(shared));
+    return kFPAuthContinue;
+}
+
+static int32_t start_dhx2(struct session *s, struct login *l, struct afp_writer *w)
+{
+    uint8_t mb[128];
+    if (!user_known(s, l->user))
+        return refuse(s, kFPUserNotAuth, "DHX2: unknown user %s", l->user);
+    if (dhx2_prime(s->p, l->p))
+        return refuse(s, kFPMiscErr, "DHX2: no prime", NULL);
+    l->plen = 128;
+    l->privlen = 64;
+    random_bytes(l->priv, l->privlen);
+    if (afp_dh_public(l->p, l->plen, dhx2_g, 4, l->priv, l->privlen, mb))
+        return refuse(s, kFPMiscErr, "DHX2: crypto failure", NULL);
+    if (session_hostile(s, H_BAD_DH)) {
+        memset(mb, 0, sizeof(mb));
+        mb[127] = 1;
+    }
+    afp_write_u16(w, l->id);
+    afp_write_bytes(w, dhx2_g, 4);
+    afp_write_u16(w, (uint16_t)l->plen);
+    afp_write_bytes(w, l->p, l->plen);
+    afp_write_bytes(w, mb, l->plen);
+    l->step = 1;
+    return kFPAuthContinue;
+}
+
+/* After the header of FPLogin (ext = false: auth info starts with the user
+ * name) or FPLoginExt (ext_user set, auth info after the padding). */
+static int32_t login_start(struct session *s, const char *version, const char *uam,
+                           const char *ext_user, struct afp_reader *r, struct afp_writer *w)
+{
+    if (s->logged_in)
+        return kFPMiscErr;
+    login_free(s);
+    int vnum = afp_version_num(version);
+    if (!vnum || !persona_offers_version(s->p, version))
+        return refuse(s, kFPBadVersNum, "AFP version \"%s\" not offered", version);
+    s->afp_version = vnum;
+    if (!persona_offers_uam(s->p, uam))
+        return refuse(s, kFPBadUAM, "UAM \"%s\" not offered", uam);
+
+    struct login *l = g_new0(struct login, 1);
+    s->login = l;
+    l->kind = uam_kind_of(uam);
+    gcry_create_nonce(&l->id, sizeof(l->id));
+
+    if (l->kind != UAM_GUEST && l->kind != UAM_KRB && l->kind != UAM_OTHER) {
+        if (ext_user) {
+            g_strlcpy(l->user, ext_user, sizeof(l->user));
+        } else if (read_user_pstring(r, l->user, sizeof(l->user))) {
+            return refuse(s, kFPParamErr, "malformed user name", NULL);
+        }
+    }
+
+    switch (l->kind) {
+    case UAM_GUEST:
+        succeed(s, NULL, true);
+        return kFPNoErr;
+    case UAM_CLRTXT: {
+        uint8_t pw[8];
+        if (afp_read_bytes(r, pw, 8))
+            return refuse(s, kFPParamErr, "Cleartxt Passwrd: no password", NULL);
+        /* Cleartext carries 8 bytes: a longer stored password cannot match
+         * (as with netatalk on a system with modern password hashes). */
+        bool ok = password_ok(s, l->user, pw, 8);
+        explicit_bzero(pw, sizeof(pw));
+        if (!ok)
+            return refuse(s, kFPUserNotAuth, "Cleartxt Passwrd: bad user or password for %s", l->user);
+        succeed(s, l->user, false);
+        return kFPNoErr;
+    }
+    case UAM_DHCAST128:
+        return start_dhcast128(s, l, r, w);
+    case UAM_DHX2:
+        return start_dhx2(s, l, w);
+    case UAM_KRB:
+        if (s->p->krb_refusal == KRB_REFUSE_BAD_UAM)
+            return refuse(s, kFPBadUAM, "Client Krb v2 is not implemented in afpsim", NULL);
+        /* As netatalk: a 2-byte ID, then the client sends its token. */
+        l->id = 1;
+        l->step = 1;
+        afp_write_u16(w, l->id);
+        return kFPAuthContinue;
+    case UAM_OTHER:
+    default:
+        return refuse(s, kFPMiscErr, "UAM \"%s\" is advertised but not implemented in afpsim", uam);
+    }
+}
+
+int32_t cmd_login(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    char version[256], uam[256];
+    uint8_t cmd;
+    if (afp_read_u8(r, &cmd) || afp_read_pstring(r, version, sizeof(version)) ||
+        afp_read_pstring(r, uam, sizeof(uam)))
+        return refuse(s, kFPParamErr, "malformed FPLogin", NULL);
+    return login_start(s, version, uam, NULL, r, w);
+}
+
+int32_t cmd_login_ext(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    char version[256], uam[256], user[256], dir[256];
+    uint8_t cmd, pad;
+    uint16_t flags;
+    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &flags) ||
+        afp_read_pstring(r, version, sizeof(version)) || afp_read_pstring(r, uam, sizeof(uam)) ||
+        read_ext_name(r, user, sizeof(user)) || read_ext_name(r, dir, sizeof(dir)) ||
+        afp_read_align2(r))
+        return refuse(s, kFPParamErr, "malformed FPLoginExt", NULL);
+    return login_start(s, version, uam, user, r, w);
+}
+
+int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    struct login *l = s->login;
+    uint8_t cmd, pad;
+    uint16_t id;
+    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &id))
+        return refuse(s, kFPParamErr, "malformed FPLoginCont", NULL);
+    if (!l || !l->step)
+        return refuse(s, kFPParamErr, "FPLoginCont without a login in progress", NULL);
+    if (id != l->id)
+        return refuse(s, kFPParamErr, "FPLoginCont with a wrong ID", NULL);
+
+    if (l->kind == UAM_DHCAST128 && l->step == 1) {
+        uint8_t block[80], expect[16];
+        if (afp_read_bytes(r, block, 80))
+            return refuse(s, kFPParamErr, "DHCAST128: short FPLoginCont", NULL);
+        afp_cast5_cbc(false, l->key, AFP_IV_CLIENT, block, 80);
+        memcpy(expect, l->snonce, 16);
+        afp_nonce_increment(expect);
+        bool ok = memcmp(block, expect, 16) == 0 && password_ok(s, l->user, block + 16, 64);
+        explicit_bzero(block, sizeof(block));
+        if (!ok)
+            return refuse(s, kFPUserNotAuth, "DHCAST128: bad password for %s", l->user);
+        char user[256];
+        g_strlcpy(user, l->user, sizeof(user));
+        succeed(s, user, false);
+        return kFPNoErr;
+    }
+    if (l->kind == UAM_DHX2 && l->step == 1) {
+        uint8_t ma[128], shared[128], cnonce[16], block[32];
+        if (afp_read_bytes(r, ma, l->plen) || afp_read_bytes(r, cnonce, 16))
+            return refuse(s, kFPParamErr, "DHX2: short FPLoginCont", NULL);
+        if (afp_dh_shared(l->p, l->plen, ma, l->plen, l->priv, l->privlen, shared))
+            return refuse(s, kFPParamErr, "DHX2: client value out of range", NULL);
+        afp_md5(shared, l->plen, l->key);
+        explicit_bzero(shared, sizeof(shared));
+        afp_cast5_cbc(false, l->key, AFP_IV_CLIENT, cnonce, 16);
+        afp_nonce_increment(cnonce);
+        random_bytes(l->snonce, 16);
+        memcpy(block, cnonce, 16);
+        memcpy(block + 16, l->snonce, 16);
+        afp_cast5_cbc(true, l->key, AFP_IV_SERVER, block, 32);
+        l->id = (uint16_t)(l->id + 1);
+        afp_write_u16(w, l->id);
+        afp_write_bytes(w, block, 32);
+        l->step = 2;
+        return kFPAuthContinue;
+    }
+    if (l->kind == UAM_DHX2 && l->step == 2) {
+        uint8_t block[272], expect[16];
+        if (afp_read_bytes(r, block, sizeof(block)))
+            return refuse(s, kFPParamErr, "DHX2: short FPLoginCont", NULL);
+        afp_cast5_cbc(false, l->key, AFP_IV_CLIENT, block, sizeof(block));
+        memcpy(expect, l->snonce, 16);
+        afp_nonce_increment(expect);
+        bool nonce_ok = memcmp(block, expect, 16) == 0;
+        bool ok = nonce_ok && password_ok(s, l->user, block + 16, 256);
+        explicit_bzero(block, sizeof(block));
+        if (!ok)
+            return refuse(s, kFPUserNotAuth,
+                          nonce_ok ? "DHX2: bad password for %s" : "DHX2: bad nonce from %s", l->user);
+        char user[256];
+        g_strlcpy(user, l->user, sizeof(user));
+        succeed(s, user, false);
+        return kFPNoErr;
+    }
+    if (l->kind == UAM_KRB)
+        /* What netatalk answers for a token it cannot accept (p18). */
+        return refuse(s, kFPMiscErr, "Client Krb v2: Kerberos is not implemented in afpsim", NULL);
+    (void)w;
+    return refuse(s, kFPParamErr, "unexpected FPLoginCont", NULL);
+}
