@@ -29,6 +29,9 @@ LAB_UID=2001
 LAB_GID=2001
 LAB_PASS='Lab-Passw0rd'
 WRONG_PASS='Wrong-Passw0rd'
+# "Cleartxt Passwrd" carries at most 8 bytes: an AFP-only user that fits.
+CLR_USER=clruser
+CLR_PASS='Clr8pass'
 
 READY_TIMEOUT_MS=10000     # per start, all hosts together
 READY_STEP=0.01            # poll TCP :445 every 10 ms
@@ -270,8 +273,9 @@ write_creds() {
         umask 077
         printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$LAB_PASS" "$WORKGROUP" >"$d/labuser.cred"
         printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$WRONG_PASS" "$WORKGROUP" >"$d/wrong.cred"
+        printf 'username=%s\npassword=%s\n' "$CLR_USER" "$CLR_PASS" >"$d/clruser.cred"
     )
-    chmod 0600 "$d/labuser.cred" "$d/wrong.cred"
+    chmod 0600 "$d/labuser.cred" "$d/wrong.cred" "$d/clruser.cred"
 }
 
 # Client-side smb.conf for smbclient -s / smbc_setConfiguration: resolve
@@ -552,7 +556,7 @@ prepare_afp_host() {
         printf 'Hello from the sharesfs lab (%s on %s).\n' "$v" "$name.$DOMAIN" >"$d/volumes/$v/hello.txt"
         printf 'a\n' >"$d/volumes/$v/dir/a.txt"
     done
-    printf '%s:%s\n' "$LAB_USER" "$LAB_PASS" >"$d/users"
+    printf '%s:%s\n%s:%s\n' "$LAB_USER" "$LAB_PASS" "$CLR_USER" "$CLR_PASS" >"$d/users"
     chmod 0600 "$d/users"
 }
 
@@ -562,7 +566,7 @@ start_afpsim() {
         --personality "$PERSONALITIES/$persona.conf" --users "$d/users" \
         --set "server.fqdn=${d##*/}" \
         --volume "Public=$d/volumes/Public" --volume "Attic=$d/volumes/Attic" \
-        --volume "Private=$d/volumes/Private:valid=$LAB_USER" \
+        --volume "Private=$d/volumes/Private:valid=$LAB_USER,$CLR_USER" \
         --volume "Groups=$d/volumes/Groups:valid=$LAB_USER" \
         --volume "Multimedia=$d/volumes/Multimedia:valid=$LAB_USER" \
         --log "$d/log/afpsim.log" </dev/null >"$d/log/stdout" 2>&1 9>&- &

@@ -165,7 +165,7 @@ static int stage_login(struct sfs_conn *c, const struct sfs_target *t, const str
     const char *user = t->creds.user ? t->creds.user : "";
     const char *pw = t->creds.password ? t->creds.password : "";
     if (afp_login_init(&l, uam, version, user, pw, false) < 0) {
-        int rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_AFP, 0, "%s: %s", uam->name, l.detail);
+        int rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_NONE, 0, "%s: %s", uam->name, l.detail);
         afp_login_cleanup(&l);
         return rc;
     }

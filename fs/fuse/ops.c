@@ -66,9 +66,19 @@ static void resolve(const char *path, struct node *n)
     n->rest = *rest ? rest : "";
 }
 
-static void dir_stat(struct stat *st, mode_t perm)
+/* Synthetic directories get inode numbers far above any server's. */
+static ino_t synthetic_ino(const char *name)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (ino_t)((h >> 2) | (1ULL << 62));
+}
+
+static void dir_stat(struct stat *st, mode_t perm, const char *name)
 {
     memset(st, 0, sizeof(*st));
+    st->st_ino = synthetic_ino(name);
     st->st_mode = S_IFDIR | perm;
     st->st_nlink = 2;
     st->st_uid = getuid();
@@ -92,7 +102,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
     switch (n.kind) {
     case NODE_ROOT:
     case NODE_STATUS_DIR:
-        dir_stat(st, 0555);
+        dir_stat(st, 0555, path);
         return 0;
     case NODE_STATUS_FILE: {
         size_t len = 0;
@@ -100,6 +110,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         g_free(text);
         memset(st, 0, sizeof(*st));
         st->st_mode = S_IFREG | 0444;
+        st->st_ino = synthetic_ino(path);
         st->st_nlink = 1;
         st->st_size = (off_t)len;
         st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
@@ -112,7 +123,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
             /* The key itself stays visible after a failed mount, so its
              * user.sharesfs.status xattr can be read; opening it returns
              * the errno. */
-            dir_stat(st, 0555);
+            dir_stat(st, 0555, path);
             return 0;
         }
         if (!c)
@@ -147,7 +158,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     struct node n;
     resolve(path, &n);
     struct stat dst;
-    dir_stat(&dst, 0555);
+    dir_stat(&dst, 0555, path);
     if (n.kind == NODE_ROOT) {
         struct mount_table *t = &fs_data()->table;
         filler(buf, ".", &dst, 0, 0);
