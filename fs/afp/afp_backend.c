@@ -50,8 +50,11 @@ static int errno_for_transport(int rc)
 
 static int transport_fail(struct sfs_status *st, enum sfs_stage stage, int rc, const char *what)
 {
-    return sfs_status_set(st, stage, errno_for_transport(rc), SFS_DOMAIN_SYS, -rc, "%s: %s", what,
-                          rc == -ESHUTDOWN ? "the server closed the session" : strerror(errno_for_transport(rc)));
+    const char *why = rc == -ESHUTDOWN ? "the server closed the session"
+                    : rc == -ETIMEDOUT ? "no reply before the timeout: the server stopped answering"
+                    : rc == -EMSGSIZE ? "the reply is longer than the request allows"
+                    : strerror(errno_for_transport(rc));
+    return sfs_status_set(st, stage, errno_for_transport(rc), SFS_DOMAIN_SYS, -rc, "%s: %s", what, why);
 }
 
 static int afp_fail(struct sfs_status *st, enum sfs_stage stage, int32_t code, const char *fmt, const char *arg)
