@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/net.h"
+#include "info.h"
 #include "report.h"
 #include "sharesfs/config.h"
 #include "sharesfs/map.h"
@@ -34,6 +35,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: afptest probe [options] MAP|URL...\n"
+            "       afptest info [-t SECS] URL\n"
             "       afptest --version\n"
             "\n"
             "Probes each entry of the automount maps (auto_master, indirect or direct maps,\n"
@@ -270,6 +272,13 @@ int main(int argc, char **argv)
         case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
         default: usage(stderr); return EXIT_USAGE;
         }
+    }
+    if (optind < argc && strcmp(argv[optind], "info") == 0) {
+        if (optind + 2 != argc) {
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        return afptest_info(argv[optind + 1], timeout_s > 0 ? (int)(timeout_s * 1000) : 10000);
     }
     if (optind < argc && strcmp(argv[optind], "probe") == 0)
         optind++;

@@ -8,7 +8,7 @@ lab_join
 command -v jq >/dev/null || bail "jq not installed"
 expected=$(dirname "$0")/expected/afp-uams.tsv
 n_rows=$(grep -vc '^#' "$expected")
-plan $(( 4 * 2 + n_rows * 3 + 13 ))
+plan $(( 4 * 2 + n_rows * 3 + 15 ))
 
 tmp=$(mktemp -d)
 mnt=$tmp/mnt
@@ -28,6 +28,10 @@ snowleopard AFP3.3 DHX2
 tiger AFP3.2 ^DHCAST128, Recon1, Client Krb v2, No User Authent$
 netatalk4 AFP3.4 ^Client Krb v2, DHX2, DHCAST128, Cleartxt Passwrd, No User Authent$
 HOSTS
+
+out=$("$AFPTEST" info afp://lion.lab.test 2>&1)
+like "$out" 'directory names: +afpserver/lion.lab.test@LAB.TEST' "afptest info shows the Kerberos principal"
+like "$out" 'machine type: +Macmini5,3' "afptest info shows the machine type"
 
 # Every UAM x personality, in one map.
 : >"$tmp/uams.map"

@@ -3,7 +3,7 @@
 # credential errors that name where and why.
 . "$(dirname "$0")/lib.sh"
 lab_join
-plan 16
+plan 18
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -42,6 +42,10 @@ like "$(jq -r '.entries[0].detail' <<<"$out")" 'chmod 600' "and the detail says 
 out=$(SHARESFS_PASSWORD=Lab-Passw0rd "$AFPTEST" probe --json smb://labuser@fs-default.lab.test/user 2>&1)
 is "$(jq -r '.entries[0].result' <<<"$out")" ok "SHARESFS_PASSWORD supplies the password"
 
+out=$("$AFPTEST" info smb://nas-smb1.lab.test 2>&1)
+like "$out" 'dialect: +NT1' "afptest info: the SMB1-only server negotiates NT1"
+"$AFPTEST" info smb://gone.lab.test >/dev/null 2>&1
+is "$?" 1 "afptest info: an unreachable server exits 1"
 "$AFPTEST" frobnicate >/dev/null 2>&1
 is "$?" 2 "unknown command: exit 2"
 printf '# nothing here\n' >"$tmp/empty.map"
