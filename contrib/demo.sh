@@ -39,8 +39,10 @@ cat "$MOUNT/Public/hello.txt"
 step "sha256sum $MOUNT/Data/big.bin (64 MiB through FUSE) vs the lab's checksum"
 sha256sum "$MOUNT/Data/big.bin"
 cat "$SHARESFS_LAB_DIR/big.bin.sha256"
+step "sha256sum $MOUNT/AfpPublic/big.bin (the same 64 MiB over AFP from afpsim)"
+sha256sum "$MOUNT/AfpPublic/big.bin"
 step "ls of keys that are meant to fail"
-for k in WrongPass Missing Nas1Modern Gone; do ls "$MOUNT/$k" 2>&1 | head -1; done
+for k in WrongPass Missing Nas1Modern Gone AfpWrongPass AfpNoDHX2 AfpMissing; do ls "$MOUNT/$k" 2>&1 | head -1; done
 step "$MOUNT/.sharesfs/status.json (WrongPass)"
 jq -c '.mounts[] | select(.key == "WrongPass") | .last_error' "$MOUNT/.sharesfs/status.json"
 
