@@ -272,13 +272,16 @@ int persona_load(struct persona *p, const char *file, char **overrides)
             ok = false;
     ok &= get_num(kf, "server", "flags", 0x8f79, 0xffff, &n);
     p->flags = (uint16_t)n;
+    /* Without server_name: the first label of fqdn, else the host name. */
+    p->fqdn = get_str(kf, "server", "fqdn", NULL);
     char host[256] = "afpsim";
-    if (gethostname(host, sizeof(host) - 1) == 0) {
+    if (p->fqdn)
+        g_strlcpy(host, p->fqdn, sizeof(host));
+    else if (gethostname(host, sizeof(host) - 1) == 0)
         host[sizeof(host) - 1] = '\0';
-        char *dot = strchr(host, '.');
-        if (dot)
-            *dot = '\0';
-    }
+    char *dot = strchr(host, '.');
+    if (dot && dot != host)
+        *dot = '\0';
     p->server_name = get_str(kf, "server", "server_name", host);
     if (!p->server_name)
         p->server_name = g_strdup(host);
@@ -314,7 +317,6 @@ int persona_load(struct persona *p, const char *file, char **overrides)
     g_free(sig);
     g_free(sighex);
     ok &= get_bool(kf, "server", "icon", true, &p->icon);
-    p->fqdn = get_str(kf, "server", "fqdn", NULL);
     char *princ = get_str(kf, "server", "krb_principal", NULL);
     if (princ) {
         /* %h: fqdn (or server name) */

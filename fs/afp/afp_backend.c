@@ -541,6 +541,11 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     return 0;
 }
 
+static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
+{
+    dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
+}
+
 const struct sfs_backend_ops sfs_afp_backend = {
     .name = "afp",
     .connect = afp_connect,
@@ -551,4 +556,5 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .read = afp_read,
     .release = afp_release,
     .statfs = afp_statfs,
+    .stats = afp_stats,
 };

@@ -34,6 +34,8 @@ struct dsi_session {
     pthread_mutex_t send_lock;   /* one DSI message on the wire at a time */
     struct dsi_pending slots[DSI_MAX_IN_FLIGHT];
     uint16_t next_id;
+    unsigned in_flight, max_in_flight;
+    uint64_t requests;
     int err;
     double last_rx, last_tx;
     pthread_t reader;
@@ -218,6 +220,9 @@ static struct dsi_pending *claim_slot(struct dsi_session *s, const struct timesp
         for (int i = 0; i < DSI_MAX_IN_FLIGHT; i++) {
             struct dsi_pending *p = &s->slots[i];
             if (!p->used) {
+                s->requests++;
+                if (++s->in_flight > s->max_in_flight)
+                    s->max_in_flight = s->in_flight;
                 p->used = true;
                 p->done = false;
                 p->reading = false;
@@ -271,6 +276,7 @@ static int request(struct dsi_session *s, uint8_t command, int32_t offset, const
         rc = -s->err;
     }
     p->used = false;
+    s->in_flight--;
     pthread_cond_signal(&s->slot_free);
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -291,6 +297,14 @@ int dsi_write(struct dsi_session *s, const void *req, size_t req_len, const void
 uint32_t dsi_server_quantum(const struct dsi_session *s)
 {
     return s->server_quantum;
+}
+
+void dsi_session_stats(struct dsi_session *s, uint64_t *requests, unsigned *max_in_flight)
+{
+    pthread_mutex_lock(&s->lock);
+    *requests = s->requests;
+    *max_in_flight = s->max_in_flight;
+    pthread_mutex_unlock(&s->lock);
 }
 
 int dsi_session_error(const struct dsi_session *s)

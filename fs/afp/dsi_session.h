@@ -49,6 +49,9 @@ int dsi_command(struct dsi_session *s, const void *req, size_t req_len, void *bu
 int dsi_write(struct dsi_session *s, const void *req, size_t req_len, const void *data, size_t data_len,
               void *buf, size_t cap, size_t *got, int32_t *code);
 
+/* Requests sent so far and the most that were in flight at once. */
+void dsi_session_stats(struct dsi_session *s, uint64_t *requests, unsigned *max_in_flight);
+
 /* DSIGetStatus on its own connection FD (closed on return): the
  * FPGetSrvrInfo reply, malloc'd into *out. */
 int dsi_get_status(int fd, int timeout_ms, uint8_t **out, size_t *len, struct sfs_status *st);

@@ -74,10 +74,15 @@ static void append_mount(GString *s, struct mount *m)
     } else {
         g_string_append(s, "null");
     }
+    struct sfs_conn_stats cs = {0};
+    if (m->state == MOUNT_UP && m->ops && m->ops->stats)
+        m->ops->stats(m->conn, &cs);
     g_string_append_printf(s,
                            ",\"counters\":{\"connects\":%" G_GUINT64_FORMAT ",\"failures\":%" G_GUINT64_FORMAT
-                           ",\"opens\":%" G_GUINT64_FORMAT ",\"bytes_read\":%" G_GUINT64_FORMAT "}}",
-                           m->connects, m->failures, m->opens, m->bytes_read);
+                           ",\"opens\":%" G_GUINT64_FORMAT ",\"bytes_read\":%" G_GUINT64_FORMAT
+                           ",\"requests\":%" G_GUINT64_FORMAT ",\"max_in_flight\":%u}}",
+                           m->connects, m->failures, m->opens, m->bytes_read, (guint64)cs.requests,
+                           cs.max_in_flight);
     pthread_mutex_unlock(&m->lock);
 }
 

@@ -54,6 +54,12 @@ typedef void (*sfs_stage_cb)(void *ctx, enum sfs_stage stage, double ms, const s
 struct sfs_conn;
 struct sfs_file;
 
+/* Protocol counters of one connection, for status.json. */
+struct sfs_conn_stats {
+    uint64_t requests;          /* protocol requests sent */
+    unsigned max_in_flight;     /* most requests outstanding at once */
+};
+
 typedef int (*sfs_dirent_cb)(void *ctx, const char *name, const struct stat *st);
 
 struct sfs_backend_ops {
@@ -68,6 +74,8 @@ struct sfs_backend_ops {
     ssize_t (*read)(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off, struct sfs_status *st);
     int (*release)(struct sfs_conn *c, struct sfs_file *f);
     int (*statfs)(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st);
+    /* Optional (NULL where the library keeps no such counters). */
+    void (*stats)(struct sfs_conn *c, struct sfs_conn_stats *out);
 };
 
 extern const struct sfs_backend_ops sfs_smb_backend;
