@@ -9,6 +9,8 @@
 #include "afpsim.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <sys/mman.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +54,24 @@ static int32_t fork_node(struct session *s, const struct fork *f, struct node *n
     return node_from(v, f->parent, f->name, n);
 }
 
+/* A read-only fd whose contents are the link's target. */
+static int symlink_as_fd(const char *path)
+{
+    char target[PATH_MAX];
+    ssize_t n = readlink(path, target, sizeof(target));
+    if (n < 0)
+        return -1;
+    int fd = memfd_create("afpsim-symlink", MFD_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (write(fd, target, (size_t)n) != n) {
+        close(fd);
+        errno = EIO;
+        return -1;
+    }
+    return fd;
+}
+
 int32_t cmd_openfork(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
     uint8_t cmd, flag;
@@ -89,7 +109,13 @@ int32_t cmd_openfork(struct session *s, struct afp_reader *r, struct afp_writer 
     if (i == AFPSIM_MAX_FORKS)
         return kFPTooManyFilesOpen;
     int fd = -1;
-    if (!rsrc) {
+    if (!rsrc && S_ISLNK(n.st.st_mode)) {
+        /* As netatalk does: a symlink's data fork is its target. */
+        if (access & kFPForkWrite)
+            return kFPObjectTypeErr;
+        if ((fd = symlink_as_fd(n.path)) < 0)
+            return errno_to_afp(errno);
+    } else if (!rsrc) {
         fd = open(n.path, ((access & kFPForkWrite) ? O_RDWR : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             return errno == ELOOP ? kFPObjectTypeErr : errno_to_afp(errno);

@@ -555,6 +555,7 @@ prepare_afp_host() {
         mkdir -p "$d/volumes/$v/dir"
         printf 'Hello from the sharesfs lab (%s on %s).\n' "$v" "$name.$DOMAIN" >"$d/volumes/$v/hello.txt"
         printf 'a\n' >"$d/volumes/$v/dir/a.txt"
+        ln -s hello.txt "$d/volumes/$v/link"
     done
     printf '%s:%s\n%s:%s\n' "$LAB_USER" "$LAB_PASS" "$CLR_USER" "$CLR_PASS" >"$d/users"
     chmod 0600 "$d/users"

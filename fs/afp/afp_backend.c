@@ -5,6 +5,7 @@
  * connection without a lock of ours. */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -413,7 +414,10 @@ static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
             if (afp_name_to_posix(node.name, node.name_len, name, sizeof(name)) < 0)
                 continue;
             node_to_stat(&node, &sb);
-            stop = cb(cb_ctx, name, &sb);
+            /* Mac servers send decomposed (NFD) names; Linux expects composed. */
+            gchar *nfc = g_utf8_validate(name, -1, NULL) ? g_utf8_normalize(name, -1, G_NORMALIZE_NFC) : NULL;
+            stop = cb(cb_ctx, nfc ? nfc : name, &sb);
+            g_free(nfc);
         }
         free(reply);
         if (rc < 0)
@@ -459,39 +463,69 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     return 0;
 }
 
-/* One FPReadExt of at most the server's quantum, straight into BUF. */
-static ssize_t read_chunk(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
-                          struct sfs_status *st)
+#define READ_PIPELINE 8             /* FPReadExt requests in flight per read call */
+#define READ_CHUNK_MIN (64 * 1024)
+
+static ssize_t read_result(int32_t code, size_t got, size_t want, bool *eof, struct sfs_status *st)
 {
-    struct afp_writer w;
-    afp_writer_init(&w);
-    afp_encode_readext(&w, f->fork, (uint64_t)off, size);
-    size_t got = 0;
-    int32_t code = 0;
-    int rc = afp_writer_error(&w) ? afp_writer_error(&w)
-                                  : dsi_command(c->dsi, w.buf, w.len, buf, size, &got, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_READ, rc, "FPReadExt");
     if (!afp_readext_result_has_data(code))
-        return afp_fail(st, SFS_STAGE_READ, code, "FPReadExt at %s", "offset");
+        return afp_fail(st, SFS_STAGE_READ, code, "FPReadExt%s", "");
+    if (got > want)
+        return sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO,
+                              "FPReadExt returned %zu bytes for a request of %zu", got, want);
+    *eof = code == -5009 || got < want;
     return (ssize_t)got;
 }
 
+/* One read call as up to READ_PIPELINE FPReadExt requests in flight at
+ * once, each straight into its part of BUF: on a link with latency the
+ * server streams them back to back. */
 static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
     size_t quantum = dsi_server_quantum(c->dsi);
-    size_t max = quantum > 1024 ? quantum - 1024 : quantum;   /* room for the reply header */
+    size_t max = quantum > 2048 ? quantum - 1024 : quantum;   /* room for the reply header */
+    size_t chunk = size / READ_PIPELINE;
+    chunk = chunk < READ_CHUNK_MIN ? READ_CHUNK_MIN : chunk;
+    chunk = chunk > max ? max : chunk;
     size_t total = 0;
-    while (total < size) {
-        size_t want = size - total < max ? size - total : max;
-        ssize_t n = read_chunk(c, f, buf + total, want, off + (off_t)total, st);
-        if (n < 0)
-            return n;
-        total += (size_t)n;
-        if ((size_t)n < want)
-            break;   /* end of file */
+    bool eof = false;
+    while (total < size && !eof) {
+        struct dsi_call calls[READ_PIPELINE];
+        size_t want[READ_PIPELINE];
+        int n = 0, rc = 0;
+        for (size_t pos = total; n < READ_PIPELINE && pos < size; n++) {
+            want[n] = size - pos < chunk ? size - pos : chunk;
+            struct afp_writer w;
+            afp_writer_init(&w);
+            afp_encode_readext(&w, f->fork, (uint64_t)off + pos, want[n]);
+            rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                      : dsi_submit(c->dsi, w.buf, w.len, buf + pos, want[n], &calls[n]);
+            afp_writer_free(&w);
+            if (rc < 0)
+                break;
+            pos += want[n];
+        }
+        /* Collect every request that went out, even after an error. */
+        ssize_t failed = rc < 0 ? transport_fail(st, SFS_STAGE_READ, rc, "FPReadExt") : 0;
+        for (int i = 0; i < n; i++) {
+            size_t got = 0;
+            int32_t code = 0;
+            int wrc = dsi_wait(c->dsi, &calls[i], &got, &code);
+            if (failed < 0 || eof)
+                continue;
+            if (wrc < 0) {
+                failed = transport_fail(st, SFS_STAGE_READ, wrc, "FPReadExt");
+                continue;
+            }
+            ssize_t r = read_result(code, got, want[i], &eof, st);
+            if (r < 0)
+                failed = r;
+            else
+                total += (size_t)r;
+        }
+        if (failed < 0)
+            return failed;
     }
     return (ssize_t)total;
 }
@@ -541,6 +575,26 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     return 0;
 }
 
+static bool afp_alive(struct sfs_conn *c)
+{
+    return dsi_session_error(c->dsi) == 0;
+}
+
+/* AFP servers keep a symlink's target as the data of its data fork. */
+static int afp_readlink(struct sfs_conn *c, const char *path, char *buf, size_t size, struct sfs_status *st)
+{
+    struct sfs_file *f = NULL;
+    int rc = afp_open(c, path, O_RDONLY, &f, st);
+    if (rc < 0)
+        return rc;
+    ssize_t n = afp_read(c, f, buf, size > 1 ? size - 1 : 0, 0, st);
+    afp_release(c, f);
+    if (n < 0)
+        return (int)n;
+    buf[n] = '\0';
+    return (int)n;
+}
+
 static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
@@ -557,4 +611,6 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .release = afp_release,
     .statfs = afp_statfs,
     .stats = afp_stats,
+    .alive = afp_alive,
+    .readlink = afp_readlink,
 };

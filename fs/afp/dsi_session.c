@@ -79,8 +79,20 @@ static int send_message(struct dsi_session *s, uint8_t command, uint16_t id, int
     struct dsi_header h = {.flags = DSI_FLAG_REQUEST, .command = command, .request_id = id, .code = code,
                            .length = (uint32_t)(alen + blen)};
     dsi_header_encode(&h, hdr);
+    /* One segment for header and request where it fits (no Nagle wait). */
+    uint8_t small[DSI_HEADER_LEN + 512];
+    const void *first = hdr;
+    size_t first_len = sizeof(hdr);
+    if (alen <= sizeof(small) - DSI_HEADER_LEN) {
+        memcpy(small, hdr, DSI_HEADER_LEN);
+        if (alen)
+            memcpy(small + DSI_HEADER_LEN, a, alen);
+        first = small;
+        first_len = DSI_HEADER_LEN + alen;
+        alen = 0;
+    }
     pthread_mutex_lock(&s->send_lock);
-    int rc = sfs_net_write_all(s->fd, hdr, sizeof(hdr), s->timeout_ms);
+    int rc = sfs_net_write_all(s->fd, first, first_len, s->timeout_ms);
     if (rc == 0 && alen)
         rc = sfs_net_write_all(s->fd, a, alen, s->timeout_ms);
     if (rc == 0 && blen)
@@ -237,30 +249,40 @@ static struct dsi_pending *claim_slot(struct dsi_session *s, const struct timesp
     }
 }
 
-static int request(struct dsi_session *s, uint8_t command, int32_t offset, const void *req, size_t req_len,
-                   const void *data, size_t data_len, void *buf, size_t cap, size_t *got, int32_t *code)
+/* Claims a slot and sends the request; the reply lands in BUF. */
+static int submit(struct dsi_session *s, uint8_t command, int32_t offset, const void *req, size_t req_len,
+                  const void *data, size_t data_len, void *buf, size_t cap, struct dsi_call *call)
 {
-    struct timespec deadline;
-    deadline_ts(&deadline, s->timeout_ms);
+    deadline_ts(&call->deadline, s->timeout_ms);
     int err = 0;
     pthread_mutex_lock(&s->lock);
-    struct dsi_pending *p = claim_slot(s, &deadline, &err);
+    struct dsi_pending *p = claim_slot(s, &call->deadline, &err);
     if (!p) {
         pthread_mutex_unlock(&s->lock);
+        call->slot = -1;
         return -err;
     }
     p->buf = buf;
     p->cap = cap;
     p->got = 0;
     uint16_t id = p->id;
+    call->slot = (int)(p - s->slots);
     pthread_mutex_unlock(&s->lock);
-
     int rc = send_message(s, command, id, offset, req, req_len, data, data_len);
-    pthread_mutex_lock(&s->lock);
     if (rc < 0)
-        fail_locked(s, -rc);
+        session_fail(s, -rc);
+    return 0;   /* a send failure is reported by dsi_wait, which frees the slot */
+}
+
+int dsi_wait(struct dsi_session *s, struct dsi_call *call, size_t *got, int32_t *code)
+{
+    if (call->slot < 0)
+        return -EINVAL;
+    struct dsi_pending *p = &s->slots[call->slot];
+    int rc;
+    pthread_mutex_lock(&s->lock);
     while (!p->done && !s->err) {
-        if (pthread_cond_timedwait(&p->cond, &s->lock, &deadline) == ETIMEDOUT) {
+        if (pthread_cond_timedwait(&p->cond, &s->lock, &call->deadline) == ETIMEDOUT) {
             /* The server stopped answering: the session is unusable. */
             fail_locked(s, ETIMEDOUT);
             break;
@@ -277,9 +299,23 @@ static int request(struct dsi_session *s, uint8_t command, int32_t offset, const
     }
     p->used = false;
     s->in_flight--;
+    call->slot = -1;
     pthread_cond_signal(&s->slot_free);
     pthread_mutex_unlock(&s->lock);
     return rc;
+}
+
+int dsi_submit(struct dsi_session *s, const void *req, size_t req_len, void *buf, size_t cap, struct dsi_call *call)
+{
+    return submit(s, DSI_COMMAND, 0, req, req_len, NULL, 0, buf, cap, call);
+}
+
+static int request(struct dsi_session *s, uint8_t command, int32_t offset, const void *req, size_t req_len,
+                   const void *data, size_t data_len, void *buf, size_t cap, size_t *got, int32_t *code)
+{
+    struct dsi_call call;
+    int rc = submit(s, command, offset, req, req_len, data, data_len, buf, cap, &call);
+    return rc < 0 ? rc : dsi_wait(s, &call, got, code);
 }
 
 int dsi_command(struct dsi_session *s, const void *req, size_t req_len, void *buf, size_t cap, size_t *got,

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "afp/dsi.h"
 #include "core/net.h"
@@ -45,6 +46,15 @@ int dsi_session_error(const struct dsi_session *s);
  * the payload length, *CODE the AFP result.  Returns 0 or -errno (transport). */
 int dsi_command(struct dsi_session *s, const void *req, size_t req_len, void *buf, size_t cap,
                 size_t *got, int32_t *code);
+/* The same in two halves, so several requests can be in flight from one
+ * thread: dsi_submit sends and returns; dsi_wait collects the reply (and
+ * must be called for every successful submit). */
+struct dsi_call {
+    int slot;
+    struct timespec deadline;
+};
+int dsi_submit(struct dsi_session *s, const void *req, size_t req_len, void *buf, size_t cap, struct dsi_call *call);
+int dsi_wait(struct dsi_session *s, struct dsi_call *call, size_t *got, int32_t *code);
 /* DSIWrite: REQ holds the AFP parameters (the data offset), DATA follows. */
 int dsi_write(struct dsi_session *s, const void *req, size_t req_len, const void *data, size_t data_len,
               void *buf, size_t cap, size_t *got, int32_t *code);

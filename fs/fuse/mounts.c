@@ -68,6 +68,7 @@ static int table_add(struct mount_table *t, struct mount *m)
         t->mounts = grown;
         t->cap = cap;
     }
+    m->index = (unsigned)t->n;
     t->mounts[t->n++] = m;
     return 0;
 }
@@ -93,10 +94,18 @@ int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *c
     return 0;
 }
 
+ino_t mount_ino(const struct mount *m, ino_t server_ino)
+{
+    return (ino_t)(((uint64_t)(m->index + 1) << 48) ^ (uint64_t)server_ino);
+}
+
 static void mount_free(struct mount *m)
 {
     if (m->conn)
         m->ops->disconnect(m->conn);
+    for (size_t i = 0; i < m->n_retired; i++)
+        m->ops->disconnect(m->retired[i]);
+    free(m->retired);
     sfs_map_entry_free(&m->entry);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->changed);
@@ -152,6 +161,20 @@ void mount_note_error(struct mount *m, const struct sfs_status *st)
     log_state(m, "operation failed", st);
 }
 
+/* The connection died under an up mount: keep it for the open files that
+ * name it (their operations fail with EIO), and connect anew.  Caller
+ * holds m->lock. */
+static void retire_connection(struct mount *m)
+{
+    struct sfs_conn **grown = realloc(m->retired, (m->n_retired + 1) * sizeof(*grown));
+    if (grown) {
+        m->retired = grown;
+        m->retired[m->n_retired++] = m->conn;
+    }   /* else: leak one connection rather than free it under an open file */
+    m->conn = NULL;
+    m->state = MOUNT_IDLE;
+}
+
 static void probe_stage_cb(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st)
 {
     (void)ctx;
@@ -164,6 +187,13 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sf
 {
     pthread_mutex_lock(&m->lock);
     for (;;) {
+        if (m->state == MOUNT_UP && m->ops->alive && !m->ops->alive(m->conn)) {
+            retire_connection(m);
+            pthread_mutex_unlock(&m->lock);
+            log_state(m, "connection lost: reconnecting", NULL);
+            pthread_mutex_lock(&m->lock);
+            continue;
+        }
         if (m->state == MOUNT_UP) {
             struct sfs_conn *c = m->conn;
             pthread_mutex_unlock(&m->lock);

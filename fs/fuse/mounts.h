@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "sharesfs/backend.h"
@@ -21,6 +22,7 @@ enum mount_state {
 };
 
 struct mount {
+    unsigned index;                /* position in the table: keeps inode numbers of keys apart */
     struct sfs_map_entry entry;
     char url_display[1024];
     char auth[64];
@@ -30,6 +32,8 @@ struct mount {
     pthread_cond_t changed;
     enum mount_state state;
     struct sfs_conn *conn;
+    struct sfs_conn **retired;     /* dead connections that open files may still name; freed at unmount */
+    size_t n_retired;
     struct sfs_server_info server;
     struct sfs_status last_error;
     time_t last_error_at;
@@ -58,5 +62,7 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sf
 /* Records a failure of an operation on an up mount (for status.json). */
 void mount_note_error(struct mount *m, const struct sfs_status *st);
 const char *mount_state_name(enum mount_state s);
+/* A server's inode number made unique across keys (key index in the high bits). */
+ino_t mount_ino(const struct mount *m, ino_t server_ino);
 
 #endif

@@ -27,6 +27,7 @@ struct node {
 struct open_file {
     enum node_kind kind;
     struct mount *m;
+    struct sfs_conn *conn;   /* the connection the file was opened on */
     struct sfs_file *f;
     char *text;           /* status.json snapshot taken at open */
     size_t len;
@@ -118,11 +119,16 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
     }
     case NODE_SHARE: {
         struct sfs_status status = {0};
+        /* A stat of the key itself does not log in (`ls -l` of the root
+         * would try every server, and retry bad credentials every
+         * negative_timeout); it stays visible after a failed mount, so its
+         * user.sharesfs.status xattr can be read.  Opening it connects. */
+        if (!*n.rest && n.m->state != MOUNT_UP) {
+            dir_stat(st, 0555, path);
+            return 0;
+        }
         struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
         if (!c && !*n.rest) {
-            /* The key itself stays visible after a failed mount, so its
-             * user.sharesfs.status xattr can be read; opening it returns
-             * the errno. */
             dir_stat(st, 0555, path);
             return 0;
         }
@@ -131,6 +137,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         int rc = n.m->ops->getattr(c, n.rest, st, &status);
         if (rc < 0)
             return op_error(n.m, &status, rc);
+        st->st_ino = mount_ino(n.m, st->st_ino);
         return 0;
     }
     default:
@@ -141,12 +148,15 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
 struct fill_ctx {
     void *buf;
     fuse_fill_dir_t filler;
+    const struct mount *m;
 };
 
 static int fill_one(void *ctx, const char *name, const struct stat *st)
 {
     struct fill_ctx *f = ctx;
-    return f->filler(f->buf, name, st, 0, FUSE_FILL_DIR_PLUS) != 0;
+    struct stat mine = *st;
+    mine.st_ino = mount_ino(f->m, st->st_ino);
+    return f->filler(f->buf, name, &mine, 0, FUSE_FILL_DIR_PLUS) != 0;
 }
 
 static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
@@ -190,7 +200,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
         return -status.err;
     filler(buf, ".", &dst, 0, 0);
     filler(buf, "..", &dst, 0, 0);
-    struct fill_ctx fc = {.buf = buf, .filler = filler};
+    struct fill_ctx fc = {.buf = buf, .filler = filler, .m = n.m};
     int rc = n.m->ops->readdir(c, n.rest, fill_one, &fc, &status);
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
@@ -239,6 +249,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
         return op_error(n.m, &status, rc);
     }
     of->m = n.m;
+    of->conn = c;
     pthread_mutex_lock(&n.m->lock);
     n.m->opens++;
     pthread_mutex_unlock(&n.m->lock);
@@ -259,7 +270,11 @@ static int sfs_read(const char *path, char *buf, size_t size, off_t off, struct 
         return (int)n;
     }
     struct sfs_status status = {0};
-    ssize_t n = of->m->ops->read(of->m->conn, of->f, buf, size, off, &status);
+    /* A handle whose connection died earlier does not resume: EIO
+     * (the read that met the failure returned its own errno). */
+    if (of->m->ops->alive && !of->m->ops->alive(of->conn))
+        return -EIO;
+    ssize_t n = of->m->ops->read(of->conn, of->f, buf, size, off, &status);
     if (n < 0)
         return op_error(of->m, &status, (int)n);
     pthread_mutex_lock(&of->m->lock);
@@ -273,10 +288,26 @@ static int sfs_release(const char *path, struct fuse_file_info *fi)
     (void)path;
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
     if (of->f)
-        of->m->ops->release(of->m->conn, of->f);
+        of->m->ops->release(of->conn, of->f);
     g_free(of->text);
     free(of);
     return 0;
+}
+
+static int sfs_readlink(const char *path, char *buf, size_t size)
+{
+    struct node n;
+    resolve(path, &n);
+    if (n.kind != NODE_SHARE || !*n.rest)
+        return n.kind == NODE_NONE ? -ENOENT : -EINVAL;
+    if (!n.m->ops->readlink)
+        return -ENOTSUP;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    if (!c)
+        return -status.err;
+    int rc = n.m->ops->readlink(c, n.rest, buf, size, &status);
+    return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 
 static int sfs_statfs(const char *path, struct statvfs *out)
@@ -352,6 +383,7 @@ const struct fuse_operations sharesfs_ops = {
     .open = sfs_open,
     .read = sfs_read,
     .release = sfs_release,
+    .readlink = sfs_readlink,
     .statfs = sfs_statfs,
     .getxattr = sfs_getxattr,
     .listxattr = sfs_listxattr,

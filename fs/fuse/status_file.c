@@ -44,7 +44,9 @@ static void append_mount(GString *s, struct mount *m)
     g_string_append(s, ",\"url\":");
     append_json_string(s, m->url_display);
     g_string_append(s, ",\"state\":");
-    append_json_string(s, mount_state_name(m->state));
+    bool lost = m->state == MOUNT_UP && m->ops && m->ops->alive && !m->ops->alive(m->conn);
+    /* "lost": the server ended the session; the next access reconnects. */
+    append_json_string(s, lost ? "lost" : mount_state_name(m->state));
     g_string_append(s, ",\"auth\":");
     append_json_string(s, m->auth[0] ? m->auth : NULL);
     g_string_append(s, ",\"server\":{\"address\":");

@@ -76,6 +76,12 @@ struct sfs_backend_ops {
     int (*statfs)(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st);
     /* Optional (NULL where the library keeps no such counters). */
     void (*stats)(struct sfs_conn *c, struct sfs_conn_stats *out);
+    /* Optional: false once the connection is gone for good (the server
+     * closed the session, stopped answering); NULL where the library
+     * reconnects by itself.  A dead connection is replaced on next use. */
+    bool (*alive)(struct sfs_conn *c);
+    /* Optional: the target of a symbolic link, NUL-terminated; the length or -errno. */
+    int (*readlink)(struct sfs_conn *c, const char *path, char *buf, size_t size, struct sfs_status *st);
 };
 
 extern const struct sfs_backend_ops sfs_smb_backend;

@@ -8,7 +8,7 @@ lab_join
 command -v jq >/dev/null || bail "jq not installed"
 expected=$(dirname "$0")/expected/afp-uams.tsv
 n_rows=$(grep -vc '^#' "$expected")
-plan $(( 4 * 2 + n_rows * 3 + 15 ))
+plan $(( 4 * 2 + n_rows * 3 + 21 ))
 
 tmp=$(mktemp -d)
 mnt=$tmp/mnt
@@ -97,8 +97,22 @@ is "$(sha256sum "$mnt/Lion/big.bin" | cut -d' ' -f1)" "$want" "Lion/big.bin (64 
 is "$(sha256sum "$mnt/Netatalk/big.bin" | cut -d' ' -f1)" "$want" "Netatalk/big.bin has the lab's checksum"
 like "$(cat "$mnt/Lion/hello.txt")" "Hello from the sharesfs lab" "Lion/hello.txt reads"
 ino=$(stat -c %i "$mnt/Lion/hello.txt")
-if [ "$ino" -gt 0 ] && [ "$ino" -lt 100000 ]; then pass "inode number is the CNID ($ino)"; else fail "inode number is the CNID ($ino)"; fi
+cnid=$(( ino & 0xffffffffffff ))
+if [ "$cnid" -gt 2 ] && [ "$cnid" -lt 100000 ]; then pass "inode number holds the CNID ($cnid)"; else fail "inode number holds the CNID ($ino)"; fi
+if [ "$(stat -c %i "$mnt/Lion")" != "$(stat -c %i "$mnt/Netatalk")" ]; then pass "volume roots of two keys have distinct inodes"; \
+    else fail "volume roots of two keys have distinct inodes"; fi
+is "$(du -s "$mnt/Lion" "$mnt/Netatalk" | wc -l)" 2 "du counts both keys (no inode collision)"
 like "$(ls "$mnt/Lion/dir")" "a.txt" "a subdirectory lists"
+is "$(readlink "$mnt/Lion/link")" "hello.txt" "a symlink's target is read from its data fork"
+
+# The server ends the session (afpd child killed): the next access reconnects.
+parent=$(cat "$SHARESFS_LAB_DIR/hosts/lion.lab.test/afpsim.pid")
+for p in $(ip netns pids labsfs-lion); do [ "$p" != "$parent" ] && kill "$p"; done
+for _ in $(seq 50); do [ "$(jq -r '.mounts[] | select(.key=="Lion") | .state' "$mnt/.sharesfs/status.json")" = lost ] && break; sleep 0.05; done
+is "$(jq -r '.mounts[] | select(.key=="Lion") | .state' "$mnt/.sharesfs/status.json")" lost "status.json shows the lost session"
+like "$(cat "$mnt/Lion/dir/a.txt" 2>&1)" "^a$" "the next access reconnects and reads"
+is "$(jq -r '.mounts[] | select(.key=="Lion") | "\(.state) \(.counters.connects)"' "$mnt/.sharesfs/status.json")" "mounted 2" \
+    "status.json: mounted again, second connect"
 fusermount3 -u "$mnt"
 wait "$pid"
 done_testing
