@@ -114,6 +114,8 @@ struct persona {
  * prints to the log and returns -1. */
 int persona_load(struct persona *p, const char *file, char **overrides);
 void persona_dump(const struct persona *p, FILE *out);
+/* Frees what persona_load allocated (the server keeps its persona for life). */
+void persona_free(struct persona *p);
 bool persona_offers_uam(const struct persona *p, const char *uam);
 bool persona_offers_version(const struct persona *p, const char *version);
 

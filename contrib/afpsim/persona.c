@@ -233,6 +233,7 @@ int persona_load(struct persona *p, const char *file, char **overrides)
         log_msg(LOG_ERR, "personality %s: %s", file, err->message);
         g_error_free(err);
         g_key_file_free(kf);
+        persona_free(p);
         return -1;
     }
     for (size_t i = 0; overrides && overrides[i]; i++)
@@ -423,6 +424,8 @@ int persona_load(struct persona *p, const char *file, char **overrides)
     h->length = (uint32_t)n;
 
     g_key_file_free(kf);
+    if (!ok)
+        persona_free(p);
     return ok ? 0 : -1;
 }
 
@@ -440,6 +443,23 @@ bool persona_offers_version(const struct persona *p, const char *version)
         if (!strcasecmp(p->versions[i], version))
             return true;
     return false;
+}
+
+void persona_free(struct persona *p)
+{
+    g_free(p->file);
+    g_free(p->name);
+    g_free(p->description);
+    g_free(p->machine_type);
+    g_strfreev(p->versions);
+    g_strfreev(p->uams);
+    g_free(p->server_name);
+    g_free(p->utf8_server_name);
+    g_free(p->fqdn);
+    g_free(p->krb_principal);
+    g_free(p->login_message);
+    g_strfreev(p->hostile.targets);
+    memset(p, 0, sizeof(*p));
 }
 
 void persona_dump(const struct persona *p, FILE *out)

@@ -38,6 +38,7 @@ struct sfs_conn {
     uint16_t vol_id;
     char *base;            /* path below the volume from the URL; "" for none */
     char volume[256];
+    char host[256];        /* for attention messages */
 };
 
 struct sfs_file {
@@ -204,6 +205,28 @@ static int stage_login(struct sfs_conn *c, const struct sfs_target *t, const str
     return rc < 0 ? rc : 0;
 }
 
+/* FPGetSrvrParms: the volumes this login may see, comma-separated. */
+static void list_volumes(struct sfs_conn *c, char *out, size_t cap)
+{
+    out[0] = '\0';
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_getsrvrparms(&w);
+    uint8_t *reply = NULL;
+    size_t len = 0, used = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return;
+    struct afp_srvrparms sp;
+    struct afp_srvr_volume vol;
+    if (code == 0 && afp_srvrparms_init(&sp, reply, len) == 0)
+        while (used < cap && afp_srvrparms_next(&sp, &vol) > 0)
+            used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", vol.name);
+    free(reply);
+}
+
 static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_status *st)
 {
     struct afp_writer w;
@@ -217,14 +240,36 @@ static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_
     if (rc < 0)
         return transport_fail(st, SFS_STAGE_MOUNT, rc, "FPOpenVol");
     struct afp_volparms vp;
-    if (code != 0)
+    if (code != 0) {
         rc = afp_fail(st, SFS_STAGE_MOUNT, code, "FPOpenVol \"%s\"", volume);
+        char vols[256];
+        list_volumes(c, vols, sizeof(vols));
+        size_t l = strlen(st->detail);
+        snprintf(st->detail + l, sizeof(st->detail) - l, "; volumes this login can see: %s",
+                 vols[0] ? vols : "(none)");
+    }
     else if (afp_volparms_decode(reply, len, &vp) < 0)
         rc = sfs_status_set(st, SFS_STAGE_MOUNT, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenVol reply is malformed");
     else
         c->vol_id = vp.vol_id;
     free(reply);
     return rc;
+}
+
+/* DSIAttention from the server: logged; a shutdown also ends the session,
+ * which the mount notices as a lost connection. */
+static void on_attention(void *ctx, uint16_t flags)
+{
+    const char *host = ctx;
+    if (flags & 0x8000)
+        g_log_structured("sharesfs", G_LOG_LEVEL_WARNING, "SHARESFS_SERVER", host, "MESSAGE",
+                         "AFP server %s is shutting down in %u minutes", host, flags & 0x0fff);
+    else if (flags & 0x2000)
+        g_log_structured("sharesfs", G_LOG_LEVEL_MESSAGE, "SHARESFS_SERVER", host, "MESSAGE",
+                         "AFP server %s has a message for its users (attention 0x%04x)", host, flags);
+    else
+        g_log_structured("sharesfs", G_LOG_LEVEL_INFO, "SHARESFS_SERVER", host, "MESSAGE",
+                         "AFP server %s sent attention 0x%04x", host, flags);
 }
 
 static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
@@ -268,7 +313,8 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     if (rc == 0 && !c)
         rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     if (rc == 0) {
-        struct dsi_options o = {.timeout_ms = t->timeout_ms};
+        snprintf(c->host, sizeof(c->host), "%s", t->url->host);
+        struct dsi_options o = {.timeout_ms = t->timeout_ms, .on_attention = on_attention, .cb_ctx = c->host};
         rc = dsi_session_open(fd, &o, &c->dsi, st);
         fd = -1;
     }

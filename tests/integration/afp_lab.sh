@@ -8,7 +8,7 @@ lab_join
 command -v jq >/dev/null || bail "jq not installed"
 expected=$(dirname "$0")/expected/afp-uams.tsv
 n_rows=$(grep -vc '^#' "$expected")
-plan $(( 4 * 2 + n_rows * 3 + 21 ))
+plan $(( 4 * 2 + n_rows * 3 + 22 ))
 
 tmp=$(mktemp -d)
 mnt=$tmp/mnt
@@ -80,6 +80,7 @@ is "$(row WrongPass | jq -r .macos)" "EAUTH (80)" "macOS would have said EAUTH"
 like "$(row NoUser | jq -r .detail)" "unknown user" "DHX2 unknown user is told apart from a wrong password"
 is "$(row NoVolume | jq -r '"\(.stage) \(.result) \(.status.name)"')" "mount ENOENT kFPObjectNotFound" \
     "missing volume: mount, ENOENT"
+like "$(row NoVolume | jq -r .detail)" "volumes this login can see: .*Public" "the report lists the volumes the login can see"
 is "$(row GuestPrivate | jq -r '"\(.stage) \(.result)"')" "mount ENOENT" "guest on a valid-users volume: ENOENT"
 is "$(row Cleartext | jq -r '"\(.stage) \(.result)"')" "authenticate EPERM" "cleartext refused without allow_cleartext"
 out=$("$AFPTEST" probe --json -c "$tmp/cleartext.conf" -k LongClear "$tmp/fail.map" 2>&1)

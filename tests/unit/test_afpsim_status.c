@@ -85,6 +85,7 @@ static void test_netatalk4_matches_p01(void **state)
             assert_int_equal(got->data[i], exp->data[i]);
     g_byte_array_free(got, TRUE);
     g_byte_array_free(exp, TRUE);
+    persona_free(&p);
     g_free(f);
 }
 
@@ -131,6 +132,7 @@ static void test_every_personality_parses(void **state)
         GByteArray *bad = status_build(&p, &ss, true);
         assert_int_not_equal(afp_srvrinfo_parse(bad->data, bad->len, &si), 0);
         g_byte_array_free(bad, TRUE);
+        persona_free(&p);
         g_free(f);
         n++;
     }
@@ -155,6 +157,7 @@ static void test_utf8_name_shift_quirk(void **state)
     assert_string_equal(si.utf8_name, "oldnas");
     assert_true(si.quirks & AFP_SI_QUIRK_OFFSET_SHORT);
     g_byte_array_free(st, TRUE);
+    persona_free(&p);
     g_free(f);
 }
 
@@ -173,6 +176,7 @@ static void test_bad_files_refused(void **state)
     assert_int_equal(persona_load(&p, f, good), 0);
     assert_int_equal(p.hostile.modes, H_TRUNCATE | H_STALL_READ);
     assert_int_equal(p.server_quantum, 0x4A2E0);
+    persona_free(&p);
     assert_int_not_equal(persona_load(&p, "/nonexistent/x.conf", NULL), 0);
     g_free(f);
 }
