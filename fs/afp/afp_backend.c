@@ -39,6 +39,7 @@ struct sfs_conn {
     char *base;            /* path below the volume from the URL; "" for none */
     char volume[256];
     char host[256];        /* for attention messages */
+    bool logged_in;
 };
 
 struct sfs_file {
@@ -256,11 +257,16 @@ static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_
     return rc;
 }
 
-/* DSIAttention from the server: logged; a shutdown also ends the session,
- * which the mount notices as a lost connection. */
+/* DSIAttention from the server: logged once logged in; a shutdown also ends
+ * the session, which the mount notices as a lost connection.  Before that,
+ * servers send a shutdown attention after every refused login (netatalk):
+ * the login's own result says why, so it is not logged. */
 static void on_attention(void *ctx, uint16_t flags)
 {
-    const char *host = ctx;
+    const struct sfs_conn *c = ctx;
+    const char *host = c->host;
+    if (!__atomic_load_n(&c->logged_in, __ATOMIC_ACQUIRE))
+        return;
     if (flags & 0x8000)
         g_log_structured("sharesfs", G_LOG_LEVEL_WARNING, "SHARESFS_SERVER", host, "MESSAGE",
                          "AFP server %s is shutting down in %u minutes", host, flags & 0x0fff);
@@ -314,7 +320,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     if (rc == 0) {
         snprintf(c->host, sizeof(c->host), "%s", t->url->host);
-        struct dsi_options o = {.timeout_ms = t->timeout_ms, .on_attention = on_attention, .cb_ctx = c->host};
+        struct dsi_options o = {.timeout_ms = t->timeout_ms, .on_attention = on_attention, .cb_ctx = c};
         rc = dsi_session_open(fd, &o, &c->dsi, st);
         fd = -1;
     }
@@ -326,6 +332,8 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         rc = check_uam(t, si, &uam, st);
     if (rc == 0)
         rc = stage_login(c, t, uam, version.name, st);
+    if (rc == 0)
+        __atomic_store_n(&c->logged_in, true, __ATOMIC_RELEASE);   /* read by the DSI reader thread */
     if (rc == 0 && cb)
         cb(cb_ctx, SFS_STAGE_AUTHENTICATE, sfs_now_ms() - t0, NULL);
 
