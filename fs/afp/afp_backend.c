@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "afp/afp_enum.h"
 #include "afp/afp_fork.h"
 #include "afp/afp_login.h"
+#include "afp/afp_login_gss.h"
 #include "afp/afp_params.h"
 #include "afp/afp_path.h"
 #include "afp/afp_proto.h"
@@ -22,6 +25,7 @@
 #include "afp/afp_uam.h"
 #include "afp/afp_volume.h"
 #include "afp/dsi_session.h"
+#include "auth/krb5_preflight.h"
 #include "core/net.h"
 #include "sharesfs/backend.h"
 
@@ -147,6 +151,8 @@ static int check_uam(const struct sfs_target *t, const struct afp_srvrinfo *si, 
                               "the server does not offer the UAM \"%s\"; it offers: %s", t->auth.uam,
                               offered[0] ? offered : "(none)");
     }
+    if (t->auth.kind == SFS_AUTH_KRB5)
+        return 0;   /* stage_login_krb5, not a password UAM */
     *uam = afp_uam_find(t->auth.uam);
     if (!*uam)
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTONOSUPPORT, SFS_DOMAIN_NONE, 0,
@@ -226,6 +232,118 @@ static void list_volumes(struct sfs_conn *c, char *out, size_t cap)
         while (used < cap && afp_srvrparms_next(&sp, &vol) > 0)
             used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", vol.name);
     free(reply);
+}
+
+static int gss_fail(struct sfs_status *st, const char *what, OM_uint32 major, OM_uint32 minor)
+{
+    char text[400] = "";
+    size_t used = 0;
+    OM_uint32 ctx = 0, min2;
+    gss_buffer_desc msg;
+    do {
+        if (gss_display_status(&min2, minor ? minor : major, minor ? GSS_C_MECH_CODE : GSS_C_GSS_CODE,
+                               GSS_C_NO_OID, &ctx, &msg) != GSS_S_COMPLETE)
+            break;
+        used += (size_t)snprintf(text + used, used < sizeof(text) ? sizeof(text) - used : 0, "%s%.*s",
+                                 used ? "; " : "", (int)msg.length, (char *)msg.value);
+        gss_release_buffer(&min2, &msg);
+    } while (ctx && used < sizeof(text));
+    const char *kname = minor ? sfs_krb5_error_name((long)(int32_t)minor) : NULL;
+    if (kname)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_KRB5, (long)(int32_t)minor,
+                              "%s: %s (%s)", what, kname, text);
+    return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_GSS, major, "%s: %s", what, text);
+}
+
+/* Client Krb v2: pre-flight the ccache and service ticket, then FPLoginExt,
+ * then FPLoginCont with the AP-REQ, and check the server's AP-REP. */
+static int stage_login_krb5(struct sfs_conn *c, const struct sfs_target *t, const char *version,
+                            const char *advertised, struct sfs_status *st)
+{
+    struct krb5_preflight pf;
+    /* The server's own principal wins: it is what its keytab holds. */
+    int rc = sfs_krb5_preflight(t->krb5_ccache, advertised[0] ? advertised : NULL, "afpserver", t->url->host,
+                                advertised[0] ? advertised : NULL, &pf, st);
+    if (rc < 0)
+        return rc;
+    char user[256];
+    snprintf(user, sizeof(user), "%s", pf.client);
+    char *at = strrchr(user, '@');
+    if (at)
+        *at = '\0';
+
+    OM_uint32 major, minor;
+    gss_name_t target = GSS_C_NO_NAME;
+    gss_buffer_desc name_buf = {.length = strlen(pf.service), .value = pf.service};
+    major = gss_import_name(&minor, &name_buf, GSS_KRB5_NT_PRINCIPAL_NAME, &target);
+    if (GSS_ERROR(major))
+        return gss_fail(st, "gss_import_name", major, minor);
+    if (t->krb5_ccache)
+        gss_krb5_ccache_name(&minor, t->krb5_ccache, NULL);
+    gss_ctx_id_t gctx = GSS_C_NO_CONTEXT;
+    gss_buffer_desc out_tok = GSS_C_EMPTY_BUFFER;
+    major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &gctx, target, (gss_OID)gss_mech_krb5,
+                                 GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL, &out_tok,
+                                 NULL, NULL);
+    if (GSS_ERROR(major)) {
+        gss_release_name(&minor, &target);
+        return gss_fail(st, "cannot make a Kerberos token", major, minor);
+    }
+
+    struct afp_writer w;
+    afp_writer_init(&w);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    uint16_t id = 0;
+    afp_encode_login_ext(&w, version, AFP_UAM_KRB5, user);
+    rc = call(c, &w, &reply, &len, &code);
+    if (rc < 0)
+        rc = transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, "FPLoginExt");
+    else if (code != -5001)
+        rc = afp_fail(st, SFS_STAGE_AUTHENTICATE, code, "FPLoginExt \"%s\"", AFP_UAM_KRB5);
+    else if (afp_gss_decode_login_id(reply, len, &id) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPLoginExt reply is malformed");
+    free(reply);
+    reply = NULL;
+    if (rc == 0) {
+        afp_writer_reset(&w);
+        afp_gss_encode_logincont(&w, id, user, out_tok.value, out_tok.length);
+        rc = call(c, &w, &reply, &len, &code);
+        if (rc < 0)
+            rc = transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, "FPLoginCont");
+        else if (code == -5014)
+            /* netatalk's answer when gss_accept_sec_context fails. */
+            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, code,
+                                "the server rejected the Kerberos token for %s: kFPMiscErr (-5014), its "
+                                "GSS acceptor failed (keytab without %s, or the server's clock is skewed)",
+                                pf.service, pf.service);
+        else if (code != 0)
+            rc = afp_fail(st, SFS_STAGE_AUTHENTICATE, code, "FPLoginCont \"%s\"", AFP_UAM_KRB5);
+    }
+    if (rc == 0) {
+        const uint8_t *tok = NULL;
+        size_t tlen = 0;
+        if (afp_gss_decode_reply_token(reply, len, &tok, &tlen) < 0 || tlen == 0) {
+            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, 0,
+                                "the server sent no Kerberos reply token: mutual authentication failed");
+        } else {
+            gss_buffer_desc in_tok = {.length = tlen, .value = (void *)tok};
+            gss_buffer_desc more = GSS_C_EMPTY_BUFFER;
+            major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &gctx, target, (gss_OID)gss_mech_krb5,
+                                         GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &more,
+                                         NULL, NULL);
+            gss_release_buffer(&minor, &more);
+            if (major != GSS_S_COMPLETE)
+                rc = gss_fail(st, "the server's Kerberos reply failed mutual authentication", major, minor);
+        }
+    }
+    free(reply);
+    afp_writer_free(&w);
+    gss_release_buffer(&minor, &out_tok);
+    gss_delete_sec_context(&minor, &gctx, GSS_C_NO_BUFFER);
+    gss_release_name(&minor, &target);
+    return rc;
 }
 
 static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_status *st)
@@ -331,7 +449,8 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     if (rc == 0)
         rc = check_uam(t, si, &uam, st);
     if (rc == 0)
-        rc = stage_login(c, t, uam, version.name, st);
+        rc = t->auth.kind == SFS_AUTH_KRB5 ? stage_login_krb5(c, t, version.name, info->principal, st)
+                                           : stage_login(c, t, uam, version.name, st);
     if (rc == 0)
         __atomic_store_n(&c->logged_in, true, __ATOMIC_RELEASE);   /* read by the DSI reader thread */
     if (rc == 0 && cb)

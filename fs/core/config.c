@@ -7,7 +7,7 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 static const char *const known_keys[] = {
-    "timeout", "smb_min_protocol", "smb_max_protocol", "smb_conf",
+    "timeout", "smb_min_protocol", "smb_max_protocol", "smb_conf", "krb5_ccache",
     "credentials", "allow_cleartext", NULL,
 };
 

@@ -156,6 +156,7 @@ int sfs_target_from_entry(const struct sfs_map_entry *entry, const struct sfs_co
     if (!entry->url.share)
         return sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_URL, 0,
                               "%s: URL names no share or volume", t->label);
+    t->krb5_ccache = sfs_config_string(cfg, entry->key, "krb5_ccache");
     int rc = find_credentials(entry, cfg, &t->creds, st);
     if (rc < 0)
         return rc;
@@ -185,6 +186,8 @@ int sfs_target_from_entry(const struct sfs_map_entry *entry, const struct sfs_co
 void sfs_target_free(struct sfs_target *t)
 {
     sfs_credentials_free(&t->creds);
+    free((char *)t->krb5_ccache);
+    t->krb5_ccache = NULL;
     free((char *)t->smb_conf);
     t->smb_conf = NULL;
 }

@@ -183,7 +183,7 @@ static void probe_stage_cb(void *ctx, enum sfs_stage stage, double ms, const str
     (void)st;
 }
 
-struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sfs_status *st)
+struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st)
 {
     pthread_mutex_lock(&m->lock);
     for (;;) {
@@ -217,6 +217,8 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sf
     struct sfs_target target;
     struct sfs_server_info info = {0};
     int rc = sfs_target_from_entry(&m->entry, t->cfg, &target, &fail);
+    if (rc == 0 && ccache && !target.krb5_ccache)
+        target.krb5_ccache = strdup(ccache);
     if (rc == 0) {
         snprintf(m->auth, sizeof(m->auth), "%s", target.auth.uam[0] ? target.auth.uam : target.auth.module);
         if (!m->ops)

@@ -57,8 +57,10 @@ void mounts_destroy(struct mount_table *t);
 /* The record for KEY, instantiating a '*' entry on first use; NULL if none. */
 struct mount *mounts_find(struct mount_table *t, const char *key);
 /* Connects if needed.  Returns the connection or NULL with *st filled (the
- * cached failure while within negative_timeout). */
-struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, struct sfs_status *st);
+ * cached failure while within negative_timeout).  CCACHE: the Kerberos
+ * ccache of the user whose access triggers the connection (NULL: the
+ * default); the connection then serves every user of the mount. */
+struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st);
 /* Records a failure of an operation on an up mount (for status.json). */
 void mount_note_error(struct mount *m, const struct sfs_status *st);
 const char *mount_state_name(enum mount_state s);

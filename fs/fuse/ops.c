@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "fuse/status_file.h"
@@ -87,6 +88,51 @@ static void dir_stat(struct stat *st, mode_t perm, const char *name)
     st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
 }
 
+/* The Kerberos ccache of the process that triggered the access: its
+ * KRB5CCNAME, else /tmp/krb5cc_UID when that exists (MIT's default). */
+static bool caller_ccache(char *out, size_t len)
+{
+    const struct fuse_context *fc = fuse_get_context();
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/environ", (int)fc->pid);
+    FILE *f = fopen(path, "r");
+    bool found = false;
+    if (f) {
+        char var[4096];
+        size_t n = 0;
+        int ch;
+        /* environ is NUL-separated; look at each variable in turn. */
+        while (!found && (ch = fgetc(f)) != EOF) {
+            if (ch != '\0' && n + 1 < sizeof(var)) {
+                var[n++] = (char)ch;
+                continue;
+            }
+            var[n] = '\0';
+            if (strncmp(var, "KRB5CCNAME=", 11) == 0 && var[11]) {
+                snprintf(out, len, "%.1000s", var + 11);
+                found = true;
+            }
+            n = 0;
+        }
+        fclose(f);
+    }
+    if (!found) {
+        snprintf(path, sizeof(path), "/tmp/krb5cc_%u", (unsigned)fc->uid);
+        if (access(path, R_OK) == 0) {
+            snprintf(out, len, "FILE:%s", path);
+            found = true;
+        }
+    }
+    return found;
+}
+
+static struct sfs_conn *acquire(struct mount *m, struct sfs_status *st)
+{
+    char ccache[1024];
+    bool have = m->state != MOUNT_UP && caller_ccache(ccache, sizeof(ccache));
+    return mount_acquire(&fs_data()->table, m, have ? ccache : NULL, st);
+}
+
 /* Operation errors other than "no such file" are kept for status.json. */
 static int op_error(struct mount *m, const struct sfs_status *st, int rc)
 {
@@ -127,7 +173,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
             dir_stat(st, 0555, path);
             return 0;
         }
-        struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+        struct sfs_conn *c = acquire(n.m, &status);
         if (!c && !*n.rest) {
             dir_stat(st, 0555, path);
             return 0;
@@ -195,7 +241,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     if (n.kind != NODE_SHARE)
         return n.kind == NODE_STATUS_FILE ? -ENOTDIR : -ENOENT;
     struct sfs_status status = {0};
-    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    struct sfs_conn *c = acquire(n.m, &status);
     if (!c)
         return -status.err;
     filler(buf, ".", &dst, 0, 0);
@@ -214,7 +260,7 @@ static int sfs_opendir(const char *path, struct fuse_file_info *fi)
     if (n.kind != NODE_SHARE)
         return n.kind == NODE_NONE ? -ENOENT : (n.kind == NODE_STATUS_FILE ? -ENOTDIR : 0);
     struct sfs_status status = {0};
-    return mount_acquire(&fs_data()->table, n.m, &status) ? 0 : -status.err;
+    return acquire(n.m, &status) ? 0 : -status.err;
 }
 
 static int sfs_open(const char *path, struct fuse_file_info *fi)
@@ -238,7 +284,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
         return n.kind == NODE_NONE ? -ENOENT : -EISDIR;
     }
     struct sfs_status status = {0};
-    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    struct sfs_conn *c = acquire(n.m, &status);
     if (!c) {
         free(of);
         return -status.err;
@@ -303,7 +349,7 @@ static int sfs_readlink(const char *path, char *buf, size_t size)
     if (!n.m->ops->readlink)
         return -ENOTSUP;
     struct sfs_status status = {0};
-    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    struct sfs_conn *c = acquire(n.m, &status);
     if (!c)
         return -status.err;
     int rc = n.m->ops->readlink(c, n.rest, buf, size, &status);
@@ -320,7 +366,7 @@ static int sfs_statfs(const char *path, struct statvfs *out)
     if (n.kind != NODE_SHARE)
         return 0;
     struct sfs_status status = {0};
-    struct sfs_conn *c = mount_acquire(&fs_data()->table, n.m, &status);
+    struct sfs_conn *c = acquire(n.m, &status);
     if (!c)
         return -status.err;
     int rc = n.m->ops->statfs(c, n.rest, out, &status);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth/krb5_preflight.h"
 #include "core/net.h"
 #include "sharesfs/backend.h"
 #include "smb/smb_negotiate.h"
@@ -30,6 +31,7 @@ struct sfs_conn {
     enum sfs_auth_kind auth;
     char min_proto[16], max_proto[16];
     char *smb_conf;
+    char *krb5_ccache;
     uint16_t port;
     int timeout_ms;
     SMBCCTX *ctx;
@@ -81,6 +83,9 @@ static SMBCCTX *smb_context_new(struct sfs_conn *c)
         smbc_setPort(ctx, c->port);
     smbc_setOptionProtocols(ctx, c->min_proto, c->max_proto);
     if (c->auth == SFS_AUTH_KRB5) {
+        /* libsmbclient's Kerberos reads KRB5CCNAME. */
+        if (c->krb5_ccache)
+            setenv("KRB5CCNAME", c->krb5_ccache, 1);
         smbc_setOptionUseKerberos(ctx, 1);
         smbc_setOptionFallbackAfterKerberos(ctx, 0);
         smbc_setOptionUseCCache(ctx, 1);
@@ -201,6 +206,7 @@ static void conn_free(struct sfs_conn *c)
         free(c->password);
     }
     free(c->smb_conf);
+    free(c->krb5_ccache);
     free(c);
 }
 
@@ -256,6 +262,7 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     c->domain = t->creds.domain ? strdup(t->creds.domain) : NULL;
     c->password = t->creds.password ? strdup(t->creds.password) : NULL;
     c->smb_conf = t->smb_conf ? strdup(t->smb_conf) : NULL;
+    c->krb5_ccache = t->krb5_ccache ? strdup(t->krb5_ccache) : NULL;
     c->port = (uint16_t)t->url->port;
     c->timeout_ms = t->timeout_ms;
     snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->smb_min_proto);
@@ -267,6 +274,16 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     }
 
     double t0 = sfs_now_ms();
+    if (t->auth.kind == SFS_AUTH_KRB5) {
+        /* Kerberos required, no fallback: say why before libsmbclient does
+         * (it would only report INVALID_PARAMETER or LOGON_FAILURE). */
+        struct krb5_preflight pf;
+        rc = sfs_krb5_preflight(t->krb5_ccache, NULL, "cifs", t->url->host, NULL, &pf, st);
+        if (rc < 0) {
+            conn_free(c);
+            return rc;
+        }
+    }
     smb_lock();
     struct smb_capture *cap = smb_capture_begin();
     SMBCCTX *ctx = smb_context_new(c);

@@ -46,6 +46,7 @@ struct sfs_target {
     int timeout_ms;                  /* per stage */
     bool allow_cleartext;
     const char *smb_conf;            /* client smb.conf for libsmbclient; NULL = its default */
+    const char *krb5_ccache;         /* Kerberos ccache ("FILE:/tmp/x"); NULL = KRB5CCNAME or the default */
 };
 
 /* Called as stages complete so probes can time them. */
