@@ -51,6 +51,7 @@ enum hostile_mode {
     H_BADCOUNT = 1u << 11,      /* enumerate count larger than the entries sent */
     H_BAD_DH = 1u << 12,        /* DH public values 1 / out of range */
     H_BAD_FLAGS = 1u << 13,     /* DSI reply with an unknown command byte */
+    H_BAD_APREP = 1u << 14,     /* Client Krb v2: one byte of the AP-REP flipped */
 };
 
 struct hostile {
@@ -149,6 +150,7 @@ struct server {
     struct sockaddr_storage listen;
     GByteArray *status;
     GByteArray *status_bad;     /* H_BADOFFSET variant */
+    char *keytab;               /* --keytab ("FILE:/abs/path"), NULL: Kerberos not configured */
 };
 
 /* ------------------------------------------------------------- CNIDs */
@@ -251,6 +253,30 @@ int32_t cmd_login(struct session *s, struct afp_reader *r, struct afp_writer *w)
 int32_t cmd_login_ext(struct session *s, struct afp_reader *r, struct afp_writer *w);
 int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_writer *w);
 void login_free(struct session *s);
+
+/* Client Krb v2 (krb.c).  FPLoginCont request, command byte first:
+ * u8 cmd, u8 pad, u8 0, u16 ID, user name + NUL, pad to an even offset,
+ * u16 length, GSS token (capture p06). */
+struct krb_cont {
+    uint16_t id;
+    char user[256];             /* as the client sent it (informational) */
+    const uint8_t *token;       /* points into the request */
+    size_t token_len;
+};
+int krb_parse_logincont(const uint8_t *req, size_t len, struct krb_cont *out);
+/* "user@REALM" -> "user"; -1 when empty or longer than sz - 1. */
+int krb_principal_user(const char *principal, char *user, size_t sz);
+/* --keytab argument -> "FILE:/absolute/path" (or TYPE:residual as given);
+ * NULL (message on stderr) when a file keytab is not readable. */
+char *krb_keytab_resolve(const char *arg);
+/* Acquires and drops acceptor credentials once, logging the result. */
+int krb_check(const char *keytab, const char *acceptor);
+/* Accepts the client's initial token as `acceptor` (NULL: any key in the
+ * keytab).  0: client principal in `client`, the reply token (AP-REP, empty
+ * without mutual authentication) in `reply`.  -1: the reason is logged with
+ * the GSS major/minor status text, prefixed by `who`. */
+int krb_accept(const char *keytab, const char *acceptor, const char *who, const uint8_t *token,
+               size_t token_len, char *client, size_t clientsz, GByteArray *reply);
 
 int32_t cmd_getsrvrparms(struct session *s, struct afp_reader *r, struct afp_writer *w);
 int32_t cmd_getsrvrmsg(struct session *s, struct afp_reader *r, struct afp_writer *w);

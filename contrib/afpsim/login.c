@@ -1,6 +1,6 @@
 /* Logging in, server side: FPLogin, FPLoginExt, FPLoginCont and the UAMs
- * "No User Authent", "Cleartxt Passwrd", "DHCAST128", "DHX2", and a
- * refusing stand-in for "Client Krb v2".
+ * "No User Authent", "Cleartxt Passwrd", "DHCAST128", "DHX2" and
+ * "Client Krb v2" (GSSAPI, krb.c; without --keytab a refusing stand-in).
  *
  * Behaviour imitated from netatalk 4.0.3dev captures (p02-p18):
  *  - an AFP version the server does not offer: kFPBadVersNum (-5003);
@@ -14,6 +14,9 @@
  *  DHX2       FPLogin: user, pad -> -5001: id, g(u32), len(u16), p, Mb
  *             FPLoginCont: id, Ma, E(client nonce) -> -5001: id+1, E(client nonce+1, server nonce)
  *             FPLoginCont: id+1, E(server nonce+1, password(256)) -> 0
+ *  Krb v2     FPLoginExt (or FPLogin) -> -5001: id (1)
+ *             FPLoginCont: 0, id, user NUL, pad, len(u16), AP-REQ -> 0: len(u16), AP-REP
+ *             (token rejected: -5014; principal's user not in the users file: -5023)
  *  E() is CAST5-CBC with IV "LWallace" (client to server) or "CJalbert"
  *  (server to client); the DHCAST128 key is the 16-byte shared secret, the
  *  DHX2 key the MD5 of the shared secret as len(p) bytes. */
@@ -282,9 +285,15 @@ static int32_t login_start(struct session *s, const char *version, const char *u
     case UAM_DHX2:
         return start_dhx2(s, l, w);
     case UAM_KRB:
-        if (s->p->krb_refusal == KRB_REFUSE_BAD_UAM)
-            return refuse(s, kFPBadUAM, "Client Krb v2 is not implemented in afpsim", NULL);
-        /* As netatalk: a 2-byte ID, then the client sends its token. */
+        if (!s->srv->keytab && s->p->krb_refusal == KRB_REFUSE_BAD_UAM)
+            return refuse(s, kFPBadUAM, "Client Krb v2: no --keytab (uams.krb_refusal = bad-uam)", NULL);
+        /* The user name of FPLoginExt (FPLogin: a Pascal string, if any) is
+         * only logged; the user is the one of the client's principal. */
+        if (ext_user)
+            g_strlcpy(l->user, ext_user, sizeof(l->user));
+        else if (read_user_pstring(r, l->user, sizeof(l->user)))
+            l->user[0] = '\0';
+        /* As netatalk (p06): a 2-byte ID, then the client sends its token. */
         l->id = 1;
         l->step = 1;
         afp_write_u16(w, l->id);
@@ -318,11 +327,57 @@ int32_t cmd_login_ext(struct session *s, struct afp_reader *r, struct afp_writer
     return login_start(s, version, uam, user, r, w);
 }
 
+/* Client Krb v2, FPLoginCont: accept the AP-REQ, answer the AP-REP. */
+static int32_t krb_cont(struct session *s, struct login *l, struct afp_reader *r,
+                        struct afp_writer *w)
+{
+    if (!s->srv->keytab)
+        /* What netatalk answers for a token it cannot accept (p18). */
+        return refuse(s, kFPMiscErr, "Client Krb v2: no --keytab, Kerberos is not configured", NULL);
+    struct krb_cont c;
+    if (krb_parse_logincont(r->buf, r->len, &c))
+        return refuse(s, kFPParamErr, "Client Krb v2: malformed FPLoginCont", NULL);
+    if (c.id != l->id)
+        return refuse(s, kFPParamErr, "Client Krb v2: FPLoginCont with a wrong ID", NULL);
+    char client[512], user[256];
+    GByteArray *rep = g_byte_array_new();
+    int rc = krb_accept(s->srv->keytab, s->p->krb_principal, s->peer, c.token, c.token_len, client,
+                        sizeof(client), rep);
+    int32_t res;
+    if (rc) {
+        /* p18: a token the acceptor rejects is kFPMiscErr. */
+        res = refuse(s, kFPMiscErr, "Client Krb v2: token not accepted%s", " (GSS status above)");
+    } else if (krb_principal_user(client, user, sizeof(user)) || !user_known(s, user)) {
+        res = refuse(s, kFPUserNotAuth, "Client Krb v2: the user of %s is not in the users file",
+                     client);
+    } else if (rep->len > 0xffff) {
+        res = refuse(s, kFPMiscErr, "Client Krb v2: reply token too long", NULL);
+    } else {
+        if (*c.user && strcmp(c.user, user))
+            log_msg(LOG_INFO, "%s: Client Krb v2: the client named itself \"%s\", the ticket is %s's",
+                    s->peer, c.user, client);
+        if (rep->len && session_hostile(s, H_BAD_APREP)) {
+            rep->data[rep->len - 1] ^= 0x01;
+            log_msg(LOG_INFO, "%s: hostile: AP-REP damaged", s->peer);
+        }
+        afp_write_u16(w, (uint16_t)rep->len);
+        afp_write_bytes(w, rep->data, rep->len);
+        log_msg(LOG_INFO, "%s: Client Krb v2: principal %s is user %s", s->peer, client, user);
+        succeed(s, user, false);
+        res = kFPNoErr;
+    }
+    g_byte_array_free(rep, TRUE);
+    return res;
+}
+
 int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
     struct login *l = s->login;
     uint8_t cmd, pad;
     uint16_t id;
+    /* Client Krb v2 puts its ID one byte later than the other UAMs. */
+    if (l && l->kind == UAM_KRB && l->step == 1)
+        return krb_cont(s, l, r, w);
     if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &id))
         return refuse(s, kFPParamErr, "malformed FPLoginCont", NULL);
     if (!l || !l->step)
@@ -384,9 +439,6 @@ int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_write
         succeed(s, user, false);
         return kFPNoErr;
     }
-    if (l->kind == UAM_KRB)
-        /* What netatalk answers for a token it cannot accept (p18). */
-        return refuse(s, kFPMiscErr, "Client Krb v2: Kerberos is not implemented in afpsim", NULL);
     (void)w;
     return refuse(s, kFPParamErr, "unexpected FPLoginCont", NULL);
 }
