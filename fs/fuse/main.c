@@ -10,11 +10,13 @@
 #include <sys/stat.h>
 
 #include "fuse/ops.h"
+#include "fuse/status_table.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sharesfs [options] MAP MOUNTPOINT\n"
+            "       sharesfs --status MOUNTPOINT\n"
             "\n"
             "Mounts every key of the automount map MAP (an indirect map, or an auto_master\n"
             "whose entry for MOUNTPOINT names one) as a directory under MOUNTPOINT.  A key is\n"
@@ -30,6 +32,8 @@ static void usage(FILE *out)
             "  -t, --timeout SECS     timeout of each connection stage (default 10)\n"
             "      --negative-timeout SECS  how long a failed mount is answered from cache (default 10)\n"
             "      --attr-timeout SECS      kernel attribute cache (default 1)\n"
+            "      --idle-timeout SECS      disconnect a key unused this long (default 600, 0 = never)\n"
+            "      --status MOUNTPOINT      print the status of a running sharesfs as a table\n"
             "  -V, --version\n");
 }
 
@@ -77,13 +81,15 @@ int main(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'},
         {"negative-timeout", required_argument, NULL, 'n'},
         {"attr-timeout", required_argument, NULL, 'a'},
+        {"idle-timeout", required_argument, NULL, 'i'},
+        {"status", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     bool foreground = false, debug = false, single = false;
     const char *config_path = NULL;
-    double timeout_s = 0, negative_s = 10, attr_s = 1;
+    double timeout_s = 0, negative_s = 10, attr_s = 1, idle_s = 600;
     GString *fuse_opts = g_string_new("ro,fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32");
     int opt;
     while ((opt = getopt_long(argc, argv, "fdso:c:t:hV", long_opts, NULL)) != -1) {
@@ -96,6 +102,8 @@ int main(int argc, char **argv)
         case 't': timeout_s = atof(optarg); break;
         case 'n': negative_s = atof(optarg); break;
         case 'a': attr_s = atof(optarg); break;
+        case 'i': idle_s = atof(optarg); break;
+        case 'S': return sharesfs_print_status(optarg);
         case 'h': usage(stdout); return 0;
         case 'V': printf("sharesfs %s\n", SHARESFS_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -151,6 +159,7 @@ int main(int argc, char **argv)
         return 1;
     }
     fs->table.negative_timeout_s = (int)negative_s;
+    fs->table.idle_timeout_s = (int)idle_s;
 
     char *fargv[8];
     int fargc = 0;

@@ -80,7 +80,10 @@ int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *c
     t->cfg = cfg;
     t->root = strdup(root);
     t->negative_timeout_s = 10;
+    t->idle_timeout_s = 600;
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->reaper_lock, NULL);
+    pthread_cond_init(&t->reaper_wake, NULL);
     for (size_t i = 0; i < map->n_entries; i++) {
         const struct sfs_map_entry *e = &map->entries[i];
         if (e->wildcard)
@@ -112,8 +115,75 @@ static void mount_free(struct mount *m)
     free(m);
 }
 
+void mount_done(struct mount *m)
+{
+    pthread_mutex_lock(&m->lock);
+    if (m->busy > 0)
+        m->busy--;
+    m->last_used = time(NULL);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Disconnects M if it has been idle long enough; the caller holds nothing. */
+static void reap_one(struct mount_table *t, struct mount *m, time_t now)
+{
+    struct sfs_conn *conn = NULL;
+    pthread_mutex_lock(&m->lock);
+    if (m->state == MOUNT_UP && m->busy == 0 && m->open_files == 0 &&
+        now - m->last_used >= t->idle_timeout_s) {
+        conn = m->conn;
+        m->conn = NULL;
+        m->state = MOUNT_IDLE;
+        m->idle_disconnects++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (conn) {
+        m->ops->disconnect(conn);
+        log_state(m, "idle: disconnected", NULL);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct mount_table *t = arg;
+    int step = t->idle_timeout_s >= 20 ? 5 : (t->idle_timeout_s + 3) / 4;
+    pthread_mutex_lock(&t->reaper_lock);
+    while (!t->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += step > 0 ? step : 1;
+        pthread_cond_timedwait(&t->reaper_wake, &t->reaper_lock, &ts);
+        if (t->stopping)
+            break;
+        pthread_mutex_unlock(&t->reaper_lock);
+        time_t now = time(NULL);
+        pthread_mutex_lock(&t->lock);
+        size_t n = t->n;
+        pthread_mutex_unlock(&t->lock);
+        for (size_t i = 0; i < n; i++)
+            reap_one(t, t->mounts[i], now);
+        pthread_mutex_lock(&t->reaper_lock);
+    }
+    pthread_mutex_unlock(&t->reaper_lock);
+    return NULL;
+}
+
+void mounts_start_reaper(struct mount_table *t)
+{
+    if (t->idle_timeout_s <= 0 || t->reaper_running)
+        return;
+    t->reaper_running = pthread_create(&t->reaper, NULL, reaper_main, t) == 0;
+}
+
 void mounts_destroy(struct mount_table *t)
 {
+    if (t->reaper_running) {
+        pthread_mutex_lock(&t->reaper_lock);
+        t->stopping = true;
+        pthread_cond_signal(&t->reaper_wake);
+        pthread_mutex_unlock(&t->reaper_lock);
+        pthread_join(t->reaper, NULL);
+    }
     for (size_t i = 0; i < t->n; i++)
         mount_free(t->mounts[i]);
     free(t->mounts);
@@ -196,6 +266,8 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
         }
         if (m->state == MOUNT_UP) {
             struct sfs_conn *c = m->conn;
+            m->busy++;
+            m->last_used = time(NULL);
             pthread_mutex_unlock(&m->lock);
             return c;
         }
@@ -235,8 +307,9 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
     if (rc == 0) {
         m->state = MOUNT_UP;
         m->conn = conn;
-        m->connected_at = time(NULL);
+        m->connected_at = m->last_used = time(NULL);
         m->connects++;
+        m->busy++;
     } else {
         m->state = MOUNT_FAILED;
         record_failure(m, &fail);

@@ -39,6 +39,10 @@ struct mount {
     time_t last_error_at;
     time_t connected_at;
     uint64_t connects, failures, opens, bytes_read;
+    unsigned busy;                 /* operations using conn right now (mount_acquire .. mount_done) */
+    unsigned open_files;           /* files open on conn */
+    time_t last_used;
+    uint64_t idle_disconnects;
 };
 
 struct mount_table {
@@ -46,6 +50,11 @@ struct mount_table {
     struct sfs_config *cfg;
     char *root;
     int negative_timeout_s;
+    int idle_timeout_s;            /* 0: never disconnect idle keys */
+    pthread_t reaper;
+    bool reaper_running, stopping;
+    pthread_mutex_t reaper_lock;
+    pthread_cond_t reaper_wake;
     bool nobrowse;
     pthread_mutex_t lock;        /* guards n/mounts growth (wildcard keys) */
     struct mount **mounts;
@@ -61,6 +70,11 @@ struct mount *mounts_find(struct mount_table *t, const char *key);
  * ccache of the user whose access triggers the connection (NULL: the
  * default); the connection then serves every user of the mount. */
 struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st);
+/* Ends the use begun by a successful mount_acquire. */
+void mount_done(struct mount *m);
+/* Starts the thread that disconnects keys unused for idle_timeout_s
+ * (no operation running, no file open); they reconnect on next use. */
+void mounts_start_reaper(struct mount_table *t);
 /* Records a failure of an operation on an up mount (for status.json). */
 void mount_note_error(struct mount *m, const struct sfs_status *st);
 const char *mount_state_name(enum mount_state s);

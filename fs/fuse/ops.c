@@ -181,6 +181,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         if (!c)
             return -status.err;
         int rc = n.m->ops->getattr(c, n.rest, st, &status);
+        mount_done(n.m);
         if (rc < 0)
             return op_error(n.m, &status, rc);
         st->st_ino = mount_ino(n.m, st->st_ino);
@@ -248,6 +249,7 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     filler(buf, "..", &dst, 0, 0);
     struct fill_ctx fc = {.buf = buf, .filler = filler, .m = n.m};
     int rc = n.m->ops->readdir(c, n.rest, fill_one, &fc, &status);
+    mount_done(n.m);
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 
@@ -260,7 +262,10 @@ static int sfs_opendir(const char *path, struct fuse_file_info *fi)
     if (n.kind != NODE_SHARE)
         return n.kind == NODE_NONE ? -ENOENT : (n.kind == NODE_STATUS_FILE ? -ENOTDIR : 0);
     struct sfs_status status = {0};
-    return acquire(n.m, &status) ? 0 : -status.err;
+    if (!acquire(n.m, &status))
+        return -status.err;
+    mount_done(n.m);
+    return 0;
 }
 
 static int sfs_open(const char *path, struct fuse_file_info *fi)
@@ -291,6 +296,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
     }
     int rc = n.m->ops->open(c, n.rest, O_RDONLY, &of->f, &status);
     if (rc < 0) {
+        mount_done(n.m);
         free(of);
         return op_error(n.m, &status, rc);
     }
@@ -298,6 +304,9 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
     of->conn = c;
     pthread_mutex_lock(&n.m->lock);
     n.m->opens++;
+    n.m->open_files++;   /* keeps the idle reaper away until release */
+    if (n.m->busy > 0)
+        n.m->busy--;
     pthread_mutex_unlock(&n.m->lock);
     fi->keep_cache = 1;
     fi->fh = (uintptr_t)of;
@@ -333,8 +342,13 @@ static int sfs_release(const char *path, struct fuse_file_info *fi)
 {
     (void)path;
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
-    if (of->f)
+    if (of->f) {
         of->m->ops->release(of->conn, of->f);
+        pthread_mutex_lock(&of->m->lock);
+        of->m->open_files--;
+        of->m->last_used = time(NULL);
+        pthread_mutex_unlock(&of->m->lock);
+    }
     g_free(of->text);
     free(of);
     return 0;
@@ -353,6 +367,7 @@ static int sfs_readlink(const char *path, char *buf, size_t size)
     if (!c)
         return -status.err;
     int rc = n.m->ops->readlink(c, n.rest, buf, size, &status);
+    mount_done(n.m);
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 
@@ -370,6 +385,7 @@ static int sfs_statfs(const char *path, struct statvfs *out)
     if (!c)
         return -status.err;
     int rc = n.m->ops->statfs(c, n.rest, out, &status);
+    mount_done(n.m);
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 
@@ -416,6 +432,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->entry_timeout = fs->attr_timeout;
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
+    mounts_start_reaper(&fs->table);
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
     conn->max_readahead = 1024 * 1024;
     return fs;

@@ -4,7 +4,7 @@
 # errno, status.json and the xattr explain them, SIGTERM unmounts cleanly.
 . "$(dirname "$0")/lib.sh"
 lab_join
-plan 24
+plan 30
 
 tmp=$(mktemp -d)
 mnt=$tmp/Shares
@@ -50,7 +50,29 @@ is "$(row Missing | jq -r '.last_error | "\(.stage) \(.errno_name)"')" "mount EN
 like "$(getfattr --only-values -n user.sharesfs.status "$mnt/WrongPass" 2>&1)" '"stage":"authenticate"' \
     "xattr user.sharesfs.status on WrongPass"
 
+table=$("$SHARESFS" --status "$mnt" 2>&1)
+like "$table" "$mnt/WrongPass +failed +ntlmssp +EACCES +authenticate" "sharesfs --status: one row per key with its failure"
+
 kill -TERM "$pid"
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 if mountpoint -q "$mnt" || kill -0 "$pid" 2>/dev/null; then fail "SIGTERM unmounts and exits"; else pass "SIGTERM unmounts and exits"; fi
+
+# Idle keys are disconnected and come back on next use; an open file keeps
+# its key connected.
+"$SHARESFS" -f -t 5 --idle-timeout 2 "$MAPS/auto_shares" "$mnt" >"$tmp/log2" 2>&1 &
+pid=$!
+for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
+cat "$mnt/Public/hello.txt" >/dev/null
+exec 8<"$mnt/Home/notes.txt"
+sleep 4
+state() { jq -r --arg k "$1" '.mounts[] | select(.key == $k) | .state' "$mnt/.sharesfs/status.json"; }
+is "$(state Public)" idle "an unused key is disconnected after --idle-timeout"
+is "$(state Home)" mounted "a key with an open file stays connected"
+exec 8<&-
+is "$(cat "$mnt/Public/hello.txt")" "Hello from the sharesfs lab." "the idle key reconnects on next use"
+is "$(jq -r '.mounts[] | select(.key == "Public") | .counters.connects' "$mnt/.sharesfs/status.json")" 2 \
+    "status.json counts the second connect"
+like "$(cat "$tmp/log2")" "Public: idle: disconnected" "the log says why the key was disconnected"
+fusermount3 -u "$mnt"
+wait "$pid"
 done_testing
