@@ -87,7 +87,7 @@ void login_free(struct session *s)
 
 static int32_t refuse(struct session *s, int32_t rc, const char *fmt, const char *arg)
 {
-    char why[300];
+    char why[768];
     snprintf(why, sizeof(why), fmt, arg ? arg : "");
     log_msg(LOG_INFO, "%s: login refused (%d): %s", s->peer, rc, why);
     login_free(s);
@@ -346,7 +346,7 @@ static int32_t krb_cont(struct session *s, struct login *l, struct afp_reader *r
     int32_t res;
     if (rc) {
         /* p18: a token the acceptor rejects is kFPMiscErr. */
-        res = refuse(s, kFPMiscErr, "Client Krb v2: token not accepted%s", " (GSS status above)");
+        res = refuse(s, kFPMiscErr, "Client Krb v2: token not accepted (GSS status above)", NULL);
     } else if (krb_principal_user(client, user, sizeof(user)) || !user_known(s, user)) {
         res = refuse(s, kFPUserNotAuth, "Client Krb v2: the user of %s is not in the users file",
                      client);

@@ -41,7 +41,7 @@ static void usage(FILE *out)
         "              [--root DIR] [--volume NAME=DIR[:valid=USER,...][:ro] ...]\n"
         "              [--log FILE] [--foreground] [--pidfile FILE] [--verbose]\n"
         "              [--set GROUP.KEY=VALUE ...] [--hostile MODE[,MODE...]]\n"
-        "              [--max-sessions N] [--check]\n"
+        "              [--max-sessions N] [--keytab FILE] [--check]\n"
         "\n"
         "  --listen ADDR:PORT  address to bind (IPv4, or [IPv6]:PORT); never a wildcard\n"
         "  --root DIR          every subdirectory of DIR becomes a volume open to all\n"
@@ -50,6 +50,7 @@ static void usage(FILE *out)
         "  --users FILE        user:password lines\n"
         "  --set G.K=V         override a personality key (e.g. server.server_name=lion)\n"
         "  --hostile MODES     shortcut for --set hostile.mode=MODES\n"
+        "  --keytab FILE       accept \"Client Krb v2\" logins with this keytab (GSSAPI)\n"
         "  --check             load everything, print the personality, exit\n");
 }
 
@@ -211,12 +212,12 @@ int main(int argc, char **argv)
 {
     static struct server srv;
     const char *listen_s = NULL, *root = NULL, *pfile = NULL, *ufile = NULL;
-    const char *logfile = NULL, *pidfile = NULL;
-    bool foreground = false, check = false;
+    const char *logfile = NULL, *pidfile = NULL, *keytab = NULL;
+    bool foreground = false, check = false, krb_ok = false;
     long max_sessions = 256;
     GPtrArray *overrides = g_ptr_array_new();
     GPtrArray *volargs = g_ptr_array_new();
-    enum { O_SET = 256, O_HOSTILE, O_PIDFILE, O_MAXSESS, O_CHECK };
+    enum { O_SET = 256, O_HOSTILE, O_PIDFILE, O_MAXSESS, O_CHECK, O_KEYTAB };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, 'l' },
         { "root", required_argument, NULL, 'r' },
@@ -231,6 +232,7 @@ int main(int argc, char **argv)
         { "pidfile", required_argument, NULL, O_PIDFILE },
         { "max-sessions", required_argument, NULL, O_MAXSESS },
         { "check", no_argument, NULL, O_CHECK },
+        { "keytab", required_argument, NULL, O_KEYTAB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -250,6 +252,7 @@ int main(int argc, char **argv)
         case O_PIDFILE: pidfile = optarg; break;
         case O_MAXSESS: max_sessions = strtol(optarg, NULL, 10); break;
         case O_CHECK: check = true; break;
+        case O_KEYTAB: keytab = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -278,6 +281,19 @@ int main(int argc, char **argv)
     } else {
         srv.users = g_hash_table_new(g_str_hash, g_str_equal);
     }
+    if (keytab) {
+        srv.keytab = krb_keytab_resolve(keytab);
+        if (!srv.keytab)
+            return 1;
+        if (!persona_offers_uam(&srv.p, "Client Krb v2"))
+            log_msg(LOG_WARN, "--keytab: personality %s does not offer Client Krb v2", srv.p.name);
+        /* A keytab without the personality's principal is logged, not
+         * fatal: logins then fail with kFPMiscErr, like a misconfigured afpd. */
+        krb_ok = krb_check(srv.keytab, srv.p.krb_principal) == 0;
+        if (!krb_ok && !check)
+            fprintf(stderr, "afpsim: warning: --keytab %s has no key for %s (see the log)\n", keytab,
+                    srv.p.krb_principal ? srv.p.krb_principal : "any principal");
+    }
     if (root && root_volumes(&srv, root))
         return 1;
     for (guint i = 0; i < volargs->len; i++)
@@ -296,6 +312,9 @@ int main(int argc, char **argv)
             a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         }
         persona_dump(&srv.p, stdout);
+        if (srv.keytab)
+            printf("keytab        %s (%s)\n", srv.keytab,
+                   krb_ok ? "ok" : "no usable key, see the log");
         GByteArray *st = status_build(&srv.p, &srv.listen, false);
         printf("status block  %u bytes\n", st->len);
         for (size_t i = 0; i < srv.n_vols; i++) {

@@ -31,6 +31,7 @@ static const struct {
     { "badcount", H_BADCOUNT },
     { "bad-dh", H_BAD_DH },
     { "bad-flags", H_BAD_FLAGS },
+    { "bad-aprep", H_BAD_APREP },
 };
 
 const char *hostile_mode_name(unsigned bit)

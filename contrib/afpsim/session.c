@@ -278,7 +278,7 @@ static const char *const *default_targets(unsigned modes)
         return read;
     if (modes & H_BADCOUNT)
         return enumr;
-    if (modes & H_BAD_DH)
+    if (modes & (H_BAD_DH | H_BAD_APREP))
         return login;
     if (modes & (H_TRUNCATE | H_BADLENGTH | H_GARBAGE_STATUS))
         return status;

@@ -5,10 +5,14 @@
 #   lab.sh stop     stop every server and delete the namespaces; idempotent
 #   lab.sh status   one line per host: name, address, pid, listening or not
 #   lab.sh env      `export` lines a client needs (eval "$(lab.sh env)")
+#   lab.sh kinit [USER [CCACHE [KINIT-OPTION...]]]
+#                   TGT of a lab user (default labuser) into CCACHE (default
+#                   FILE:$STATE/ccache-USER) with the lab password; prints CCACHE
 #
 # Hosts live in 10.231.N.0/24 on veth pairs that exist only on this machine
 # (host side .1, namespace side .2).  Names resolve through nss_wrapper only;
-# nothing under /etc is changed.  See contrib/lab/README.md.
+# nothing under /etc is changed.  Kerberos: an MIT KDC for realm LAB.TEST
+# (host kdc), clients use $STATE/krb5.conf.  See contrib/lab/README.md.
 #
 # State:    ${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
 # Requires: root, the packages in contrib/lab/PACKAGES.
@@ -32,6 +36,12 @@ WRONG_PASS='Wrong-Passw0rd'
 # "Cleartxt Passwrd" carries at most 8 bytes: an AFP-only user that fits.
 CLR_USER=clruser
 CLR_PASS='Clr8pass'
+# Kerberos realm of the lab (MIT krb5kdc on host kdc).  otheruser is a second
+# realm user with a Unix account (nss_wrapper) but no SMB/AFP password.
+REALM=LAB.TEST
+OTHER_USER=otheruser
+OTHER_UID=2002
+OTHER_PASS='Other-Passw0rd'
 
 READY_TIMEOUT_MS=10000     # per start, all hosts together
 READY_STEP=0.01            # poll TCP :445 every 10 ms
@@ -47,18 +57,32 @@ BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
 
 # Hosts: name|N|netns|kind.  kind "smb" runs an smbd, "afp:PERSONALITY" an
 # afpsim with contrib/afpsim/personalities/PERSONALITY.conf, "down" is a
-# namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s).
+# namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s),
+# "kdc" the MIT krb5kdc of realm $REALM (UDP and TCP :88).
 HOSTS=(
     "fs-default|10|${NS_PREFIX}default|smb"
     "nas-smb1|11|${NS_PREFIX}smb1|smb"
     "fs-smb2|12|${NS_PREFIX}smb2|smb"
     "fs-smb3|13|${NS_PREFIX}smb3|smb"
+    "fs-krb|14|${NS_PREFIX}krb|smb"
     "gone|19|${NS_PREFIX}gone|down"
     "lion|20|${NS_PREFIX}lion|afp:macos-10.7-lion"
     "snowleopard|21|${NS_PREFIX}snow|afp:macos-10.6-snowleopard"
     "tiger|22|${NS_PREFIX}tiger|afp:macos-10.4-tiger"
     "netatalk4|23|${NS_PREFIX}ntalk4|afp:netatalk-4"
     "hostile|24|${NS_PREFIX}hostile|afp:hostile"
+    "krbmissing|25|${NS_PREFIX}krbmiss|afp:macos-10.6-snowleopard"
+    "kdc|30|${NS_PREFIX}kdc|kdc"
+)
+# Kerberos service principals in the KDC, each with a keytab in its host's
+# directory ($STATE/hosts/<fqdn>/krb5.keytab).  krbmissing is left out on
+# purpose: its principal is unknown to the KDC (KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN).
+KRB_SERVICES=(
+    "fs-krb|cifs"
+    "lion|afpserver"
+    "snowleopard|afpserver"
+    "tiger|afpserver"
+    "netatalk4|afpserver"
 )
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 AFPSIM=${SHARESFS_AFPSIM:-$REPO/build/contrib/afpsim/afpsim}
@@ -90,6 +114,7 @@ host_fields() {
         H_KIND=afp
         H_PORT=548
     fi
+    [ "$H_KIND" = kdc ] && H_PORT=88
     H_IP=$NET.$H_N.2
     H_FQDN=$H_NAME.$DOMAIN
     H_LINK=$LINK_PREFIX$H_N
@@ -103,7 +128,9 @@ host_dialects() {
         nas-smb1)   echo "NT1 only" ;;
         fs-smb2)    echo "SMB2_02 only" ;;
         fs-smb3)    echo "SMB3_11 only, encryption required, no guest" ;;
+        fs-krb)     echo "SMB2_02..SMB3_11, Kerberos (keytab) + NTLM" ;;
         gone)       echo "none: link down, EHOSTUNREACH" ;;
+        kdc)        echo "MIT krb5kdc, realm $REALM, UDP+TCP :88" ;;
         *)          echo "AFP: afpsim $(host_persona_of "$1")" ;;
     esac
 }
@@ -117,8 +144,8 @@ host_shares() {
     case $1 in
         fs-default) echo "public(guest,ro) user data" ;;
         fs-smb3)    echo "public(labuser only,ro) user" ;;
-        gone)       echo "-" ;;
-        lion|snowleopard|tiger|netatalk4|hostile) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
+        gone|kdc)   echo "-" ;;
+        lion|snowleopard|tiger|netatalk4|hostile|krbmissing) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
         *)          echo "public(guest,ro) user" ;;
     esac
 }
@@ -136,7 +163,8 @@ need_root() { [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, s
 
 need_tools() {
     local t missing=()
-    for t in ip smbd smbpasswd setsid flock sha256sum timeout awk head; do
+    for t in ip smbd smbpasswd setsid flock sha256sum timeout awk head \
+             krb5kdc kdb5_util kadmin.local kinit; do
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     nss_wrapper_lib >/dev/null || missing+=("libnss_wrapper.so")
@@ -182,11 +210,12 @@ teardown() {
     local quiet=${1:-}
     local pids=() f pid conf ns name deadline alive left p
 
-    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid; do
+    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid; do
         [ -e "$f" ] || continue
         pid=$(cat "$f" 2>/dev/null) || continue
         case $f in
             */smbd.pid) conf=${f%/smbd.pid}/smb.conf ;;
+            */krb5kdc.pid) conf=${f%/krb5kdc.pid}/run/krb5kdc.pid ;;
             *) conf=${f%/afpsim.pid}/users ;;
         esac
         [[ "$pid" =~ ^[0-9]+$ ]] && pid_is_ours "$pid" "$conf" && pids+=("$pid")
@@ -231,7 +260,7 @@ teardown() {
         [ -n "$left" ] && kill -KILL $left 2>/dev/null
         ip netns del "$ns" 2>/dev/null || warn "cannot delete netns $ns"
     done
-    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid 2>/dev/null
+    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid 2>/dev/null
     [ -d "$STATE" ] && echo stopped >"$STATE/state"
     return 0
 }
@@ -242,11 +271,15 @@ write_nss_files() {
     local d=$STATE/nss h
     mkdir -p "$d"
     # Copies of the machine's files (so every real user and host still
-    # resolves) without any line that would clash with the lab user.
-    awk -F: -v u="$LAB_USER" -v id="$LAB_UID" '$1 != u && $3 != id' /etc/passwd >"$d/passwd.new"
+    # resolves) without any line that would clash with the lab users.
+    awk -F: -v u="$LAB_USER" -v id="$LAB_UID" -v o="$OTHER_USER" -v oid="$OTHER_UID" \
+        '$1 != u && $3 != id && $1 != o && $3 != oid' /etc/passwd >"$d/passwd.new"
     echo "$LAB_USER:x:$LAB_UID:$LAB_GID:sharesfs lab user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
-    awk -F: -v u="$LAB_USER" -v id="$LAB_GID" '$1 != u && $3 != id' /etc/group >"$d/group.new"
+    echo "$OTHER_USER:x:$OTHER_UID:$OTHER_UID:sharesfs lab Kerberos-only user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
+    awk -F: -v u="$LAB_USER" -v id="$LAB_GID" -v o="$OTHER_USER" -v oid="$OTHER_UID" \
+        '$1 != u && $3 != id && $1 != o && $3 != oid' /etc/group >"$d/group.new"
     echo "$LAB_USER:x:$LAB_GID:" >>"$d/group.new"
+    echo "$OTHER_USER:x:$OTHER_UID:" >>"$d/group.new"
     # nss_wrapper rejects the whole hosts file on a comment line: keep only
     # "address name..." lines, comments stripped.
     {
@@ -308,6 +341,7 @@ export NSS_WRAPPER_GROUP=$STATE/nss/group
 export NSS_WRAPPER_HOSTS=$STATE/nss/hosts
 export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
 export SHARESFS_SMB_CONF=$STATE/client.conf
+export KRB5_CONFIG=$STATE/krb5.conf
 EOF
     mv "$STATE/env.new" "$STATE/env"
     chmod 0644 "$STATE/env"
@@ -345,6 +379,16 @@ EOF
   server smb encrypt = required
   map to guest = Never
   restrict anonymous = 2
+EOF
+            ;;
+        fs-krb)
+            cat <<EOF
+  # Kerberos without AD: tickets from the lab's MIT KDC (no PAC), service
+  # key cifs/$1.$DOMAIN from a keytab.  NTLM still works.
+  map to guest = Bad User
+  realm = $REALM
+  kerberos method = dedicated keytab
+  dedicated keytab file = FILE:$STATE/hosts/$1.$DOMAIN/krb5.keytab
 EOF
             ;;
     esac
@@ -536,6 +580,7 @@ start_smbd() {
     setsid ip netns exec "$ns" \
         env LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
             NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts" \
+            KRB5_CONFIG="$STATE/krb5.conf" \
         smbd -F --no-process-group -s "$d/smb.conf" -l "$d/log" \
         </dev/null >"$d/log/stdout" 2>&1 9>&- &
     echo $! >"$d/smbd.pid"
@@ -561,11 +606,28 @@ prepare_afp_host() {
     chmod 0600 "$d/users"
 }
 
+# Extra afpsim arguments of a host.  The 10.6 personality advertises a Local
+# KDC principal (afpserver/LKDC:SHA1.<hex>@LKDC:SHA1.<hex>); the lab's 10.6
+# hosts are bound to the realm instead, as a 10.6 Server in a realm would be.
+# The keytab is passed only when this afpsim knows --keytab and the host has
+# one (krbmissing has none: its principal is not in the KDC).
+afp_host_args() {
+    local name=$1 d=$2
+    case $name in
+        snowleopard|krbmissing) printf '%s\n' --set "server.krb_principal=afpserver/%h@$REALM" ;;
+    esac
+    if [ "${AFPSIM_KEYTAB:-0}" = 1 ] && [ -s "$d/krb5.keytab" ]; then
+        printf '%s\n' --keytab "$d/krb5.keytab"
+    fi
+}
+
 start_afpsim() {
-    local ns=$1 d=$2 ip=$3 persona=$4
-    setsid ip netns exec "$ns" "$AFPSIM" --listen "$ip:548" --foreground \
+    local ns=$1 d=$2 ip=$3 persona=$4 name=$5 extra=()
+    mapfile -t extra < <(afp_host_args "$name" "$d")
+    setsid ip netns exec "$ns" env KRB5_CONFIG="$STATE/krb5.conf" \
+        "$AFPSIM" --listen "$ip:548" --foreground \
         --personality "$PERSONALITIES/$persona.conf" --users "$d/users" \
-        --set "server.fqdn=${d##*/}" \
+        --set "server.fqdn=${d##*/}" "${extra[@]}" \
         --volume "Public=$d/volumes/Public" --volume "Attic=$d/volumes/Attic" \
         --volume "Private=$d/volumes/Private:valid=$LAB_USER,$CLR_USER" \
         --volume "Groups=$d/volumes/Groups:valid=$LAB_USER" \
@@ -575,11 +637,151 @@ start_afpsim() {
     disown $!
 }
 
+# ---------------------------------------------------------------- Kerberos
+
+# The KDC's entry of HOSTS -> H_* fields.
+kdc_fields() {
+    local h
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        [ "$H_KIND" = kdc ] && return 0
+    done
+    return 1
+}
+
+# Client krb5.conf.  MIT's parser wants each realm block on separate lines
+# (the one-line "LAB.TEST = { kdc = x }" gives "Cannot find KDC for realm").
+# The KDC is named by address: no name lookup, no DNS.
+write_krb5_conf() {
+    kdc_fields || die "no kdc host in HOSTS"
+    cat >"$STATE/krb5.conf.new" <<EOF
+# sharesfs lab Kerberos client configuration (written by contrib/lab/lab.sh).
+# Used through KRB5_CONFIG=$STATE/krb5.conf; /etc/krb5.conf is not read.
+[libdefaults]
+  default_realm = $REALM
+  dns_lookup_realm = false
+  dns_lookup_kdc = false
+  rdns = false
+  dns_canonicalize_hostname = false
+
+[realms]
+  $REALM = {
+    kdc = $H_IP
+  }
+
+[domain_realm]
+  .$DOMAIN = $REALM
+  $DOMAIN = $REALM
+EOF
+    mv "$STATE/krb5.conf.new" "$STATE/krb5.conf"
+    chmod 0644 "$STATE/krb5.conf"
+}
+
+# The KDC host's directory: kdc.conf; database, stash and logs are rebuilt
+# by setup_kdc on every start.
+prepare_kdc_host() {
+    local d=$1 ip=$2
+    mkdir -p "$d"
+    if [ -d "$d/log" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+    fi
+    rm -rf "$d/db" "$d/run"
+    mkdir -p "$d/log" "$d/db" "$d/run"
+    chmod 0700 "$d/db"
+    : >"$d/db/kadm5.acl"
+    cat >"$d/kdc.conf" <<EOF
+# kdc.lab.test - MIT krb5kdc of the sharesfs lab (written by contrib/lab/lab.sh).
+# Used through KRB5_KDC_PROFILE; /etc/krb5kdc/kdc.conf is not read.
+[kdcdefaults]
+  kdc_listen = $ip:88
+  kdc_tcp_listen = $ip:88
+
+[realms]
+  $REALM = {
+    database_name = $d/db/principal
+    key_stash_file = $d/db/stash
+    acl_file = $d/db/kadm5.acl
+    # A standalone smbd rejects tickets with a PAC (NT_STATUS_BAD_TOKEN_TYPE).
+    disable_pac = true
+    max_life = 10h 0m 0s
+    max_renewable_life = 7d 0h 0m 0s
+    # preauth required, as on AD and Open Directory (wrong password: the KDC
+    # logs PREAUTH_FAILED, MIT kinit says "Password incorrect")
+    default_principal_flags = +preauth
+  }
+
+[logging]
+  kdc = FILE:$d/log/kdc.log
+  admin_server = FILE:$d/log/kadmin.log
+  default = FILE:$d/log/krb5.log
+EOF
+}
+
+# Database, principals and keytabs, rebuilt on every start.  Every key is
+# derived from a fixed lab-only password, so the keys are the same after each
+# rebuild: tickets cached before a restart stay valid, as with a real KDC.
+# (Random keys would make them fail: "Decrypt integrity check failed".)
+setup_kdc() {
+    local d=$1 s name svc kt cmds
+    local -x KRB5_KDC_PROFILE=$d/kdc.conf KRB5_CONFIG=$STATE/krb5.conf
+    kdb5_util create -s -r "$REALM" -P "sharesfs-lab-master-key" || return 1
+    cmds="cpw -pw sharesfs-lab-key:krbtgt krbtgt/$REALM
+addprinc -pw $LAB_PASS $LAB_USER
+addprinc -pw $OTHER_PASS $OTHER_USER
+"
+    for s in "${KRB_SERVICES[@]}"; do
+        IFS='|' read -r name svc <<<"$s"
+        kt=$STATE/hosts/$name.$DOMAIN/krb5.keytab
+        rm -f "$kt"
+        cmds+="addprinc -pw sharesfs-lab-key:$svc/$name.$DOMAIN $svc/$name.$DOMAIN
+ktadd -norandkey -k $kt $svc/$name.$DOMAIN
+"
+    done
+    kadmin.local -r "$REALM" <<<"$cmds" || return 1
+    for s in "${KRB_SERVICES[@]}"; do
+        IFS='|' read -r name svc <<<"$s"
+        kt=$STATE/hosts/$name.$DOMAIN/krb5.keytab
+        [ -s "$kt" ] || { echo "no keytab $kt"; return 1; }
+        chmod 0600 "$kt"
+    done
+    return 0
+}
+
+start_kdc() {
+    local ns=$1 d=$2
+    setsid ip netns exec "$ns" \
+        env KRB5_KDC_PROFILE="$d/kdc.conf" KRB5_CONFIG="$STATE/krb5.conf" \
+        krb5kdc -n -r "$REALM" -P "$d/run/krb5kdc.pid" \
+        </dev/null >"$d/log/stdout" 2>&1 9>&- &
+    echo $! >"$d/krb5kdc.pid"
+    disown $!
+}
+
+# lab_password USER -> the lab password of a realm user
+lab_password() {
+    case ${1%@"$REALM"} in
+        "$LAB_USER")   echo "$LAB_PASS" ;;
+        "$OTHER_USER") echo "$OTHER_PASS" ;;
+        *) return 1 ;;
+    esac
+}
+
+# lab_kinit USER CCACHE [KINIT-OPTION...]: kinit with the lab password, at
+# most 10 s.  kinit's prompt and messages go to stderr.
+lab_kinit() {
+    local user=${1%@"$REALM"} cc=$2 pass
+    shift 2
+    pass=$(lab_password "$user") || { echo "no lab password for $user" >&2; return 2; }
+    printf '%s\n' "$pass" |
+        KRB5_CONFIG=$STATE/krb5.conf timeout 10 kinit -c "$cc" "$@" "$user@$REALM" >&2
+}
+
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 log_tail() {
     local d=$1 f
-    for f in "$d"/log/stdout "$d"/log/log.*; do
+    for f in "$d"/log/stdout "$d"/log/log.* "$d"/log/kdc.log "$d"/log/ready-kinit.err; do
         [ -s "$f" ] || continue
         printf '  ---- %s (last 20 lines)\n' "$f" >&2
         tail -n 20 "$f" | sed 's/^/  | /' >&2
@@ -592,7 +794,8 @@ summary() {
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
         printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" \
-            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null || echo -)" \
+            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
+               cat "$H_DIR/krb5kdc.pid" 2>/dev/null || echo -)" \
             "$(host_dialects "$H_NAME")" "$(host_shares "$H_NAME")"
     done
 }
@@ -603,6 +806,10 @@ cmd_start() {
     need_tools
     t0=$(now_ms)
     NSSW=$(nss_wrapper_lib)
+    # afpsim gets a keytab only once it has the option (grep on a string:
+    # with pipefail, grep -q closing a pipe early could read as a failure)
+    AFPSIM_KEYTAB=0
+    grep -q -- --keytab <<<"$("$AFPSIM" --help 2>&1)" && AFPSIM_KEYTAB=1
     take_lock
 
     phase "locked"
@@ -620,18 +827,27 @@ cmd_start() {
     write_creds
     write_client_conf
     write_env_file
+    write_krb5_conf
 
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
         case $H_KIND in
             smb) prepare_host "$H_NAME" "$H_N" "$H_DIR" || die "cannot prepare $H_DIR" ;;
             afp) prepare_afp_host "$H_NAME" "$H_DIR" || die "cannot prepare $H_DIR" ;;
+            kdc) prepare_kdc_host "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
         esac
     done
 
     phase "state files and share contents written"
     ensure_big >"$STATE/cache.log" 2>&1 &
     bigpid=$!
+
+    # KDC database, principals and keytabs, while smbpasswd runs
+    local kdcpid kdcdir
+    kdc_fields
+    kdcdir=$H_DIR
+    setup_kdc "$kdcdir" >"$kdcdir/log/setup.log" 2>&1 &
+    kdcpid=$!
 
     # smbpasswd for every host at once (each host has its own tdbsam)
     local upids=()
@@ -651,7 +867,11 @@ cmd_start() {
         done
         die "smbpasswd failed"
     fi
-    phase "smbpasswd done"
+    if ! wait "$kdcpid"; then
+        sed "s|^|  kdc: |" "$kdcdir/log/setup.log" >&2
+        die "KDC database or keytabs failed (log: $kdcdir/log/setup.log)"
+    fi
+    phase "smbpasswd done, KDC database and keytabs written"
 
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
@@ -661,7 +881,11 @@ cmd_start() {
             pending+=("$h")
         elif [ "$H_KIND" = afp ]; then
             make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
-            start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA"
+            start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA" "$H_NAME"
+            pending+=("$h")
+        elif [ "$H_KIND" = kdc ]; then
+            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
+            start_kdc "$H_NS" "$H_DIR"
             pending+=("$h")
         else
             make_netns "$H_NS" "$H_LINK" "$H_N" 0 || { teardown quiet; die "cannot set up netns $H_NS"; }
@@ -669,27 +893,38 @@ cmd_start() {
     done
 
     phase "namespaces up, smbd started"
-    # Readiness: TCP connect to :445 of every server, every 10 ms.
+    # Readiness: TCP connect to every server's port, every 10 ms; for the
+    # KDC then a real kinit (UDP) of the lab user.
     deadline=$(( $(now_ms) + READY_TIMEOUT_MS ))
     while [ ${#pending[@]} -gt 0 ]; do
         still=()
         for h in "${pending[@]}"; do
             host_fields "$h"
-            pid=$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid")
+            pid=$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
+                  cat "$H_DIR/krb5kdc.pid")
             if ! kill -0 "$pid" 2>/dev/null; then
                 warn "the server of $H_FQDN (pid $pid) exited during start-up"
                 log_tail "$H_DIR"
                 teardown quiet
                 die "lab start failed: the server of $H_FQDN died (logs in $H_DIR/log)"
             fi
-            tcp_open "$H_IP" "$H_PORT" || still+=("$h")
+            if ! tcp_open "$H_IP" "$H_PORT"; then
+                still+=("$h")
+            elif [ "$H_KIND" = kdc ] &&
+                 ! lab_kinit "$LAB_USER" MEMORY:lab-ready 2>"$H_DIR/log/ready-kinit.err"; then
+                still+=("$h")
+            fi
         done
         pending=("${still[@]}")
         [ ${#pending[@]} -eq 0 ] && break
         if [ "$(now_ms)" -ge "$deadline" ]; then
             for h in "${pending[@]}"; do
                 host_fields "$h"
-                warn "!!! $H_FQDN ($H_IP:$H_PORT) not listening after $((READY_TIMEOUT_MS / 1000)) s"
+                if [ "$H_KIND" = kdc ] && tcp_open "$H_IP" "$H_PORT"; then
+                    warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but kinit $LAB_USER@$REALM fails"
+                else
+                    warn "!!! $H_FQDN ($H_IP:$H_PORT) not listening after $((READY_TIMEOUT_MS / 1000)) s"
+                fi
                 log_tail "$H_DIR"
             done
             teardown quiet
@@ -717,6 +952,7 @@ cmd_start() {
     echo running >"$STATE/state"
     summary
     say "user: $LAB_USER (uid $LAB_UID); credentials in $STATE/creds/; big.bin sha256 $(cut -d' ' -f1 "$STATE/big.bin.sha256")"
+    say "Kerberos: realm $REALM, KRB5_CONFIG=$STATE/krb5.conf; afpsim keytabs: $([ "$AFPSIM_KEYTAB" = 1 ] && echo yes || echo "no (afpsim has no --keytab)")"
     say "lab started in $(( $(now_ms) - t0 )) ms; client env: eval \"\$($0 env)\""
 }
 
@@ -741,6 +977,9 @@ cmd_status() {
         elif [ -f "$H_DIR/afpsim.pid" ]; then
             pid=$(cat "$H_DIR/afpsim.pid")
             pid_is_ours "$pid" "$H_DIR/users" || pid="$pid(dead)"
+        elif [ -f "$H_DIR/krb5kdc.pid" ]; then
+            pid=$(cat "$H_DIR/krb5kdc.pid")
+            pid_is_ours "$pid" "$H_DIR/run/krb5kdc.pid" || pid="$pid(dead)"
         fi
         if ! ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$H_NS"; then
             nsstate="no namespace"
@@ -756,6 +995,14 @@ cmd_status() {
         elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/$H_PORT" 2>/dev/null; then
             nsstate="listening on $H_IP:$H_PORT"
             up=$((up + 1))
+            if [ "$H_KIND" = kdc ]; then
+                if lab_kinit "$LAB_USER" MEMORY:lab-status 2>/dev/null; then
+                    nsstate+=", kinit $LAB_USER ok"
+                else
+                    nsstate+=", kinit $LAB_USER FAILED"
+                    rc=1
+                fi
+            fi
         else
             nsstate="NOT listening"
             rc=1
@@ -782,8 +1029,28 @@ export NSS_WRAPPER_GROUP=$STATE/nss/group
 export NSS_WRAPPER_HOSTS=$STATE/nss/hosts
 export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
 export SHARESFS_SMB_CONF=$STATE/client.conf
+export KRB5_CONFIG=$STATE/krb5.conf
 EOF
     fi
+}
+
+# lab.sh kinit [USER [CCACHE [KINIT-OPTION...]]], e.g. `lab.sh kinit labuser
+# FILE:/tmp/cc -l 5s`.  Prints the ccache name on stdout; kinit's password
+# prompt and errors go to stderr.
+cmd_kinit() {
+    local user=${1:-$LAB_USER} cc=${2:-} out rc
+    [ $# -gt 2 ] && shift 2 || set --
+    user=${user%@"$REALM"}
+    [ -n "$cc" ] || cc=FILE:$STATE/ccache-$user
+    [ -f "$STATE/krb5.conf" ] || die "lab not started ($STATE/krb5.conf missing)"
+    lab_password "$user" >/dev/null || die "no lab password for $user (lab users: $LAB_USER, $OTHER_USER)"
+    out=$(lab_kinit "$user" "$cc" "$@" 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ]; then
+        printf '%s\n' "${out#Password for $user@$REALM: }" >&2
+        die "kinit $user@$REALM failed (rc $rc)"
+    fi
+    say "$cc"
 }
 
 case ${1:-} in
@@ -791,5 +1058,6 @@ case ${1:-} in
     stop)   cmd_stop ;;
     status) cmd_status ;;
     env)    cmd_env ;;
-    *)      echo "usage: $PROG start|stop|status|env" >&2; exit 2 ;;
+    kinit)  shift; cmd_kinit "$@" ;;
+    *)      echo "usage: $PROG start|stop|status|env|kinit [USER [CCACHE [KINIT-OPTION...]]]" >&2; exit 2 ;;
 esac
