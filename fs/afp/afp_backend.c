@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/fs.h>
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "afp/afp_catalog.h"
 #include "afp/afp_enum.h"
 #include "afp/afp_fork.h"
 #include "afp/afp_login.h"
@@ -602,17 +604,18 @@ static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
     }
 }
 
+static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
+static int afp_release(struct sfs_conn *c, struct sfs_file *f);
+
 static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
-    if ((flags & O_ACCMODE) != O_RDONLY)
-        return sfs_status_set(st, SFS_STAGE_READ, EROFS, SFS_DOMAIN_SYS, EROFS,
-                              "writes are not supported yet (read-only mount)");
     char full[4096];
     if (full_path(c, path, full, sizeof(full)) < 0)
         return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    uint16_t access = (flags & O_ACCMODE) == O_RDONLY ? kFPForkRead : (kFPForkRead | kFPForkWrite);
     struct afp_writer w;
     afp_writer_init(&w);
-    afp_encode_openfork(&w, false, c->vol_id, ROOT_DIR_ID, kFPExtDataForkLenBit, kFPForkRead, full);
+    afp_encode_openfork(&w, false, c->vol_id, ROOT_DIR_ID, kFPExtDataForkLenBit, access, full);
     uint8_t *reply = NULL;
     size_t len = 0;
     int32_t code = 0;
@@ -633,7 +636,14 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
         return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     f->fork = of.fork;
     *out = f;
-    return 0;
+    if (flags & O_TRUNC) {
+        rc = afp_ftruncate(c, f, 0, st);
+        if (rc < 0) {
+            afp_release(c, f);
+            *out = NULL;
+        }
+    }
+    return rc;
 }
 
 #define READ_PIPELINE 8             /* FPReadExt requests in flight per read call */
@@ -748,6 +758,240 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     return 0;
 }
 
+/* ---- the write side: every call returns after the server's answer ---- */
+
+/* One request that answers with a result code only. */
+static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *what, const char *path,
+                       struct sfs_status *st)
+{
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, w, &reply, &len, &code);
+    afp_writer_free(w);
+    free(reply);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_WRITE, rc, what);
+    if (code != 0) {
+        char fmt[64];
+        snprintf(fmt, sizeof(fmt), "%s \"%%s\"", what);
+        return afp_fail(st, SFS_STAGE_WRITE, code, fmt, path);
+    }
+    return 0;
+}
+
+#define AFP_PATH_OR_FAIL(var, p)                                                                           \
+    char var[4096];                                                                                        \
+    if (full_path(c, p, var, sizeof(var)) < 0)                                                             \
+        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
+
+static int set_params(struct sfs_conn *c, const char *path, const struct afp_set_params *p, struct sfs_status *st)
+{
+    AFP_PATH_OR_FAIL(full, path);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_setfiledirparms(&w, c->vol_id, ROOT_DIR_ID, full, p);
+    return simple_call(c, &w, "FPSetFileDirParms", full, st);
+}
+
+static int afp_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+{
+    struct stat sb;
+    int rc = afp_getattr(c, path, &sb, st);
+    if (rc < 0)
+        return rc;
+    struct afp_set_params p = {.bitmap = kFPUnixPrivsBit};
+    p.unix_privs.uid = sb.st_uid;
+    p.unix_privs.gid = sb.st_gid;
+    p.unix_privs.mode = (sb.st_mode & S_IFMT) | (mode & 07777);
+    return set_params(c, path, &p, st);
+}
+
+static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
+                      struct sfs_status *st)
+{
+    AFP_PATH_OR_FAIL(full, path);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_createfile(&w, false, c->vol_id, ROOT_DIR_ID, full);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    free(reply);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPCreateFile");
+    if (code == -5017 && (flags & O_EXCL))   /* kFPObjectExists */
+        return afp_fail(st, SFS_STAGE_WRITE, code, "FPCreateFile \"%s\"", full);
+    if (code != 0 && code != -5017)
+        return afp_fail(st, SFS_STAGE_WRITE, code, "FPCreateFile \"%s\"", full);
+    if (code == 0 && (mode & 07777) != 0644)
+        afp_chmod(c, path, mode, st);   /* best effort: servers without Unix privileges keep theirs */
+    return afp_open(c, path, (flags & ~O_CREAT) | (code == -5017 ? 0 : O_TRUNC), out, st);
+}
+
+static ssize_t afp_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
+                         struct sfs_status *st)
+{
+    size_t quantum = dsi_server_quantum(c->dsi);
+    size_t max = quantum > 2048 ? quantum - 1024 : quantum;
+    size_t total = 0;
+    while (total < size) {
+        size_t n = size - total < max ? size - total : max;
+        struct afp_writer w;
+        afp_writer_init(&w);
+        afp_encode_writeext(&w, false, f->fork, (uint64_t)off + total, n);
+        uint8_t reply[64];
+        size_t len = 0;
+        int32_t code = 0;
+        int rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                      : dsi_write(c->dsi, w.buf, w.len, buf + total, n, reply, sizeof(reply), &len,
+                                                  &code);
+        afp_writer_free(&w);
+        if (rc < 0)
+            return transport_fail(st, SFS_STAGE_WRITE, rc, "FPWriteExt");
+        if (code != 0)
+            return afp_fail(st, SFS_STAGE_WRITE, code, "FPWriteExt%s", "");
+        uint64_t end = 0;
+        if (afp_writeext_decode(reply, len, &end) < 0 || end < (uint64_t)off + total + n)
+            return sfs_status_set(st, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO,
+                                  "FPWriteExt: the server acknowledged less than was sent");
+        total += n;
+    }
+    return (ssize_t)total;
+}
+
+static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_setforklen(&w, f->fork, (uint64_t)size);
+    return simple_call(c, &w, "FPSetForkParms", "(open file)", st);
+}
+
+static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_flushfork(&w, f->fork);
+    return simple_call(c, &w, "FPFlushFork", "(open file)", st);
+}
+
+static int afp_truncate(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st)
+{
+    struct sfs_file *f = NULL;
+    int rc = afp_open(c, path, O_WRONLY, &f, st);
+    if (rc < 0)
+        return rc;
+    rc = afp_ftruncate(c, f, size, st);
+    afp_release(c, f);
+    return rc;
+}
+
+static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+{
+    AFP_PATH_OR_FAIL(full, path);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_createdir(&w, c->vol_id, ROOT_DIR_ID, full);
+    int rc = simple_call(c, &w, "FPCreateDir", full, st);
+    if (rc == 0 && (mode & 07777) != 0755)
+        afp_chmod(c, path, mode, st);
+    return rc;
+}
+
+/* FPDelete removes files and empty directories alike: unlink and rmdir
+ * check the type first so they fail as POSIX says. */
+static int delete_checked(struct sfs_conn *c, const char *path, bool want_dir, struct sfs_status *st)
+{
+    struct stat sb;
+    int rc = afp_getattr(c, path, &sb, st);
+    if (rc < 0)
+        return rc;
+    if (S_ISDIR(sb.st_mode) != want_dir)
+        return sfs_status_set(st, SFS_STAGE_WRITE, want_dir ? ENOTDIR : EISDIR, SFS_DOMAIN_SYS, 0,
+                              want_dir ? "rmdir: not a directory" : "unlink: is a directory");
+    AFP_PATH_OR_FAIL(full, path);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_delete(&w, c->vol_id, ROOT_DIR_ID, full);
+    return simple_call(c, &w, "FPDelete", full, st);
+}
+
+static int afp_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    return delete_checked(c, path, false, st);
+}
+
+static int afp_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    return delete_checked(c, path, true, st);
+}
+
+static void split_path(const char *path, char *dir, size_t dcap, const char **name)
+{
+    while (*path == '/')
+        path++;
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        dir[0] = '\0';
+        *name = path;
+        return;
+    }
+    size_t n = (size_t)(slash - path) < dcap - 1 ? (size_t)(slash - path) : dcap - 1;
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    *name = slash + 1;
+}
+
+/* POSIX rename on AFP: FPRename within a directory, FPMoveAndRename across;
+ * an existing target is deleted first (AFP refuses to overwrite), which
+ * is not atomic: a crash between the two leaves the target gone. */
+static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
+{
+    struct stat src, dst;
+    int rc = afp_getattr(c, from, &src, st);
+    if (rc < 0)
+        return rc;
+    struct sfs_status probe = {0};
+    if (afp_getattr(c, to, &dst, &probe) == 0) {
+        if (flags & RENAME_NOREPLACE)
+            return sfs_status_set(st, SFS_STAGE_WRITE, EEXIST, SFS_DOMAIN_SYS, EEXIST, "rename: target exists");
+        if (S_ISDIR(src.st_mode) != S_ISDIR(dst.st_mode))
+            return sfs_status_set(st, SFS_STAGE_WRITE, S_ISDIR(dst.st_mode) ? EISDIR : ENOTDIR, SFS_DOMAIN_SYS, 0,
+                                  "rename: a file and a directory cannot replace each other");
+        if (src.st_ino == dst.st_ino)
+            return 0;
+        rc = delete_checked(c, to, S_ISDIR(dst.st_mode), st);
+        if (rc < 0)
+            return rc;
+    }
+    char sdir[4096], ddir[4096];
+    const char *sname, *dname;
+    split_path(from, sdir, sizeof(sdir), &sname);
+    split_path(to, ddir, sizeof(ddir), &dname);
+    AFP_PATH_OR_FAIL(full_from, from);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    if (strcmp(sdir, ddir) == 0) {
+        afp_encode_rename(&w, c->vol_id, ROOT_DIR_ID, full_from, dname);
+        return simple_call(c, &w, "FPRename", full_from, st);
+    }
+    AFP_PATH_OR_FAIL(full_ddir, ddir);
+    afp_encode_moveandrename(&w, c->vol_id, ROOT_DIR_ID, ROOT_DIR_ID, full_from, full_ddir, dname);
+    return simple_call(c, &w, "FPMoveAndRename", full_from, st);
+}
+
+static int afp_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
+{
+    if (tv[1].tv_nsec == UTIME_OMIT)
+        return 0;   /* AFP keeps no access time */
+    time_t mtime = tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
+    struct afp_set_params p = {.bitmap = kFPModDateBit, .mod_date = afp_date_from_time(mtime)};
+    return set_params(c, path, &p, st);
+}
+
 static bool afp_alive(struct sfs_conn *c)
 {
     return dsi_session_error(c->dsi) == 0;
@@ -786,4 +1030,15 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .stats = afp_stats,
     .alive = afp_alive,
     .readlink = afp_readlink,
+    .create = afp_create,
+    .write = afp_write,
+    .ftruncate = afp_ftruncate,
+    .fsync = afp_fsync,
+    .truncate = afp_truncate,
+    .mkdir = afp_mkdir,
+    .unlink = afp_unlink,
+    .rmdir = afp_rmdir,
+    .rename = afp_rename,
+    .utimens = afp_utimens,
+    .chmod = afp_chmod,
 };

@@ -96,3 +96,15 @@ int afp_encode_closefork(struct afp_writer *w, uint16_t fork)
     afp_write_u16(w, fork);
     return afp_writer_error(w);
 }
+
+int afp_encode_setforklen(struct afp_writer *w, uint16_t fork, uint64_t length)
+{
+    if (length > INT64_MAX)
+        return afp_writer_fail(w, -EINVAL);
+    afp_write_u8(w, kFPSetForkParms);
+    afp_write_u8(w, 0);
+    afp_write_u16(w, fork);
+    afp_write_u16(w, kFPExtDataForkLenBit);
+    afp_write_u64(w, length);
+    return afp_writer_error(w);
+}

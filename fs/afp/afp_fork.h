@@ -43,6 +43,8 @@ int afp_encode_writeext(struct afp_writer *w, bool from_end, uint16_t fork, uint
 int afp_writeext_decode(const uint8_t *buf, size_t len, uint64_t *written_end);
 
 int afp_encode_flushfork(struct afp_writer *w, uint16_t fork);
+/* FPSetForkParms with kFPExtDataForkLenBit: the data fork's new length. */
+int afp_encode_setforklen(struct afp_writer *w, uint16_t fork, uint64_t length);
 int afp_encode_closefork(struct afp_writer *w, uint16_t fork);
 
 #endif

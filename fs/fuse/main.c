@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     bool foreground = false, debug = false, single = false;
     const char *config_path = NULL;
     double timeout_s = 0, negative_s = 10, attr_s = 1, idle_s = 600;
-    GString *fuse_opts = g_string_new("ro,fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32");
+    GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32");
     int opt;
     while ((opt = getopt_long(argc, argv, "fdso:c:t:hV", long_opts, NULL)) != -1) {
         switch (opt) {

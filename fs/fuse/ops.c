@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -133,10 +134,13 @@ static struct sfs_conn *acquire(struct mount *m, struct sfs_status *st)
     return mount_acquire(&fs_data()->table, m, have ? ccache : NULL, st);
 }
 
-/* Operation errors other than "no such file" are kept for status.json. */
+/* Errors that say something about the mount (not the everyday answers to
+ * an application: no such file, exists, not empty, wrong type) are kept
+ * for status.json and logged. */
 static int op_error(struct mount *m, const struct sfs_status *st, int rc)
 {
-    if (st->err && st->err != ENOENT)
+    int e = st->err;
+    if (e && e != ENOENT && e != EEXIST && e != ENOTEMPTY && e != EISDIR && e != ENOTDIR)
         mount_note_error(m, st);
     return rc < 0 ? rc : -EIO;
 }
@@ -272,7 +276,8 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
 {
     struct node n;
     resolve(path, &n);
-    if ((fi->flags & O_ACCMODE) != O_RDONLY)
+    bool writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
+    if (writing && (n.kind != NODE_SHARE || !n.m->ops->write))
         return n.kind == NODE_NONE ? -ENOENT : -EROFS;
     struct open_file *of = calloc(1, sizeof(*of));
     if (!of)
@@ -294,7 +299,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
         free(of);
         return -status.err;
     }
-    int rc = n.m->ops->open(c, n.rest, O_RDONLY, &of->f, &status);
+    int rc = n.m->ops->open(c, n.rest, fi->flags & (O_ACCMODE | O_TRUNC), &of->f, &status);
     if (rc < 0) {
         mount_done(n.m);
         free(of);
@@ -308,9 +313,164 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
     if (n.m->busy > 0)
         n.m->busy--;
     pthread_mutex_unlock(&n.m->lock);
-    fi->keep_cache = 1;
+    fi->keep_cache = !writing;
     fi->fh = (uintptr_t)of;
     return 0;
+}
+
+/* ---- the write side ---- */
+
+/* For operations on a path below a key: the mount and its connection. */
+static int writable(const char *path, struct node *n, struct sfs_conn **c, struct sfs_status *st)
+{
+    resolve(path, n);
+    if (n->kind == NODE_NONE)
+        return -ENOENT;
+    if (n->kind != NODE_SHARE)
+        return -EPERM;   /* the root and .sharesfs hold only what the map says */
+    if (!*n->rest)
+        return -EBUSY;   /* the key itself is a mount point */
+    if (!n->m->ops->write)
+        return -EROFS;
+    *c = acquire(n->m, st);
+    return *c ? 0 : -st->err;
+}
+
+#define WITH_CONN(path, body)                                                                              \
+    struct node n;                                                                                         \
+    struct sfs_conn *c = NULL;                                                                             \
+    struct sfs_status status = {0};                                                                        \
+    int rc = writable(path, &n, &c, &status);                                                              \
+    if (rc < 0)                                                                                            \
+        return rc;                                                                                         \
+    body;                                                                                                  \
+    mount_done(n.m);                                                                                       \
+    return rc < 0 ? op_error(n.m, &status, rc) : 0
+
+static int sfs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    struct open_file *of = calloc(1, sizeof(*of));
+    if (!of)
+        return -ENOMEM;
+    struct node n;
+    struct sfs_conn *c = NULL;
+    struct sfs_status status = {0};
+    int rc = writable(path, &n, &c, &status);
+    if (rc < 0) {
+        free(of);
+        return rc;
+    }
+    rc = n.m->ops->create(c, n.rest, mode, fi->flags, &of->f, &status);
+    if (rc < 0) {
+        mount_done(n.m);
+        free(of);
+        return op_error(n.m, &status, rc);
+    }
+    of->kind = NODE_SHARE;
+    of->m = n.m;
+    of->conn = c;
+    pthread_mutex_lock(&n.m->lock);
+    n.m->opens++;
+    n.m->open_files++;
+    if (n.m->busy > 0)
+        n.m->busy--;
+    pthread_mutex_unlock(&n.m->lock);
+    fi->fh = (uintptr_t)of;
+    return 0;
+}
+
+static int sfs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    if (!of->f || !of->m->ops->write)
+        return -EBADF;
+    if (of->m->ops->alive && !of->m->ops->alive(of->conn))
+        return -EIO;
+    struct sfs_status status = {0};
+    /* Returns only after the server acknowledged the data (write-through). */
+    ssize_t n = of->m->ops->write(of->conn, of->f, buf, size, off, &status);
+    if (n < 0)
+        return op_error(of->m, &status, (int)n);
+    return (int)n;
+}
+
+static int sfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+    struct open_file *of = fi ? (struct open_file *)(uintptr_t)fi->fh : NULL;
+    if (of && of->f) {
+        struct sfs_status status = {0};
+        int rc = of->m->ops->ftruncate(of->conn, of->f, size, &status);
+        return rc < 0 ? op_error(of->m, &status, rc) : 0;
+    }
+    WITH_CONN(path, rc = n.m->ops->truncate(c, n.rest, size, &status));
+}
+
+static int sfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+    (void)path;
+    (void)datasync;
+    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    if (!of->f || !of->m->ops->fsync)
+        return 0;
+    struct sfs_status status = {0};
+    int rc = of->m->ops->fsync(of->conn, of->f, &status);
+    return rc < 0 ? op_error(of->m, &status, rc) : 0;
+}
+
+static int sfs_mkdir(const char *path, mode_t mode)
+{
+    WITH_CONN(path, rc = n.m->ops->mkdir(c, n.rest, mode, &status));
+}
+
+static int sfs_unlink(const char *path)
+{
+    WITH_CONN(path, rc = n.m->ops->unlink(c, n.rest, &status));
+}
+
+static int sfs_rmdir(const char *path)
+{
+    WITH_CONN(path, rc = n.m->ops->rmdir(c, n.rest, &status));
+}
+
+static int sfs_rename(const char *from, const char *to, unsigned int flags)
+{
+    if (flags & ~RENAME_NOREPLACE)
+        return -EINVAL;   /* RENAME_EXCHANGE: no protocol here can swap atomically */
+    struct node dst;
+    resolve(to, &dst);
+    if (dst.kind != NODE_SHARE || !*dst.rest)
+        return dst.kind == NODE_NONE ? -ENOENT : -EPERM;
+    struct node src_probe;
+    resolve(from, &src_probe);
+    if (src_probe.kind == NODE_SHARE && src_probe.m != dst.m)
+        return -EXDEV;   /* two keys are two servers or shares */
+    WITH_CONN(from, rc = n.m->ops->rename(c, n.rest, dst.rest, flags, &status));
+}
+
+static int sfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
+{
+    (void)fi;
+    WITH_CONN(path, rc = n.m->ops->utimens(c, n.rest, tv, &status));
+}
+
+static int sfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+    (void)fi;
+    WITH_CONN(path, rc = n.m->ops->chmod(c, n.rest, mode, &status));
+}
+
+/* Ownership is the server's business: neither AFP nor SMB lets a client
+ * give a file away.  Changing to what it already is succeeds. */
+static int sfs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+    struct stat sb;
+    int rc = sfs_getattr(path, &sb, fi);
+    if (rc < 0)
+        return rc;
+    if ((uid == (uid_t)-1 || uid == sb.st_uid) && (gid == (gid_t)-1 || gid == sb.st_gid))
+        return 0;
+    return -EPERM;
 }
 
 static int sfs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
@@ -434,6 +594,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     mounts_start_reaper(&fs->table);
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
+    conn->max_write = 1024 * 1024;
     conn->max_readahead = 1024 * 1024;
     return fs;
 }
@@ -447,6 +608,17 @@ const struct fuse_operations sharesfs_ops = {
     .read = sfs_read,
     .release = sfs_release,
     .readlink = sfs_readlink,
+    .create = sfs_create,
+    .write = sfs_write,
+    .truncate = sfs_truncate,
+    .fsync = sfs_fsync,
+    .mkdir = sfs_mkdir,
+    .unlink = sfs_unlink,
+    .rmdir = sfs_rmdir,
+    .rename = sfs_rename,
+    .utimens = sfs_utimens,
+    .chmod = sfs_chmod,
+    .chown = sfs_chown,
     .statfs = sfs_statfs,
     .getxattr = sfs_getxattr,
     .listxattr = sfs_listxattr,

@@ -12,10 +12,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libsmbclient.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "auth/krb5_preflight.h"
@@ -376,9 +378,6 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
     char url[4096];
-    if ((flags & O_ACCMODE) != O_RDONLY)
-        return sfs_status_set(st, SFS_STAGE_READ, EROFS, SFS_DOMAIN_SYS, EROFS,
-                              "writes are not supported yet (read-only mount)");
     if (smb_url_for(c, path, url, sizeof(url)) < 0)
         return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
     struct sfs_file *f = calloc(1, sizeof(*f));
@@ -387,7 +386,8 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     SMBCCTX *ctx = c->ctx;
     smb_lock();
     smb_capture_begin();
-    f->fh = smbc_getFunctionOpen(ctx)(ctx, url, O_RDONLY, 0);
+    /* No O_APPEND: FUSE gives every write its offset. */
+    f->fh = smbc_getFunctionOpen(ctx)(ctx, url, flags & (O_ACCMODE | O_TRUNC), 0);
     if (!f->fh) {
         int rc = smb_fail(st, SFS_STAGE_READ, errno, "open");
         smb_unlock();
@@ -449,6 +449,182 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     return rc < 0 ? rc : 0;
 }
 
+/* ---- the write side: every call returns after the server's answer ---- */
+
+#define SMB_PATH_OR_FAIL(stage)                                                                            \
+    char url[4096];                                                                                        \
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)                                                        \
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
+
+static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
+                      struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    struct sfs_file *f = calloc(1, sizeof(*f));
+    if (!f)
+        return sfs_status_set(st, SFS_STAGE_WRITE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    smb_lock();
+    smb_capture_begin();
+    f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode);
+    if (!f->fh) {
+        int rc = smb_fail(st, SFS_STAGE_WRITE, errno, "create");
+        smb_unlock();
+        free(f);
+        return rc;
+    }
+    smb_unlock();
+    *out = f;
+    return 0;
+}
+
+static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
+                         struct sfs_status *st)
+{
+    SMBCCTX *ctx = c->ctx;
+    smb_lock();
+    smb_capture_begin();
+    ssize_t total = 0;
+    if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
+        total = smb_fail(st, SFS_STAGE_WRITE, errno, "seek");
+        goto out;
+    }
+    while ((size_t)total < size) {
+        ssize_t n = smbc_getFunctionWrite(ctx)(ctx, f->fh, buf + total, size - (size_t)total);
+        if (n <= 0) {
+            total = smb_fail(st, SFS_STAGE_WRITE, n < 0 ? errno : EIO, "write");
+            goto out;
+        }
+        total += n;
+    }
+out:
+    smb_unlock();
+    return total;
+}
+
+static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
+{
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "truncate");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
+{
+    /* smbc_write already waited for the server's acknowledgement. */
+    (void)c;
+    (void)f;
+    (void)st;
+    return 0;
+}
+
+static int smb_truncate(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st)
+{
+    struct sfs_file *f = NULL;
+    int rc = smb_open(c, path, O_WRONLY, &f, st);
+    if (rc < 0)
+        return rc;
+    rc = smb_ftruncate(c, f, size, st);
+    smb_release(c, f);
+    return rc;
+}
+
+static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionMkdir(c->ctx)(c->ctx, url, mode);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "mkdir");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionUnlink(c->ctx)(c->ctx, url);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "unlink");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionRmdir(c->ctx)(c->ctx, url);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rmdir");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
+{
+    char ufrom[4096], uto[4096];
+    if (smb_url_for(c, from, ufrom, sizeof(ufrom)) < 0 || smb_url_for(c, to, uto, sizeof(uto)) < 0)
+        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    smb_lock();
+    smb_capture_begin();
+    struct stat sb;
+    bool target_exists = smbc_getFunctionStat(c->ctx)(c->ctx, uto, &sb) == 0;
+    int rc = 0;
+    if (target_exists && (flags & RENAME_NOREPLACE))
+        rc = sfs_status_set(st, SFS_STAGE_WRITE, EEXIST, SFS_DOMAIN_SYS, EEXIST, "rename: target exists");
+    /* libsmbclient's rename replaces files (it asks the server to); a
+     * directory target must be empty and is removed first, as POSIX
+     * rename(2) does. */
+    if (rc == 0 && target_exists && S_ISDIR(sb.st_mode)) {
+        smb_capture_begin();
+        if (smbc_getFunctionRmdir(c->ctx)(c->ctx, uto) < 0)
+            rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rename (removing the target directory)");
+    }
+    if (rc == 0) {
+        smb_capture_begin();
+        if (smbc_getFunctionRename(c->ctx)(c->ctx, ufrom, c->ctx, uto) < 0)
+            rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rename");
+    }
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+static int smb_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    struct timeval t[2] = {{.tv_sec = tv[0].tv_sec, .tv_usec = tv[0].tv_nsec / 1000},
+                           {.tv_sec = tv[1].tv_sec, .tv_usec = tv[1].tv_nsec / 1000}};
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionUtimes(c->ctx)(c->ctx, url, t);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "utimes");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
+/* SMB has no Unix modes without the POSIX extensions: libsmbclient maps the
+ * owner's write bit to the DOS read-only attribute; other bits are dropped. */
+static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+{
+    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
+    smb_lock();
+    smb_capture_begin();
+    int rc = smbc_getFunctionChmod(c->ctx)(c->ctx, url, mode);
+    if (rc < 0)
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "chmod");
+    smb_unlock();
+    return rc < 0 ? rc : 0;
+}
+
 const struct sfs_backend_ops sfs_smb_backend = {
     .name = "smb",
     .connect = smb_connect,
@@ -459,6 +635,17 @@ const struct sfs_backend_ops sfs_smb_backend = {
     .read = smb_read,
     .release = smb_release,
     .statfs = smb_statfs,
+    .create = smb_create,
+    .write = smb_write,
+    .ftruncate = smb_ftruncate,
+    .fsync = smb_fsync,
+    .truncate = smb_truncate,
+    .mkdir = smb_mkdir,
+    .unlink = smb_unlink,
+    .rmdir = smb_rmdir,
+    .rename = smb_rename,
+    .utimens = smb_utimens,
+    .chmod = smb_chmod,
 };
 
 const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto)

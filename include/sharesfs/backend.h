@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "sharesfs/auth.h"
 #include "sharesfs/map.h"
@@ -75,6 +76,24 @@ struct sfs_backend_ops {
     ssize_t (*read)(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off, struct sfs_status *st);
     int (*release)(struct sfs_conn *c, struct sfs_file *f);
     int (*statfs)(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st);
+    /* The write side (NULL: the backend is read-only: EROFS).  Writes are
+     * write-through: a write returns only after the server acknowledged
+     * it, so fsync has nothing left to lose (it still asks the server to
+     * flush where the protocol can). */
+    int (*create)(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
+                  struct sfs_status *st);
+    ssize_t (*write)(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
+                     struct sfs_status *st);
+    int (*ftruncate)(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
+    int (*fsync)(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st);
+    int (*truncate)(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st);
+    int (*mkdir)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
+    int (*unlink)(struct sfs_conn *c, const char *path, struct sfs_status *st);
+    int (*rmdir)(struct sfs_conn *c, const char *path, struct sfs_status *st);
+    /* flags: RENAME_NOREPLACE; without it an existing target is replaced. */
+    int (*rename)(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st);
+    int (*utimens)(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st);
+    int (*chmod)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
     /* Optional (NULL where the library keeps no such counters). */
     void (*stats)(struct sfs_conn *c, struct sfs_conn_stats *out);
     /* Optional: false once the connection is gone for good (the server

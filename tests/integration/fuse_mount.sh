@@ -36,7 +36,7 @@ like "$(ls "$mnt/Nas1Modern" 2>&1)" 'Protocol not supported' "ls Nas1Modern: EPR
 like "$(ls "$mnt/Gone" 2>&1)" 'No route to host' "ls Gone: EHOSTUNREACH"
 like "$(ls "$mnt/NoSuchKey" 2>&1)" 'No such file or directory' "unknown key: ENOENT"
 like "$(ls "$mnt/WrongPass" 2>&1)" 'Permission denied' "WrongPass again: cached failure, same errno"
-like "$(sh -c "echo x > '$mnt/Public/new.txt'" 2>&1)" 'Read-only file system' "writes are refused (read-only)"
+like "$(sh -c "echo x > '$mnt/Public/new.txt'" 2>&1)" 'Permission denied' "the server refuses writes to its read-only share: EACCES"
 
 status=$(cat "$mnt/.sharesfs/status.json")
 row() { jq -c --arg k "$1" '.mounts[] | select(.key == $k)' <<<"$status"; }
