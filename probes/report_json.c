@@ -59,7 +59,8 @@ static void json_status(FILE *out, const struct sfs_status *st)
         return;
     }
     const char *name = st->domain == SFS_DOMAIN_SMB ? sfs_ntstatus_name((uint32_t)st->code)
-                     : st->domain == SFS_DOMAIN_AFP ? sfs_afp_result_name((int32_t)st->code) : NULL;
+                     : st->domain == SFS_DOMAIN_AFP ? sfs_afp_result_name((int32_t)st->code)
+                     : st->domain == SFS_DOMAIN_KRB5 ? sfs_krb5_error_name(st->code) : NULL;
     fputc('{', out);
     json_kv(out, "domain", sfs_domain_name(st->domain), true);
     if (st->domain == SFS_DOMAIN_SMB)

@@ -448,6 +448,22 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         cb(cb_ctx, SFS_STAGE_NEGOTIATE, sfs_now_ms() - t0, NULL);
 
     t0 = sfs_now_ms();
+    struct sfs_target chosen;
+    if (rc == 0 && t->auth.auto_krb5 && afp_srvrinfo_has_uam(si, AFP_UAM_KRB5)) {
+        /* No UAM named: Kerberos when the user has a usable ticket for this
+         * server (the pre-flight says so without sending anything), else guest. */
+        struct krb5_preflight pf;
+        struct sfs_status quiet = {0};
+        if (sfs_krb5_preflight(t->krb5_ccache, info->principal[0] ? info->principal : NULL, "afpserver",
+                               t->url->host, NULL, &pf, &quiet) == 0) {
+            chosen = *t;
+            chosen.auth.kind = SFS_AUTH_KRB5;
+            snprintf(chosen.auth.uam, sizeof(chosen.auth.uam), "%s", AFP_UAM_KRB5);
+            t = &chosen;
+        }
+    }
+    if (rc == 0)
+        snprintf(info->auth_used, sizeof(info->auth_used), "%s", t->auth.uam);
     if (rc == 0)
         rc = check_uam(t, si, &uam, st);
     if (rc == 0)

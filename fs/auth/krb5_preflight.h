@@ -28,7 +28,5 @@ struct krb5_preflight {
 int sfs_krb5_preflight(const char *ccache, const char *service, const char *service_name, const char *host,
                        const char *advertised, struct krb5_preflight *out, struct sfs_status *st);
 
-/* "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN" for a krb5_error_code; NULL when unknown. */
-const char *sfs_krb5_error_name(long code);
 
 #endif

@@ -3,6 +3,7 @@
 #include "sharesfs/status.h"
 
 #include <errno.h>
+#include <krb5.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -246,3 +247,44 @@ const char *sfs_macos_equivalent(const struct sfs_status *st)
     snprintf(buf, sizeof(buf), "%s (%d)", e->name, e->macos);
     return buf;
 }
+
+static const struct {
+    long code;
+    const char *name;
+} krb5_names[] = {
+    {KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN, "KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN"},
+    {KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN, "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN"},
+    {KRB5KDC_ERR_ETYPE_NOSUPP, "KRB5KDC_ERR_ETYPE_NOSUPP"},
+    {KRB5KDC_ERR_PREAUTH_FAILED, "KRB5KDC_ERR_PREAUTH_FAILED"},
+    {KRB5KDC_ERR_CLIENT_REVOKED, "KRB5KDC_ERR_CLIENT_REVOKED"},
+    {KRB5KDC_ERR_KEY_EXP, "KRB5KDC_ERR_KEY_EXP"},
+    {KRB5KDC_ERR_TGT_REVOKED, "KRB5KDC_ERR_TGT_REVOKED"},
+    {KRB5KDC_ERR_POLICY, "KRB5KDC_ERR_POLICY"},
+    {KRB5KRB_AP_ERR_SKEW, "KRB5KRB_AP_ERR_SKEW"},
+    {KRB5KRB_AP_ERR_TKT_EXPIRED, "KRB5KRB_AP_ERR_TKT_EXPIRED"},
+    {KRB5KRB_AP_ERR_TKT_NYV, "KRB5KRB_AP_ERR_TKT_NYV"},
+    {KRB5KRB_AP_ERR_BAD_INTEGRITY, "KRB5KRB_AP_ERR_BAD_INTEGRITY"},
+    {KRB5KRB_AP_ERR_MODIFIED, "KRB5KRB_AP_ERR_MODIFIED"},
+    {KRB5KRB_AP_ERR_NOKEY, "KRB5KRB_AP_ERR_NOKEY"},
+    {KRB5_KDC_UNREACH, "KRB5_KDC_UNREACH"},
+    {KRB5_REALM_UNKNOWN, "KRB5_REALM_UNKNOWN"},
+    {KRB5_REALM_CANT_RESOLVE, "KRB5_REALM_CANT_RESOLVE"},
+    {KRB5_FCC_NOFILE, "KRB5_FCC_NOFILE"},
+    {KRB5_CC_NOTFOUND, "KRB5_CC_NOTFOUND"},
+    {KRB5_CC_END, "KRB5_CC_END"},
+    {KRB5_CC_FORMAT, "KRB5_CC_FORMAT"},
+    {KRB5_CC_NOSUPP, "KRB5_CC_NOSUPP"},
+    {KRB5_CONFIG_NODEFREALM, "KRB5_CONFIG_NODEFREALM"},
+    {KRB5_NO_TKT_SUPPLIED, "KRB5_NO_TKT_SUPPLIED"},
+    {KRB5_KT_NOTFOUND, "KRB5_KT_NOTFOUND"},
+    {KRB5_PROG_ETYPE_NOSUPP, "KRB5_PROG_ETYPE_NOSUPP"},
+};
+
+const char *sfs_krb5_error_name(long code)
+{
+    for (size_t i = 0; i < sizeof(krb5_names) / sizeof(krb5_names[0]); i++)
+        if (krb5_names[i].code == code)
+            return krb5_names[i].name;
+    return NULL;
+}
+

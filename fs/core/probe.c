@@ -117,6 +117,8 @@ void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config 
     t0 = sfs_now_ms();
     int rc = ops->connect(&t, &conn, &r->server, on_stage, r, &r->status);
     sfs_target_free(&t);
+    if (r->server.auth_used[0])
+        snprintf(r->auth, sizeof(r->auth), "%s", r->server.auth_used);
     if (rc < 0) {
         note_failed_stage_time(r, sfs_now_ms() - t0);
         return;

@@ -85,7 +85,11 @@ void sfs_status_code_text(const struct sfs_status *st, char *buf, size_t len)
         snprintf(buf, len, "%s (%ld)", name ? name : "AFP result", st->code);
         break;
     case SFS_DOMAIN_KRB5:
-        snprintf(buf, len, "krb5 error %ld", st->code);
+        name = sfs_krb5_error_name(st->code);
+        if (name)
+            snprintf(buf, len, "%s", name);
+        else if (st->code)
+            snprintf(buf, len, "krb5 error %ld", st->code);
         break;
     case SFS_DOMAIN_GSS:
         snprintf(buf, len, "GSS major 0x%08lx", (unsigned long)st->code);

@@ -131,6 +131,7 @@ static int choose_afp_auth(const struct sfs_map_entry *e, const struct sfs_confi
         snprintf(a->uam, sizeof(a->uam), "DHX2");
     } else {
         a->kind = SFS_AUTH_NONE;
+        a->auto_krb5 = true;
         snprintf(a->uam, sizeof(a->uam), "No User Authent");
     }
     a->module = sfs_auth_kind_name(a->kind);

@@ -304,6 +304,8 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
 
     pthread_mutex_lock(&m->lock);
     m->server = info;
+    if (info.auth_used[0])
+        snprintf(m->auth, sizeof(m->auth), "%s", info.auth_used);
     if (rc == 0) {
         m->state = MOUNT_UP;
         m->conn = conn;

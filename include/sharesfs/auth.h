@@ -37,6 +37,10 @@ struct sfs_auth_choice {
     enum sfs_auth_kind kind;
     char uam[64];          /* AFP UAM name as it goes on the wire, e.g. "DHX2"; empty for SMB */
     const char *module;    /* display name: "guest", "ntlmssp", "krb5", "No User Authent", ... */
+    /* AFP URL naming neither a UAM nor a user: as the macOS automounter
+     * does, log in with Kerberos when the server offers "Client Krb v2"
+     * and the user has a valid TGT, else as guest. */
+    bool auto_krb5;
 };
 
 const char *sfs_auth_kind_name(enum sfs_auth_kind kind);

@@ -33,6 +33,7 @@ struct sfs_server_info {
     uint32_t flags;          /* AFP server flags */
     char principal[256];     /* Kerberos principal the server advertises */
     bool encrypted;          /* SMB3 encryption offered */
+    char auth_used[64];      /* the auth module finally used, when the backend chose it (AFP auto) */
 };
 
 /* Everything a backend needs to reach one share. */

@@ -70,6 +70,8 @@ enum sfs_stage sfs_stage_for_ntstatus(uint32_t ntstatus, enum sfs_stage fallback
 /* Names: "NT_STATUS_LOGON_FAILURE", "kFPUserNotAuth"; NULL when unknown. */
 const char *sfs_ntstatus_name(uint32_t ntstatus);
 const char *sfs_afp_result_name(int32_t afp_result);
+/* "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN" for a krb5_error_code; NULL when unknown. */
+const char *sfs_krb5_error_name(long code);
 /* NT_STATUS name -> code; false when unknown. */
 bool sfs_ntstatus_from_name(const char *name, uint32_t *out);
 
