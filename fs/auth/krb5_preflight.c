@@ -19,6 +19,7 @@ static int errno_for_tgs(krb5_error_code code)
         return ETIME;
     case KRB5KDC_ERR_ETYPE_NOSUPP:
     case KRB5_PROG_ETYPE_NOSUPP:
+    case KRB5_CC_NOT_KTYPE:
         return EPROTONOSUPPORT;
     case KRB5KRB_AP_ERR_TKT_EXPIRED:
         return EKEYEXPIRED;
@@ -180,6 +181,9 @@ int sfs_krb5_preflight(const char *ccache, const char *service, const char *serv
             else if (rc == KRB5_KDC_UNREACH)
                 snprintf(what, sizeof(what), "no KDC of realm %.*s answers", (int)krb5_princ_realm(ctx, server)->length,
                          krb5_princ_realm(ctx, server)->data);
+            else if (rc == KRB5KDC_ERR_ETYPE_NOSUPP || rc == KRB5_CC_NOT_KTYPE || rc == KRB5_PROG_ETYPE_NOSUPP)
+                snprintf(what, sizeof(what), "no encryption type in common for %s (krb5.conf permitted_enctypes, "
+                         "the KDC's keys, the TGT's)", out->service);
             else if (rc == KRB5KRB_AP_ERR_SKEW)
                 snprintf(what, sizeof(what), "this machine's clock differs from the KDC's by more than the allowed skew");
             else

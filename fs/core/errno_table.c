@@ -29,6 +29,7 @@ static const struct errno_name errno_names[] = {
     {EDQUOT, "EDQUOT", 69}, {ENOKEY, "ENOKEY", 0}, {EKEYEXPIRED, "EKEYEXPIRED", 0},
     {EKEYREJECTED, "EKEYREJECTED", 0}, {ENODATA, "ENODATA", 96}, {ENOTCONN, "ENOTCONN", 57},
     {ECANCELED, "ECANCELED", 89}, {ENXIO, "ENXIO", 6}, {ENODEV, "ENODEV", 19},
+    {ETIME, "ETIME", 101}, {EREMOTE, "EREMOTE", 71},
 };
 
 static const struct errno_name *errno_lookup(int err)
@@ -278,6 +279,7 @@ static const struct {
     {KRB5_NO_TKT_SUPPLIED, "KRB5_NO_TKT_SUPPLIED"},
     {KRB5_KT_NOTFOUND, "KRB5_KT_NOTFOUND"},
     {KRB5_PROG_ETYPE_NOSUPP, "KRB5_PROG_ETYPE_NOSUPP"},
+    {KRB5_CC_NOT_KTYPE, "KRB5_CC_NOT_KTYPE"},
 };
 
 const char *sfs_krb5_error_name(long code)
