@@ -8,7 +8,7 @@ command -v jq >/dev/null || bail "jq not installed"
 [ -n "${KRB5_CONFIG:-}" ] && [ -f "$KRB5_CONFIG" ] || bail "the lab has no Kerberos (KRB5_CONFIG)"
 expected=$(dirname "$0")/expected/krb5-seed.tsv
 n_rows=$(grep -vc '^#' "$expected")
-plan $(( n_rows * 4 + 16 ))
+plan $(( n_rows * 4 + 14 ))
 
 tmp=$(mktemp -d)
 mnt=$tmp/mnt
