@@ -83,7 +83,10 @@ count() {
         ($o | [scan("(?m)^not ok [0-9]+")] | length) as $tap_bad |
         ($o | [scan("\\[       OK \\]")] | length) as $cm_ok |
         ($o | [scan("\\[  FAILED  \\] [a-z_]")] | length) as $cm_bad |
-        if ($tap_ok + $tap_bad + $cm_ok + $cm_bad) > 0 then [$tap_ok + $cm_ok, $tap_bad + $cm_bad]
+        # A test meson judged failed (crash, bad plan, exit status) counts
+        # as a failure even when every line it printed said ok.
+        (if .result == "OK" or ($tap_bad + $cm_bad) > 0 then 0 else 1 end) as $judged |
+        if ($tap_ok + $tap_bad + $cm_ok + $cm_bad) > 0 then [$tap_ok + $cm_ok, $tap_bad + $cm_bad + $judged]
         elif .result == "OK" then [1, 0] else [0, 1] end]
         | [(map(.[0]) | add // 0), (map(.[1]) | add // 0)] | "\(.[0]) \(.[1])"' "$log"
 }
