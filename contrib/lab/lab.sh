@@ -5,14 +5,16 @@
 #   lab.sh stop     stop every server and delete the namespaces; idempotent
 #   lab.sh status   one line per host: name, address, pid, listening or not
 #   lab.sh env      `export` lines a client needs (eval "$(lab.sh env)")
-#   lab.sh kinit [USER [CCACHE [KINIT-OPTION...]]]
-#                   TGT of a lab user (default labuser) into CCACHE (default
+#   lab.sh kinit [USER[@REALM] [CCACHE [KINIT-OPTION...]]]
+#                   TGT of a lab user (default labuser; USER@REALM picks the
+#                   realm, aduser is in AD.LAB.TEST) into CCACHE (default
 #                   FILE:$STATE/ccache-USER) with the lab password; prints CCACHE
 #
 # Hosts live in 10.231.N.0/24 on veth pairs that exist only on this machine
 # (host side .1, namespace side .2).  Names resolve through nss_wrapper only;
 # nothing under /etc is changed.  Kerberos: an MIT KDC for realm LAB.TEST
-# (host kdc), clients use $STATE/krb5.conf.  See contrib/lab/README.md.
+# (host kdc) and a Samba AD DC for realm AD.LAB.TEST (host dc1.ad.lab.test);
+# clients use $STATE/krb5.conf.  See contrib/lab/README.md.
 #
 # State:    ${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
 # Requires: root, the packages in contrib/lab/PACKAGES.
@@ -42,6 +44,17 @@ REALM=LAB.TEST
 OTHER_USER=otheruser
 OTHER_UID=2002
 OTHER_PASS='Other-Passw0rd'
+# Samba AD DC (host kind "addc"): its own realm and DNS domain, so it does not
+# clash with the MIT realm above.  Provisioned once into $STATE/cache (see
+# ensure_ad_template); aduser is a domain user made there with samba-tool.
+AD_REALM=AD.LAB.TEST
+AD_DOMAIN=ad.lab.test
+AD_WORKGROUP=AD
+AD_USER=aduser
+AD_PASS='Ad-Passw0rd!'
+AD_ADMIN_PASS='Adm1n-Passw0rd!'
+# Bump when the provisioning steps change: the cached template is rebuilt.
+AD_TEMPLATE_VERSION=1
 
 READY_TIMEOUT_MS=10000     # per start, all hosts together
 READY_STEP=0.01            # poll TCP :445 every 10 ms
@@ -58,7 +71,8 @@ BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
 # Hosts: name|N|netns|kind.  kind "smb" runs an smbd, "afp:PERSONALITY" an
 # afpsim with contrib/afpsim/personalities/PERSONALITY.conf, "down" is a
 # namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s),
-# "kdc" the MIT krb5kdc of realm $REALM (UDP and TCP :88).
+# "kdc" the MIT krb5kdc of realm $REALM (UDP and TCP :88), "addc" a Samba
+# AD DC of realm $AD_REALM (named NAME.$AD_DOMAIN, not NAME.$DOMAIN).
 HOSTS=(
     "fs-default|10|${NS_PREFIX}default|smb"
     "nas-smb1|11|${NS_PREFIX}smb1|smb"
@@ -73,6 +87,7 @@ HOSTS=(
     "hostile|24|${NS_PREFIX}hostile|afp:hostile"
     "krbmissing|25|${NS_PREFIX}krbmiss|afp:macos-10.6-snowleopard"
     "kdc|30|${NS_PREFIX}kdc|kdc"
+    "dc1|31|${NS_PREFIX}dc1|addc"
 )
 # Kerberos service principals in the KDC, each with a keytab in its host's
 # directory ($STATE/hosts/<fqdn>/krb5.keytab).  krbmissing is left out on
@@ -117,6 +132,7 @@ host_fields() {
     [ "$H_KIND" = kdc ] && H_PORT=88
     H_IP=$NET.$H_N.2
     H_FQDN=$H_NAME.$DOMAIN
+    [ "$H_KIND" = addc ] && H_FQDN=$H_NAME.$AD_DOMAIN
     H_LINK=$LINK_PREFIX$H_N
     H_DIR=$STATE/hosts/$H_FQDN
 }
@@ -131,6 +147,7 @@ host_dialects() {
         fs-krb)     echo "SMB2_02..SMB3_11, Kerberos (keytab) + NTLM" ;;
         gone)       echo "none: link down, EHOSTUNREACH" ;;
         kdc)        echo "MIT krb5kdc, realm $REALM, UDP+TCP :88" ;;
+        dc1)        echo "Samba AD DC, realm $AD_REALM (KDC, LDAP)" ;;
         *)          echo "AFP: afpsim $(host_persona_of "$1")" ;;
     esac
 }
@@ -145,6 +162,7 @@ host_shares() {
         fs-default) echo "public(guest,ro) user data" ;;
         fs-smb3)    echo "public(labuser only,ro) user" ;;
         gone|kdc)   echo "-" ;;
+        dc1)        echo "netlogon sysvol (domain users)" ;;
         lion|snowleopard|tiger|netatalk4|hostile|krbmissing) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
         *)          echo "public(guest,ro) user" ;;
     esac
@@ -168,6 +186,21 @@ need_tools() {
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     nss_wrapper_lib >/dev/null || missing+=("libnss_wrapper.so")
+    if addc_fields; then
+        # Each of these is a separate Debian package that the DC needs and
+        # that `samba` only recommends (or not at all): see PACKAGES.
+        for t in samba samba-tool smbclient winbindd; do
+            command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+        done
+        [ -d /usr/share/samba/setup ] || missing+=("/usr/share/samba/setup (samba-ad-provision)")
+        local mod
+        for mod in /usr/lib/*-linux-gnu/samba /usr/lib64/samba /usr/lib/samba ""; do
+            [ -n "$mod" ] && [ -d "$mod/ldb" ] && break
+        done
+        [ -n "$mod" ] || mod=$(smbd -b 2>/dev/null | awk '$1 == "MODULESDIR:" { print $2 }')
+        [ -e "${mod:-/nonexistent}/ldb/samba_dsdb.so" ] || missing+=("samba_dsdb.so (samba-dsdb-modules)")
+        [ -e "${mod:-/nonexistent}/vfs/acl_xattr.so" ] || missing+=("vfs/acl_xattr.so (samba-vfs-modules)")
+    fi
     command -v openssl >/dev/null 2>&1 || command -v perl >/dev/null 2>&1 || missing+=("openssl")
     [ -x "$AFPSIM" ] || missing+=("afpsim at $AFPSIM (build it: ninja -C build, or set SHARESFS_AFPSIM)")
     [ ${#missing[@]} -eq 0 ] ||
@@ -194,6 +227,15 @@ pid_is_ours() {
     [[ "$cmd" == *"$conf"* ]]
 }
 
+# samba renames itself ("samba: root process"): its command line no longer
+# names the config.  It is ours when its stdout is the DC's log/stdout.
+samba_pid_is_ours() {
+    local pid=$1 d=$2 out
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = samba ] || return 1
+    out=$(readlink "/proc/$pid/fd/1" 2>/dev/null) || return 1
+    [ "$out" = "$(readlink -f "$d/log/stdout")" ]
+}
+
 lab_netns_list() {
     ip netns list 2>/dev/null | awk -v p="$NS_PREFIX" 'index($1, p) == 1 { print $1 }'
 }
@@ -205,16 +247,21 @@ lab_link_list() {
 }
 
 # Stops everything the lab owns: tracked smbd pids, every process inside a
-# labsfs-* namespace, the namespaces and any host-side veth left behind.
+# labsfs-* namespace (the AD DC's ~25 samba/smbd/winbindd processes too),
+# the namespaces and any host-side veth left behind.
 teardown() {
     local quiet=${1:-}
     local pids=() f pid conf ns name deadline alive left p
 
-    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid; do
+    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid \
+             "$STATE"/hosts/*/samba.pid; do
         [ -e "$f" ] || continue
         pid=$(cat "$f" 2>/dev/null) || continue
         case $f in
             */smbd.pid) conf=${f%/smbd.pid}/smb.conf ;;
+            */samba.pid)
+                [[ "$pid" =~ ^[0-9]+$ ]] && samba_pid_is_ours "$pid" "${f%/samba.pid}" && pids+=("$pid")
+                continue ;;
             */krb5kdc.pid) conf=${f%/krb5kdc.pid}/run/krb5kdc.pid ;;
             *) conf=${f%/afpsim.pid}/users ;;
         esac
@@ -260,7 +307,8 @@ teardown() {
         [ -n "$left" ] && kill -KILL $left 2>/dev/null
         ip netns del "$ns" 2>/dev/null || warn "cannot delete netns $ns"
     done
-    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid 2>/dev/null
+    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid \
+          "$STATE"/hosts/*/samba.pid 2>/dev/null
     [ -d "$STATE" ] && echo stopped >"$STATE/state"
     return 0
 }
@@ -649,12 +697,29 @@ kdc_fields() {
     return 1
 }
 
+# The AD DC's entry of HOSTS -> H_* fields (false when the lab has none).
+addc_fields() {
+    local h
+    for h in "${HOSTS[@]}"; do
+        host_fields "$h"
+        [ "$H_KIND" = addc ] && return 0
+    done
+    return 1
+}
+
 # Client krb5.conf.  MIT's parser wants each realm block on separate lines
 # (the one-line "LAB.TEST = { kdc = x }" gives "Cannot find KDC for realm").
-# The KDC is named by address: no name lookup, no DNS.
+# The KDCs are named by address: no name lookup, no DNS.  In [domain_realm]
+# the longest matching entry wins in MIT (krb5_get_host_realm tries the full
+# host name, then each parent domain) and in Heimdal alike, whatever the
+# order of the lines: dc1.ad.lab.test -> AD.LAB.TEST, fs-krb.lab.test -> LAB.TEST.
 write_krb5_conf() {
+    local kdc_ip ad_ip=
     kdc_fields || die "no kdc host in HOSTS"
-    cat >"$STATE/krb5.conf.new" <<EOF
+    kdc_ip=$H_IP
+    addc_fields && ad_ip=$H_IP
+    {
+        cat <<EOF
 # sharesfs lab Kerberos client configuration (written by contrib/lab/lab.sh).
 # Used through KRB5_CONFIG=$STATE/krb5.conf; /etc/krb5.conf is not read.
 [libdefaults]
@@ -666,13 +731,25 @@ write_krb5_conf() {
 
 [realms]
   $REALM = {
-    kdc = $H_IP
+    kdc = $kdc_ip
   }
+EOF
+        [ -n "$ad_ip" ] && cat <<EOF
+  $AD_REALM = {
+    kdc = $ad_ip
+  }
+EOF
+        cat <<EOF
 
 [domain_realm]
   .$DOMAIN = $REALM
   $DOMAIN = $REALM
 EOF
+        [ -n "$ad_ip" ] && cat <<EOF
+  .$AD_DOMAIN = $AD_REALM
+  $AD_DOMAIN = $AD_REALM
+EOF
+    } >"$STATE/krb5.conf.new"
     mv "$STATE/krb5.conf.new" "$STATE/krb5.conf"
     chmod 0644 "$STATE/krb5.conf"
 }
@@ -758,30 +835,235 @@ start_kdc() {
     disown $!
 }
 
+# ---------------------------------------------------------------- AD DC
+
+# What the AD template depends on; a different stamp rebuilds it.
+ad_template_stamp() {
+    printf '%s\n' "sharesfs lab AD DC template v$AD_TEMPLATE_VERSION" \
+        "$(samba -V 2>/dev/null)" \
+        "realm=$AD_REALM workgroup=$AD_WORKGROUP dns=$AD_DOMAIN host=$1 ip=$2" \
+        "administrator=$AD_ADMIN_PASS $AD_USER=$AD_PASS"
+}
+
+# ensure_ad_template NAME IP: `samba-tool domain provision` takes 3.4-4.6 s,
+# so it runs once, into $STATE/cache/ad-provisioned/dc, and each start copies
+# that.  Only the provisioned etc/smb.conf names absolute paths (the
+# databases do not), and the lab writes its own smb.conf, so the copy works
+# anywhere.  The template also holds aduser and a TLS key: without one, every
+# first start of a fresh copy spends 1.7 s generating a 4096-bit RSA key.
+ensure_ad_template() {
+    local name=$1 ip=$2 t=$STATE/cache/ad-provisioned stamp t0
+    stamp=$(ad_template_stamp "$name" "$ip")
+    if [ -f "$t/stamp" ] && [ "$(cat "$t/stamp")" = "$stamp" ] && [ -s "$t/dc/private/sam.ldb" ]; then
+        echo "AD template: cached in $t"
+        return 0
+    fi
+    echo "AD template: provisioning $AD_REALM into $t (once; log: $t.log)"
+    t0=$(now_ms)
+    provision_ad_template "$name" "$ip" "$t.new" "$stamp" >"$t.log" 2>&1 || {
+        tail -n 30 "$t.log"
+        echo "AD template: provisioning failed (log: $t.log)"
+        return 1
+    }
+    rm -rf "$t"
+    mv "$t.new" "$t"
+    echo "AD template: provisioned in $(( $(now_ms) - t0 )) ms"
+}
+
+# provision_ad_template NAME IP DIR STAMP: a fresh template in DIR.
+provision_ad_template() {
+    local name=$1 ip=$2 new=$3 stamp=$4
+    rm -rf "$new"
+    mkdir -p "$new" || return 1
+    # An empty --configfile: with the default one, provision copies "log
+    # file", "panic action" and the [homes]/[printers] sections of
+    # /etc/samba/smb.conf into the DC's smb.conf.
+    : >"$new/empty.conf"
+    samba-tool domain provision --configfile="$new/empty.conf" \
+        --realm="$AD_REALM" --domain="$AD_WORKGROUP" --server-role=dc \
+        --dns-backend=NONE --use-rfc2307 --adminpass="$AD_ADMIN_PASS" \
+        --host-name="$name" --host-ip="$ip" --targetdir="$new/dc" || return 1
+    samba-tool user create "$AD_USER" "$AD_PASS" --configfile="$new/dc/etc/smb.conf" || return 1
+    # The domain's maxPwdAge is 42 days: a template older than that would
+    # otherwise hand out an expired password.
+    samba-tool user setexpiry "$AD_USER" --noexpiry --configfile="$new/dc/etc/smb.conf" || return 1
+    mkdir -p "$new/dc/private/tls"
+    if command -v openssl >/dev/null 2>&1; then
+        openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
+            -subj "/O=sharesfs lab/CN=$name.$AD_DOMAIN" -addext "subjectAltName=DNS:$name.$AD_DOMAIN" \
+            -keyout "$new/dc/private/tls/key.pem" -out "$new/dc/private/tls/cert.pem" 2>&1 || return 1
+        cp "$new/dc/private/tls/cert.pem" "$new/dc/private/tls/ca.pem"
+        chmod 0600 "$new/dc/private/tls/key.pem"   # samba refuses a key others can read
+    fi
+    printf 'Hello from the sharesfs lab (netlogon on %s).\n' "$name.$AD_DOMAIN" \
+        >"$new/dc/state/sysvol/$AD_DOMAIN/scripts/hello.txt" || return 1
+    printf '%s\n' "$stamp" >"$new/stamp"
+}
+
+# The DC's directory, rebuilt on every start: smb.conf, krb5.conf, empty
+# runtime dirs.  The databases (dc/) are copied in by setup_addc.
+prepare_addc_host() {
+    local name=$1 d=$2 ip=$3 sub
+    mkdir -p "$d"
+    if [ -d "$d/log" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+    fi
+    rm -rf "$d/dc" "$d/run" "$d/lock" "$d/cache" "$d/ncalrpc" "$d/winbindd" \
+           "$d/ntp_signd" "$d/usershares"
+    for sub in log run lock cache ncalrpc winbindd ntp_signd usershares; do
+        mkdir -p "$d/$sub"
+    done
+    chmod 0755 "$d" "$d/winbindd"
+    cat >"$d/smb.conf" <<EOF
+# $name.$AD_DOMAIN - sharesfs lab Samba AD DC (written by contrib/lab/lab.sh).
+# dc/ is a copy of $STATE/cache/ad-provisioned/dc; this file replaces the
+# smb.conf provisioning wrote there.
+[global]
+  server role = active directory domain controller
+  workgroup = $AD_WORKGROUP
+  realm = $AD_REALM
+  netbios name = $(echo "$name" | tr '[:lower:]' '[:upper:]')
+  server string = sharesfs lab $name (Samba %v)
+  # no DNS server, NBT, WINS, replication, KCC, dnsupdate or ntp_signd
+  server services = s3fs, rpc, ldap, cldap, kdc, winbindd
+  # one worker per service instead of 4: ~27 processes instead of ~45
+  prefork children = 1
+  disable netbios = yes
+  smb ports = 445
+  interfaces = $ip/24
+  bind interfaces only = yes
+  private dir = $d/dc/private
+  binddns dir = $d/dc/bind-dns
+  state directory = $d/dc/state
+  lock directory = $d/lock
+  cache directory = $d/cache
+  pid directory = $d/run
+  ncalrpc dir = $d/ncalrpc
+  # smbd's libwbclient ignores this line: it finds winbindd here only through
+  # SELFTEST_WINBINDD_SOCKET_DIR, honoured while nss_wrapper is preloaded
+  # (start_addc).  Otherwise every session setup: NT_STATUS_INTERNAL_ERROR.
+  winbindd socket directory = $d/winbindd
+  ntp signd socket directory = $d/ntp_signd
+  usershare path = $d/usershares
+  # All logs go to log/stdout (start_addc: --debug-stdout); this line puts
+  # smbd's and winbindd's cores/ under log/ instead of /var/log/samba.
+  log file = $d/log/log.%m
+  max log size = 0
+  log level = 1
+  idmap_ldb:use rfc2307 = yes
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+
+[sysvol]
+  path = $d/dc/state/sysvol
+  read only = no
+
+[netlogon]
+  path = $d/dc/state/sysvol/$AD_DOMAIN/scripts
+  read only = no
+EOF
+    # The DC's own Kerberos client settings (not /etc/krb5.conf, not LAB.TEST).
+    cat >"$d/krb5.conf" <<EOF
+# $name.$AD_DOMAIN - the AD DC's own krb5.conf (written by contrib/lab/lab.sh)
+[libdefaults]
+  default_realm = $AD_REALM
+  dns_lookup_realm = false
+  dns_lookup_kdc = false
+  rdns = false
+  dns_canonicalize_hostname = false
+
+[realms]
+  $AD_REALM = {
+    kdc = $ip
+  }
+
+[domain_realm]
+  .$AD_DOMAIN = $AD_REALM
+  $AD_DOMAIN = $AD_REALM
+EOF
+}
+
+# The template (provisioned when missing or stale), copied into the host dir.
+setup_addc() {
+    local name=$1 d=$2 ip=$3
+    mkdir -p "$STATE/cache"
+    ensure_ad_template "$name" "$ip" || return 1
+    rm -rf "$d/dc"
+    cp -a "$STATE/cache/ad-provisioned/dc" "$d/dc"
+}
+
+# samba (AD DC) in its namespace, $! = the samba root process.  Its smbd and
+# winbindd run under nss_wrapper (the lab's users and hosts), and
+# SELFTEST_WINBINDD_SOCKET_DIR points smbd at winbindd's socket directory.
+# --debug-stdout: samba passes it on to the smbd and winbindd it starts, which
+# otherwise create /var/log/samba/log.{smbd,winbindd} before reading smb.conf;
+# samba relays their output, so every log line lands in log/stdout.
+start_addc() {
+    local ns=$1 d=$2
+    setsid ip netns exec "$ns" \
+        env LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
+            NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts" \
+            SELFTEST_WINBINDD_SOCKET_DIR="$d/winbindd" KRB5_CONFIG="$d/krb5.conf" \
+        samba -F --no-process-group --debug-stdout -s "$d/smb.conf" -l "$d/log" \
+        </dev/null >"$d/log/stdout" 2>&1 9>&- &
+    echo $! >"$d/samba.pid"
+    disown $!
+}
+
+# After :445 accepts: winbindd's socket is there, aduser gets a TGT from the
+# DC's KDC, and a Kerberos SMB session on netlogon lists it.  (Right after
+# :445 opens, a session can still fail with NT_STATUS_INTERNAL_ERROR.)
+addc_ready() {
+    local d=$1 fqdn=$2 cc=FILE:$1/run/ready.ccache
+    [ -S "$d/winbindd/pipe" ] || { echo "no winbindd socket yet" >"$d/log/ready.err"; return 1; }
+    lab_kinit "$AD_USER@$AD_REALM" "$cc" 2>"$d/log/ready.err" || return 1
+    KRB5CCNAME=$cc KRB5_CONFIG=$STATE/krb5.conf LD_PRELOAD=$NSSW NSS_WRAPPER_HOSTS=$STATE/nss/hosts \
+        timeout 10 smbclient -s "$STATE/client.conf" -N --use-kerberos=required \
+        "//$fqdn/netlogon" -c ls >"$d/log/ready.err" 2>&1
+}
+
+# ---------------------------------------------------------------- kinit
+
+# lab_principal USER -> USER@REALM.  A bare name is in $REALM, except
+# $AD_USER, who exists only in $AD_REALM.
+lab_principal() {
+    case $1 in
+        *@*)        printf '%s\n' "$1" ;;
+        "$AD_USER") printf '%s\n' "$1@$AD_REALM" ;;
+        *)          printf '%s\n' "$1@$REALM" ;;
+    esac
+}
+
 # lab_password USER -> the lab password of a realm user
 lab_password() {
-    case ${1%@"$REALM"} in
-        "$LAB_USER")   echo "$LAB_PASS" ;;
-        "$OTHER_USER") echo "$OTHER_PASS" ;;
+    case $(lab_principal "$1") in
+        "$LAB_USER@$REALM")   echo "$LAB_PASS" ;;
+        "$OTHER_USER@$REALM") echo "$OTHER_PASS" ;;
+        "$AD_USER@$AD_REALM") echo "$AD_PASS" ;;
         *) return 1 ;;
     esac
 }
 
 # lab_kinit USER CCACHE [KINIT-OPTION...]: kinit with the lab password, at
-# most 10 s.  kinit's prompt and messages go to stderr.
+# most 10 s, from the KDC of the principal's realm.  kinit's prompt and
+# messages go to stderr.
 lab_kinit() {
-    local user=${1%@"$REALM"} cc=$2 pass
+    local princ cc=$2 pass
+    princ=$(lab_principal "$1")
     shift 2
-    pass=$(lab_password "$user") || { echo "no lab password for $user" >&2; return 2; }
+    pass=$(lab_password "$princ") || { echo "no lab password for $princ" >&2; return 2; }
     printf '%s\n' "$pass" |
-        KRB5_CONFIG=$STATE/krb5.conf timeout 10 kinit -c "$cc" "$@" "$user@$REALM" >&2
+        KRB5_CONFIG=$STATE/krb5.conf timeout 10 kinit -c "$cc" "$@" "$princ" >&2
 }
 
 tcp_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 log_tail() {
     local d=$1 f
-    for f in "$d"/log/stdout "$d"/log/log.* "$d"/log/kdc.log "$d"/log/ready-kinit.err; do
+    for f in "$d"/log/stdout "$d"/log/log.* "$d"/log/kdc.log "$d"/log/ready-kinit.err "$d"/log/ready.err; do
         [ -s "$f" ] || continue
         printf '  ---- %s (last 20 lines)\n' "$f" >&2
         tail -n 20 "$f" | sed 's/^/  | /' >&2
@@ -795,7 +1077,7 @@ summary() {
         host_fields "$h"
         printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" \
             "$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
-               cat "$H_DIR/krb5kdc.pid" 2>/dev/null || echo -)" \
+               cat "$H_DIR/krb5kdc.pid" 2>/dev/null || cat "$H_DIR/samba.pid" 2>/dev/null || echo -)" \
             "$(host_dialects "$H_NAME")" "$(host_shares "$H_NAME")"
     done
 }
@@ -835,6 +1117,7 @@ cmd_start() {
             smb) prepare_host "$H_NAME" "$H_N" "$H_DIR" || die "cannot prepare $H_DIR" ;;
             afp) prepare_afp_host "$H_NAME" "$H_DIR" || die "cannot prepare $H_DIR" ;;
             kdc) prepare_kdc_host "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
+            addc) prepare_addc_host "$H_NAME" "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
         esac
     done
 
@@ -848,6 +1131,14 @@ cmd_start() {
     kdcdir=$H_DIR
     setup_kdc "$kdcdir" >"$kdcdir/log/setup.log" 2>&1 &
     kdcpid=$!
+
+    # AD DC: the cached template copied in (provisioned first if missing)
+    local adpid='' addir=''
+    if addc_fields; then
+        addir=$H_DIR
+        setup_addc "$H_NAME" "$H_DIR" "$H_IP" >"$addir/log/setup.log" 2>&1 &
+        adpid=$!
+    fi
 
     # smbpasswd for every host at once (each host has its own tdbsam)
     local upids=()
@@ -872,8 +1163,18 @@ cmd_start() {
         die "KDC database or keytabs failed (log: $kdcdir/log/setup.log)"
     fi
     phase "smbpasswd done, KDC database and keytabs written"
+    if [ -n "$adpid" ] && ! wait "$adpid"; then
+        sed "s|^|  dc: |" "$addir/log/setup.log" >&2
+        die "AD DC template failed (log: $addir/log/setup.log)"
+    fi
+    phase "AD DC databases in place"
 
-    for h in "${HOSTS[@]}"; do
+    # The AD DC first: it takes longest to be ready (~0.9 s), and the other
+    # namespaces and servers come up meanwhile.
+    local order=()
+    for h in "${HOSTS[@]}"; do [[ "$h" == *"|addc" ]] && order+=("$h"); done
+    for h in "${HOSTS[@]}"; do [[ "$h" == *"|addc" ]] || order+=("$h"); done
+    for h in "${order[@]}"; do
         host_fields "$h"
         if [ "$H_KIND" = smb ]; then
             make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
@@ -887,6 +1188,10 @@ cmd_start() {
             make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
             start_kdc "$H_NS" "$H_DIR"
             pending+=("$h")
+        elif [ "$H_KIND" = addc ]; then
+            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
+            start_addc "$H_NS" "$H_DIR"
+            pending+=("$h")
         else
             make_netns "$H_NS" "$H_LINK" "$H_N" 0 || { teardown quiet; die "cannot set up netns $H_NS"; }
         fi
@@ -894,14 +1199,15 @@ cmd_start() {
 
     phase "namespaces up, smbd started"
     # Readiness: TCP connect to every server's port, every 10 ms; for the
-    # KDC then a real kinit (UDP) of the lab user.
+    # KDC then a real kinit (UDP) of the lab user; for the AD DC a kinit of
+    # aduser and a Kerberos SMB session (addc_ready).
     deadline=$(( $(now_ms) + READY_TIMEOUT_MS ))
     while [ ${#pending[@]} -gt 0 ]; do
         still=()
         for h in "${pending[@]}"; do
             host_fields "$h"
             pid=$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
-                  cat "$H_DIR/krb5kdc.pid")
+                  cat "$H_DIR/krb5kdc.pid" 2>/dev/null || cat "$H_DIR/samba.pid")
             if ! kill -0 "$pid" 2>/dev/null; then
                 warn "the server of $H_FQDN (pid $pid) exited during start-up"
                 log_tail "$H_DIR"
@@ -913,6 +1219,12 @@ cmd_start() {
             elif [ "$H_KIND" = kdc ] &&
                  ! lab_kinit "$LAB_USER" MEMORY:lab-ready 2>"$H_DIR/log/ready-kinit.err"; then
                 still+=("$h")
+            elif [ "$H_KIND" = addc ]; then
+                if addc_ready "$H_DIR" "$H_FQDN"; then
+                    phase "$H_FQDN ready (kinit $AD_USER, Kerberos SMB session)"
+                else
+                    still+=("$h")
+                fi
             fi
         done
         pending=("${still[@]}")
@@ -922,6 +1234,8 @@ cmd_start() {
                 host_fields "$h"
                 if [ "$H_KIND" = kdc ] && tcp_open "$H_IP" "$H_PORT"; then
                     warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but kinit $LAB_USER@$REALM fails"
+                elif [ "$H_KIND" = addc ] && tcp_open "$H_IP" "$H_PORT"; then
+                    warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but kinit $AD_USER@$AD_REALM or a Kerberos session on netlogon fails"
                 else
                     warn "!!! $H_FQDN ($H_IP:$H_PORT) not listening after $((READY_TIMEOUT_MS / 1000)) s"
                 fi
@@ -953,6 +1267,7 @@ cmd_start() {
     summary
     say "user: $LAB_USER (uid $LAB_UID); credentials in $STATE/creds/; big.bin sha256 $(cut -d' ' -f1 "$STATE/big.bin.sha256")"
     say "Kerberos: realm $REALM, KRB5_CONFIG=$STATE/krb5.conf; afpsim keytabs: $([ "$AFPSIM_KEYTAB" = 1 ] && echo yes || echo "no (afpsim has no --keytab)")"
+    addc_fields && say "Active Directory: realm $AD_REALM (domain $AD_WORKGROUP), DC $H_FQDN; user $AD_USER: lab.sh kinit $AD_USER@$AD_REALM"
     say "lab started in $(( $(now_ms) - t0 )) ms; client env: eval \"\$($0 env)\""
 }
 
@@ -980,6 +1295,9 @@ cmd_status() {
         elif [ -f "$H_DIR/krb5kdc.pid" ]; then
             pid=$(cat "$H_DIR/krb5kdc.pid")
             pid_is_ours "$pid" "$H_DIR/run/krb5kdc.pid" || pid="$pid(dead)"
+        elif [ -f "$H_DIR/samba.pid" ]; then
+            pid=$(cat "$H_DIR/samba.pid")
+            samba_pid_is_ours "$pid" "$H_DIR" || pid="$pid(dead)"
         fi
         if ! ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$H_NS"; then
             nsstate="no namespace"
@@ -995,11 +1313,13 @@ cmd_status() {
         elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/$H_PORT" 2>/dev/null; then
             nsstate="listening on $H_IP:$H_PORT"
             up=$((up + 1))
-            if [ "$H_KIND" = kdc ]; then
-                if lab_kinit "$LAB_USER" MEMORY:lab-status 2>/dev/null; then
-                    nsstate+=", kinit $LAB_USER ok"
+            if [ "$H_KIND" = kdc ] || [ "$H_KIND" = addc ]; then
+                local kuser=$LAB_USER
+                [ "$H_KIND" = addc ] && kuser=$AD_USER@$AD_REALM
+                if lab_kinit "$kuser" MEMORY:lab-status 2>/dev/null; then
+                    nsstate+=", kinit $kuser ok"
                 else
-                    nsstate+=", kinit $LAB_USER FAILED"
+                    nsstate+=", kinit $kuser FAILED"
                     rc=1
                 fi
             fi
@@ -1034,21 +1354,22 @@ EOF
     fi
 }
 
-# lab.sh kinit [USER [CCACHE [KINIT-OPTION...]]], e.g. `lab.sh kinit labuser
-# FILE:/tmp/cc -l 5s`.  Prints the ccache name on stdout; kinit's password
-# prompt and errors go to stderr.
+# lab.sh kinit [USER[@REALM] [CCACHE [KINIT-OPTION...]]], e.g. `lab.sh kinit
+# labuser FILE:/tmp/cc -l 5s` or `lab.sh kinit aduser@AD.LAB.TEST`.  Prints
+# the ccache name on stdout; kinit's password prompt and errors go to stderr.
 cmd_kinit() {
-    local user=${1:-$LAB_USER} cc=${2:-} out rc
+    local user=${1:-$LAB_USER} cc=${2:-} princ out rc
     [ $# -gt 2 ] && shift 2 || set --
-    user=${user%@"$REALM"}
-    [ -n "$cc" ] || cc=FILE:$STATE/ccache-$user
+    princ=$(lab_principal "$user")
+    [ -n "$cc" ] || cc=FILE:$STATE/ccache-${princ%@*}
     [ -f "$STATE/krb5.conf" ] || die "lab not started ($STATE/krb5.conf missing)"
-    lab_password "$user" >/dev/null || die "no lab password for $user (lab users: $LAB_USER, $OTHER_USER)"
-    out=$(lab_kinit "$user" "$cc" "$@" 2>&1)
+    lab_password "$princ" >/dev/null ||
+        die "no lab password for $princ (lab users: $LAB_USER@$REALM, $OTHER_USER@$REALM, $AD_USER@$AD_REALM)"
+    out=$(lab_kinit "$princ" "$cc" "$@" 2>&1)
     rc=$?
     if [ $rc -ne 0 ]; then
-        printf '%s\n' "${out#Password for $user@$REALM: }" >&2
-        die "kinit $user@$REALM failed (rc $rc)"
+        printf '%s\n' "${out#Password for $princ: }" >&2
+        die "kinit $princ failed (rc $rc)"
     fi
     say "$cc"
 }
@@ -1059,5 +1380,5 @@ case ${1:-} in
     status) cmd_status ;;
     env)    cmd_env ;;
     kinit)  shift; cmd_kinit "$@" ;;
-    *)      echo "usage: $PROG start|stop|status|env|kinit [USER [CCACHE [KINIT-OPTION...]]]" >&2; exit 2 ;;
+    *)      echo "usage: $PROG start|stop|status|env|kinit [USER[@REALM] [CCACHE [KINIT-OPTION...]]]" >&2; exit 2 ;;
 esac

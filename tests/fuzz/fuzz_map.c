@@ -24,7 +24,9 @@ static size_t count(const char *hay, const char *needle)
 static void check_display(const struct sfs_map_entry *e)
 {
     const char *pw = e->url_ok ? e->url.password : NULL;
-    if (!pw || strlen(pw) < 4 || !e->location_display)
+    /* With '&' the parsed URL is of the substituted text, which the raw
+     * location does not show: the counts below would not compare. */
+    if (!pw || strlen(pw) < 4 || !e->location_display || strchr(e->location, '&'))
         return;
     size_t n = strlen(pw) + 3;
     char *needle = malloc(n);
