@@ -1,0 +1,71 @@
+#!/bin/bash
+# Read and write throughput through sharesfs beside a peer measured in the
+# same run, printed as ratios (never asserted: tests do not time things).
+#   SMB: sharesfs read/write vs `smbclient get`/`put` of the same file
+#   AFP: sharesfs read/write vs reading/writing the file afpsim serves, on local disk
+#   ls -l of a 2000-entry directory through sharesfs vs `smbclient -c ls`
+# SIZE_MB (default 512) per file; RUNS (default 3), best run counts; every
+# sharesfs run is a fresh mount, so no page cache is reused.
+# Needs the lab (contrib/lab/lab.sh start) and a built tree (ninja -C build).
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+RUNS=${RUNS:-3}
+SIZE_MB=${SIZE_MB:-512}
+SHARESFS=${SHARESFS:-$ROOT/build/fs/fuse/sharesfs}
+eval "$("$ROOT/contrib/lab/lab.sh" env)"
+[ -f "$SHARESFS_LAB_DIR/env" ] || { echo "lab not running" >&2; exit 2; }
+S=$SHARESFS_LAB_DIR
+SMBDIR=$S/hosts/fs-default.lab.test/shares/user
+AFPDIR=$S/hosts/lion.lab.test/volumes/Private
+CRED=$S/creds/labuser.cred
+tmp=$(mktemp -d)
+trap 'fusermount3 -u "$tmp/mnt" 2>/dev/null; rm -rf "$tmp" "$SMBDIR/bench" "$AFPDIR/bench"' EXIT
+mkdir "$tmp/mnt"
+cat >"$tmp/map" <<MAP
+Smb	-fstype=url,credentials=$CRED	smb://fs-default.lab.test/user
+Afp	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@lion.lab.test/Private
+MAP
+head -c "${SIZE_MB}M" /dev/urandom >"$tmp/src.bin"
+for d in "$SMBDIR" "$AFPDIR"; do
+    mkdir -p "$d/bench/many"
+    cp "$tmp/src.bin" "$d/bench/file.bin"
+    for i in $(seq 2000); do : >"$d/bench/many/entry-$i"; done
+    chown -R 2001:2001 "$d/bench"
+done
+
+now() { date +%s.%N; }
+best() { sort -n | head -1; }
+mount_fs() {
+    "$SHARESFS" "$tmp/map" "$tmp/mnt" 2>/dev/null || exit 1
+    for _ in $(seq 100); do mountpoint -q "$tmp/mnt" && break; sleep 0.02; done
+    ls "$tmp/mnt/$1" >/dev/null
+}
+umount_fs() { fusermount3 -u "$tmp/mnt"; }
+timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo "$t1 - $t0" | bc -l; }
+
+fs_read()  { mount_fs "$1"; timed cat "$tmp/mnt/$1/bench/file.bin"; umount_fs; }
+fs_write() { mount_fs "$1"; timed dd if="$tmp/src.bin" of="$tmp/mnt/$1/bench/w.bin" bs=1M conv=fsync; umount_fs; }
+fs_ls()    { mount_fs "$1"; timed ls -l "$tmp/mnt/$1/bench/many"; umount_fs; }
+smb() { smbclient -s "$SHARESFS_SMB_CONF" -A "$CRED" //fs-default.lab.test/user -c "$1"; }
+smb_get() { timed smb 'get bench/file.bin /dev/null'; }
+smb_put() { timed smb "put $tmp/src.bin bench/p.bin"; }
+smb_ls()  { timed smb 'ls bench/many/*'; }
+local_read()  { timed cat "$AFPDIR/bench/file.bin"; }
+local_write() { timed dd if="$tmp/src.bin" of="$AFPDIR/bench/l.bin" bs=1M conv=fsync; }
+
+mbps() { echo "$SIZE_MB / $1" | bc -l; }
+measure() { for _ in $(seq "$RUNS"); do "$@"; done | best; }
+line() {   # label ours peer
+    printf '%-34s %8.3f s %9.1f MiB/s   peer %8.3f s %9.1f MiB/s   ratio %5.2f\n' \
+        "$1" "$2" "$(mbps "$2")" "$3" "$(mbps "$3")" "$(echo "$3 / $2" | bc -l)"
+}
+
+echo "$SIZE_MB MiB files, best of $RUNS runs; ratio = peer time / sharesfs time (1.00 = as fast as the peer)"
+line "SMB read  (vs smbclient get)" "$(measure fs_read Smb)" "$(measure smb_get)"
+line "SMB write (vs smbclient put)" "$(measure fs_write Smb)" "$(measure smb_put)"
+line "AFP read  (vs local read)" "$(measure fs_read Afp)" "$(measure local_read)"
+line "AFP write (vs local write)" "$(measure fs_write Afp)" "$(measure local_write)"
+a=$(measure fs_ls Smb); b=$(measure smb_ls)
+printf '%-34s %8.3f s   smbclient -c ls %8.3f s   ratio %5.2f\n' "ls -l of 2000 entries (SMB)" "$a" "$b" "$(echo "$b / $a" | bc -l)"
+a=$(measure fs_ls Afp)
+printf '%-34s %8.3f s\n' "ls -l of 2000 entries (AFP)" "$a"
