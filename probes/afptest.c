@@ -234,6 +234,43 @@ static bool key_selected(char **keys, size_t n_keys, const struct sfs_map_entry 
     return false;
 }
 
+struct cli {
+    int jobs;
+    double timeout_s;
+    bool json, verbose;
+    const char *config_path, *root;
+    char *keys[64];
+    size_t n_keys;
+    struct sfs_probe_options popts;
+};
+
+/* One getopt pass; -1 to go on, else the exit status (--help, errors). */
+static int parse_options(int argc, char **argv, const struct option *long_opts, struct cli *cli)
+{
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hVv", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'j': cli->jobs = atoi(optarg); break;
+        case 't': cli->timeout_s = atof(optarg); break;
+        case 'J': cli->json = true; break;
+        case 'T': cli->json = false; break;
+        case 'c': cli->config_path = optarg; break;
+        case 'r': cli->root = optarg; break;
+        case 'k':
+            if (cli->n_keys < 64)
+                cli->keys[cli->n_keys++] = optarg;
+            break;
+        case 'R': cli->popts.read_path = optarg; break;
+        case 'N': cli->popts.skip_read = true; break;
+        case 'v': cli->verbose = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -245,40 +282,16 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},      {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
-    int jobs = 4;
-    double timeout_s = 0;
-    bool json = false, verbose = false;
-    const char *config_path = NULL, *root = "/Network/Shares";
-    char *keys[64];
-    size_t n_keys = 0;
-    struct sfs_probe_options popts = {0};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hVv", long_opts, NULL)) != -1) {
-        switch (opt) {
-        case 'j': jobs = atoi(optarg); break;
-        case 't': timeout_s = atof(optarg); break;
-        case 'J': json = true; break;
-        case 'T': json = false; break;
-        case 'c': config_path = optarg; break;
-        case 'r': root = optarg; break;
-        case 'k':
-            if (n_keys < 64)
-                keys[n_keys++] = optarg;
-            break;
-        case 'R': popts.read_path = optarg; break;
-        case 'N': popts.skip_read = true; break;
-        case 'v': verbose = true; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
-        default: usage(stderr); return EXIT_USAGE;
-        }
-    }
+    struct cli cli = {.jobs = 4, .root = "/Network/Shares"};
+    int rc = parse_options(argc, argv, long_opts, &cli);
+    if (rc >= 0)
+        return rc;
     if (optind < argc && strcmp(argv[optind], "info") == 0) {
         if (optind + 2 != argc) {
             usage(stderr);
             return EXIT_USAGE;
         }
-        return afptest_info(argv[optind + 1], timeout_s > 0 ? (int)(timeout_s * 1000) : 10000);
+        return afptest_info(argv[optind + 1], cli.timeout_s > 0 ? (int)(cli.timeout_s * 1000) : 10000);
     }
     if (optind < argc && strcmp(argv[optind], "probe") == 0)
         optind++;
@@ -288,25 +301,15 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     /* Options may also follow the command word. */
-    while ((opt = getopt_long(argc, argv, "+j:t:c:r:k:hVv", long_opts, NULL)) != -1) {
-        switch (opt) {
-        case 'j': jobs = atoi(optarg); break;
-        case 't': timeout_s = atof(optarg); break;
-        case 'J': json = true; break;
-        case 'T': json = false; break;
-        case 'c': config_path = optarg; break;
-        case 'r': root = optarg; break;
-        case 'k':
-            if (n_keys < 64)
-                keys[n_keys++] = optarg;
-            break;
-        case 'R': popts.read_path = optarg; break;
-        case 'N': popts.skip_read = true; break;
-        case 'v': verbose = true; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return EXIT_USAGE;
-        }
-    }
+    if ((rc = parse_options(argc, argv, long_opts, &cli)) >= 0)
+        return rc;
+    int jobs = cli.jobs;
+    double timeout_s = cli.timeout_s;
+    bool json = cli.json, verbose = cli.verbose;
+    const char *config_path = cli.config_path, *root = cli.root;
+    char **keys = cli.keys;
+    size_t n_keys = cli.n_keys;
+    struct sfs_probe_options popts = cli.popts;
     if (optind >= argc || jobs < 1 || jobs > 256 || timeout_s < 0) {
         usage(stderr);
         return EXIT_USAGE;
