@@ -406,22 +406,12 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         info = &scratch;
     memset(info, 0, sizeof(*info));
     struct sfs_addr addr;
-    double t0 = sfs_now_ms();
-    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), &addr, st);
-    if (rc < 0)
-        return rc;
-    snprintf(info->address, sizeof(info->address), "%s", addr.text);
-    if (cb)
-        cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
-
-    t0 = sfs_now_ms();
-    int fd = sfs_net_connect(&addr, t->timeout_ms, st);
+    int fd = sfs_stage_resolve_connect(t, &addr, info, cb, cb_ctx, st);
     if (fd < 0)
         return fd;
-    if (cb)
-        cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
 
-    t0 = sfs_now_ms();
+    double t0 = sfs_now_ms();
+    int rc = 0;
     struct afp_srvrinfo *si = calloc(1, sizeof(*si));
     if (!si) {
         close(fd);

@@ -156,3 +156,20 @@ int sfs_net_read_all(int fd, void *buf, size_t len, int timeout_ms)
     }
     return 0;
 }
+
+int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                              sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    double t0 = sfs_now_ms();
+    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), addr, st);
+    if (rc < 0)
+        return rc;
+    snprintf(info->address, sizeof(info->address), "%s", addr->text);
+    if (cb)
+        cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
+    t0 = sfs_now_ms();
+    int fd = sfs_net_connect(addr, t->timeout_ms, st);
+    if (fd >= 0 && cb)
+        cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
+    return fd;
+}

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "sharesfs/backend.h"
 #include "sharesfs/status.h"
 
 struct sfs_addr {
@@ -22,6 +23,11 @@ int sfs_net_connect(const struct sfs_addr *addr, int timeout_ms, struct sfs_stat
 /* Writes/reads exactly LEN bytes before the deadline; -ETIMEDOUT, -ECONNRESET, ... */
 int sfs_net_write_all(int fd, const void *buf, size_t len, int timeout_ms);
 int sfs_net_read_all(int fd, void *buf, size_t len, int timeout_ms);
+/* The resolve and connect stages of every backend: resolves the target's
+ * host, connects, reports both stages' times through CB and the address in
+ * INFO; returns the connected fd (ADDR kept for more connections). */
+int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                              sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
 /* Monotonic milliseconds. */
 double sfs_now_ms(void);
 

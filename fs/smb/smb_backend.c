@@ -216,22 +216,12 @@ static int stage_probe_network(const struct sfs_target *t, struct sfs_server_inf
                                void *cb_ctx, struct sfs_status *st)
 {
     struct sfs_addr addr;
-    double t0 = sfs_now_ms();
-    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), &addr, st);
-    if (rc < 0)
-        return rc;
-    snprintf(info->address, sizeof(info->address), "%s", addr.text);
-    if (cb)
-        cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
-    t0 = sfs_now_ms();
-    int fd = sfs_net_connect(&addr, t->timeout_ms, st);
+    int fd = sfs_stage_resolve_connect(t, &addr, info, cb, cb_ctx, st);
     if (fd < 0)
         return fd;
-    if (cb)
-        cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
-    t0 = sfs_now_ms();
+    double t0 = sfs_now_ms();
     struct smb_negotiate_result neg;
-    rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->smb_min_proto), smb_dialect_from_name(t->smb_max_proto),
+    int rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->smb_min_proto), smb_dialect_from_name(t->smb_max_proto),
                              t->timeout_ms, &neg, st);
     close(fd);
     if (rc < 0)
