@@ -277,7 +277,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
     struct node n;
     resolve(path, &n);
     bool writing = (fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC);
-    if (writing && (n.kind != NODE_SHARE || !n.m->ops->write))
+    if (writing && (n.kind != NODE_SHARE || !n.m->ops->write || n.m->entry.opts.ro))
         return n.kind == NODE_NONE ? -ENOENT : -EROFS;
     struct open_file *of = calloc(1, sizeof(*of));
     if (!of)
@@ -330,8 +330,8 @@ static int writable(const char *path, struct node *n, struct sfs_conn **c, struc
         return -EPERM;   /* the root and .sharesfs hold only what the map says */
     if (!*n->rest)
         return -EBUSY;   /* the key itself is a mount point */
-    if (!n->m->ops->write)
-        return -EROFS;
+    if (!n->m->ops->write || n->m->entry.opts.ro)
+        return -EROFS;   /* the backend cannot write, or the map says `ro` */
     *c = acquire(n->m, st);
     return *c ? 0 : -st->err;
 }
