@@ -534,28 +534,28 @@ static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
     return rc < 0 ? rc : 0;
 }
 
-static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+/* unlink and rmdir: the same call shape, one path. */
+static int smb_remove(struct sfs_conn *c, const char *path, int (*fn)(SMBCCTX *, const char *), const char *what,
+                      struct sfs_status *st)
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
     smb_lock();
     smb_capture_begin();
-    int rc = smbc_getFunctionUnlink(c->ctx)(c->ctx, url);
+    int rc = fn(c->ctx, url);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "unlink");
+        rc = smb_fail(st, SFS_STAGE_WRITE, errno, what);
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
 
+static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    return smb_remove(c, path, smbc_getFunctionUnlink(c->ctx), "unlink", st);
+}
+
 static int smb_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    smb_lock();
-    smb_capture_begin();
-    int rc = smbc_getFunctionRmdir(c->ctx)(c->ctx, url);
-    if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rmdir");
-    smb_unlock();
-    return rc < 0 ? rc : 0;
+    return smb_remove(c, path, smbc_getFunctionRmdir(c->ctx), "rmdir", st);
 }
 
 static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
