@@ -196,26 +196,61 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
     }
 }
 
+/* A listing below a key, read from the server once per opendir/rewind and
+ * handed out with offsets, so the kernel gets every entry's attributes in
+ * READDIRPLUS replies and `ls -l` needs no LOOKUP per entry (libfuse sends
+ * attributes only for entries filled with a nonzero offset). */
+struct dir_entry {
+    char *name;
+    struct stat st;
+};
+
+struct dir_listing {
+    struct dir_entry *e;
+    size_t n, cap;
+    bool loaded;
+};
+
+static void listing_clear(struct dir_listing *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->e[i].name);
+    free(l->e);
+    l->e = NULL;
+    l->n = l->cap = 0;
+    l->loaded = false;
+}
+
 struct fill_ctx {
-    void *buf;
-    fuse_fill_dir_t filler;
+    struct dir_listing *l;
     const struct mount *m;
 };
 
 static int fill_one(void *ctx, const char *name, const struct stat *st)
 {
     struct fill_ctx *f = ctx;
-    struct stat mine = *st;
-    mine.st_ino = mount_ino(f->m, st->st_ino);
-    return f->filler(f->buf, name, &mine, 0, FUSE_FILL_DIR_PLUS) != 0;
+    struct dir_listing *l = f->l;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct dir_entry *e = realloc(l->e, cap * sizeof(*e));
+        if (!e)
+            return 1;
+        l->e = e;
+        l->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return 1;
+    l->e[l->n].name = copy;
+    l->e[l->n].st = *st;
+    l->e[l->n].st.st_ino = mount_ino(f->m, st->st_ino);
+    l->n++;
+    return 0;
 }
 
 static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                        struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
-    (void)off;
-    (void)fi;
-    (void)flags;
     struct node n;
     resolve(path, &n);
     struct stat dst;
@@ -245,30 +280,63 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     }
     if (n.kind != NODE_SHARE)
         return n.kind == NODE_STATUS_FILE ? -ENOTDIR : -ENOENT;
-    struct sfs_status status = {0};
-    struct sfs_conn *c = acquire(n.m, &status);
-    if (!c)
-        return -status.err;
-    filler(buf, ".", &dst, 0, 0);
-    filler(buf, "..", &dst, 0, 0);
-    struct fill_ctx fc = {.buf = buf, .filler = filler, .m = n.m};
-    int rc = n.m->ops->readdir(c, n.rest, fill_one, &fc, &status);
-    mount_done(n.m);
-    return rc < 0 ? op_error(n.m, &status, rc) : 0;
+    struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
+    if (!l)
+        return -EBADF;
+    if (off == 0 || !l->loaded) {
+        listing_clear(l);
+        struct sfs_status status = {0};
+        struct sfs_conn *c = acquire(n.m, &status);
+        if (!c)
+            return -status.err;
+        struct fill_ctx fc = {.l = l, .m = n.m};
+        int rc = n.m->ops->readdir(c, n.rest, fill_one, &fc, &status);
+        mount_done(n.m);
+        if (rc < 0) {
+            listing_clear(l);
+            return op_error(n.m, &status, rc);
+        }
+        l->loaded = true;
+    }
+    /* Offsets: 1 ".", 2 "..", 3+i entry i. */
+    bool plus = flags & FUSE_READDIR_PLUS;
+    if (off < 1 && filler(buf, ".", &dst, 1, 0))
+        return 0;
+    if (off < 2 && filler(buf, "..", &dst, 2, 0))
+        return 0;
+    for (size_t i = off > 2 ? (size_t)off - 2 : 0; i < l->n; i++)
+        if (filler(buf, l->e[i].name, &l->e[i].st, (off_t)i + 3, plus ? FUSE_FILL_DIR_PLUS : 0))
+            break;
+    return 0;
 }
 
 /* The errno of a failed mount reaches the user here: `ls KEY`, `cd KEY`. */
 static int sfs_opendir(const char *path, struct fuse_file_info *fi)
 {
-    (void)fi;
     struct node n;
     resolve(path, &n);
+    fi->fh = 0;
     if (n.kind != NODE_SHARE)
         return n.kind == NODE_NONE ? -ENOENT : (n.kind == NODE_STATUS_FILE ? -ENOTDIR : 0);
     struct sfs_status status = {0};
     if (!acquire(n.m, &status))
         return -status.err;
     mount_done(n.m);
+    struct dir_listing *l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    fi->fh = (uintptr_t)l;
+    return 0;
+}
+
+static int sfs_releasedir(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct dir_listing *l = (struct dir_listing *)(uintptr_t)fi->fh;
+    if (l) {
+        listing_clear(l);
+        free(l);
+    }
     return 0;
 }
 
@@ -596,6 +664,9 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
     conn->max_write = 1024 * 1024;
     conn->max_readahead = 1024 * 1024;
+    /* Attributes come with every listing anyway: always READDIRPLUS, not
+     * only for the first chunk as the kernel's "auto" heuristic does. */
+    conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
     return fs;
 }
 
@@ -603,6 +674,7 @@ const struct fuse_operations sharesfs_ops = {
     .init = sfs_init,
     .getattr = sfs_getattr,
     .opendir = sfs_opendir,
+    .releasedir = sfs_releasedir,
     .readdir = sfs_readdir,
     .open = sfs_open,
     .read = sfs_read,

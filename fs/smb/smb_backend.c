@@ -22,6 +22,7 @@
 
 #include "auth/krb5_preflight.h"
 #include "core/net.h"
+#include "core/readahead.h"
 #include "sharesfs/backend.h"
 #include "smb/smb_negotiate.h"
 #include "smb/smb_ntstatus_capture.h"
@@ -41,6 +42,8 @@ struct sfs_conn {
 
 struct sfs_file {
     SMBCFILE *fh;
+    struct sfs_conn *conn;
+    struct sfs_readahead *ra;   /* files opened read-only: sequential read-ahead */
 };
 
 /* Held around every libsmbclient call (see the top of this file). */
@@ -365,6 +368,40 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
     return rc;
 }
 
+/* SIZE bytes at OFF, fewer only at end of file, or -errno with *what set
+ * to the step that failed.  Caller holds smb_lib_lock. */
+static ssize_t smb_pread_locked(SMBCCTX *ctx, SMBCFILE *fh, char *buf, size_t size, off_t off,
+                                const char **what)
+{
+    *what = "seek";
+    if (smbc_getFunctionLseek(ctx)(ctx, fh, off, SEEK_SET) < 0)
+        return -errno;
+    *what = "read";
+    size_t total = 0;
+    while (total < size) {
+        ssize_t n = smbc_getFunctionRead(ctx)(ctx, fh, buf + total, size - total);
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        total += (size_t)n;
+    }
+    return (ssize_t)total;
+}
+
+/* Read-ahead's fetch: one large smbc_read, which libsmbclient splits into
+ * SMB2 READs of the server's maximum size. */
+static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
+{
+    struct sfs_file *f = ctx;
+    const char *what;
+    smb_lock();
+    smb_capture_begin();
+    ssize_t n = smb_pread_locked(f->conn->ctx, f->fh, buf, size, off, &what);
+    smb_unlock();
+    return n;
+}
+
 static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
     char url[4096];
@@ -385,6 +422,11 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
         return rc;
     }
     smb_unlock();
+    f->conn = c;
+    /* Read-only opens only: a handle that writes would have to keep the
+     * windows in step with its own writes. */
+    if ((flags & O_ACCMODE) == O_RDONLY)
+        f->ra = sfs_readahead_new(smb_fetch, f);
     *out = f;
     return 0;
 }
@@ -392,31 +434,22 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
 static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
-    SMBCCTX *ctx = c->ctx;
+    ssize_t n = sfs_readahead_read(f->ra, buf, size, off);
+    if (n != SFS_READAHEAD_MISS)
+        return n;
+    const char *what;
     smb_lock();
     smb_capture_begin();
-    ssize_t total = 0;
-    if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
-        total = smb_fail(st, SFS_STAGE_READ, errno, "seek");
-        goto out;
-    }
-    while ((size_t)total < size) {
-        ssize_t n = smbc_getFunctionRead(ctx)(ctx, f->fh, buf + total, size - (size_t)total);
-        if (n < 0) {
-            total = smb_fail(st, SFS_STAGE_READ, errno, "read");
-            goto out;
-        }
-        if (n == 0)
-            break;
-        total += n;
-    }
-out:
+    n = smb_pread_locked(c->ctx, f->fh, buf, size, off, &what);
+    if (n < 0)
+        n = smb_fail(st, SFS_STAGE_READ, (int)-n, what);
     smb_unlock();
-    return total;
+    return n;
 }
 
 static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    sfs_readahead_free(f->ra);
     smb_lock();
     smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
     smb_unlock();

@@ -1,0 +1,54 @@
+/* Sequential read-ahead for one open file of a backend whose library takes
+ * one request at a time (libsmbclient, serialised process-wide).
+ *
+ * A file read front to back is fetched in windows that grow from 1 MiB to
+ * 8 MiB; while the caller copies out of one window, a worker thread fetches
+ * the next, so the server transfer and the FUSE copies overlap.  Random
+ * reads are not served here (the caller reads directly), so they cost
+ * nothing extra.  Errors are never answered from here either: a failed
+ * fetch makes the caller read directly, which reports the error with its
+ * full status. */
+#ifndef SHARESFS_READAHEAD_H
+#define SHARESFS_READAHEAD_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Reads SIZE bytes at OFF into BUF: bytes read (fewer only at end of file)
+ * or -errno.  Called from the caller's thread or the worker thread, never
+ * twice at once for one read-ahead. */
+typedef ssize_t (*sfs_readahead_fetch)(void *ctx, char *buf, size_t size, off_t off);
+
+struct sfs_readahead;
+
+#define SFS_READAHEAD_MIN_WINDOW (1u << 20)
+#define SFS_READAHEAD_MAX_WINDOW (8u << 20)
+#define SFS_READAHEAD_MISS (-100000)   /* not served: read directly */
+
+struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx);
+
+/* Copies [off, off+size) into buf when the read is part of a sequential
+ * run: the byte count (short only at end of file), or SFS_READAHEAD_MISS. */
+ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off_t off);
+
+/* Drops what was fetched (the file was written through another path). */
+void sfs_readahead_invalidate(struct sfs_readahead *ra);
+
+/* Waits for a fetch in progress, then frees.  After this the fetch
+ * callback is never called again for this read-ahead. */
+void sfs_readahead_free(struct sfs_readahead *ra);
+
+/* Counters for tests and status. */
+struct sfs_readahead_stats {
+    unsigned long hits, misses, fetches, prefetches;
+};
+void sfs_readahead_get_stats(struct sfs_readahead *ra, struct sfs_readahead_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,242 @@
+/* Read-ahead over an in-memory file: the bytes handed out, when it steps
+ * aside (jumps, errors, end of file), and reads from several threads. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/readahead.h"
+
+struct memfile {
+    unsigned char *data;
+    size_t size;
+    pthread_mutex_t lock;
+    unsigned fetches;
+    off_t fail_from;      /* fetches reaching this offset fail with EIO; -1 = never */
+    unsigned delay_us;
+};
+
+static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
+{
+    struct memfile *m = ctx;
+    pthread_mutex_lock(&m->lock);
+    m->fetches++;
+    off_t fail = m->fail_from;
+    pthread_mutex_unlock(&m->lock);
+    if (m->delay_us)
+        usleep(m->delay_us);
+    if (fail >= 0 && off + (off_t)size > fail)
+        return -EIO;
+    if ((size_t)off >= m->size)
+        return 0;
+    size_t n = m->size - (size_t)off < size ? m->size - (size_t)off : size;
+    memcpy(buf, m->data + off, n);
+    return (ssize_t)n;
+}
+
+static struct memfile *memfile_new(size_t size)
+{
+    struct memfile *m = calloc(1, sizeof(*m));
+    m->data = malloc(size ? size : 1);
+    m->size = size;
+    for (size_t i = 0; i < size; i++)
+        m->data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    pthread_mutex_init(&m->lock, NULL);
+    m->fail_from = -1;
+    return m;
+}
+
+static void memfile_free(struct memfile *m)
+{
+    pthread_mutex_destroy(&m->lock);
+    free(m->data);
+    free(m);
+}
+
+/* Reads the file front to back in CHUNK pieces, through read-ahead where it
+ * serves, directly where it steps aside, and compares every byte. */
+static void read_all(struct sfs_readahead *ra, struct memfile *m, size_t chunk, unsigned *misses)
+{
+    char *buf = malloc(chunk);
+    off_t off = 0;
+    for (;;) {
+        ssize_t n = sfs_readahead_read(ra, buf, chunk, off);
+        if (n == SFS_READAHEAD_MISS) {
+            (*misses)++;
+            n = mem_fetch(m, buf, chunk, off);
+        }
+        assert_true(n >= 0);
+        if (n == 0)
+            break;
+        assert_memory_equal(buf, m->data + off, (size_t)n);
+        off += n;
+    }
+    assert_int_equal((size_t)off, m->size);
+    free(buf);
+}
+
+static void test_sequential_is_served_in_large_windows(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(40u << 20);
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    assert_non_null(ra);
+    unsigned misses = 0;
+    read_all(ra, m, 128 * 1024, &misses);
+    /* Only the read at end of file is left to the caller. */
+    assert_true(misses <= 1);
+    struct sfs_readahead_stats st;
+    sfs_readahead_get_stats(ra, &st);
+    /* 40 MiB in windows of 1, 2, 4, 8, 8, ... MiB: far fewer than 320 reads. */
+    assert_true(m->fetches < 12);
+    assert_true(st.prefetches > 0);
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+static void test_sizes_that_do_not_divide_the_window(void **state)
+{
+    (void)state;
+    size_t sizes[] = {0, 1, 4095, (1u << 20) - 1, (1u << 20) + 1, (9u << 20) + 12345};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct memfile *m = memfile_new(sizes[i]);
+        struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+        unsigned misses = 0;
+        read_all(ra, m, 100000, &misses);
+        sfs_readahead_free(ra);
+        memfile_free(m);
+    }
+}
+
+static void test_a_jump_is_left_to_the_caller(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(4u << 20);
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    char buf[4096];
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
+    /* Far outside what was fetched and not where the run continues. */
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 3u << 20), SFS_READAHEAD_MISS);
+    /* Inside the first window: still served. */
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 8192), sizeof(buf));
+    assert_memory_equal(buf, m->data + 8192, sizeof(buf));
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+static void test_a_failed_fetch_is_left_to_the_caller(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(4u << 20);
+    m->fail_from = 0;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    char buf[4096];
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), SFS_READAHEAD_MISS);
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+static void test_no_read_ahead_object_means_miss(void **state)
+{
+    (void)state;
+    char buf[16];
+    assert_int_equal(sfs_readahead_read(NULL, buf, sizeof(buf), 0), SFS_READAHEAD_MISS);
+    sfs_readahead_free(NULL);
+    sfs_readahead_invalidate(NULL);
+}
+
+static void test_invalidate_refetches(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(1u << 20);
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    char buf[4096];
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
+    m->data[4096] ^= 0xff;   /* written through another path */
+    sfs_readahead_invalidate(ra);
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 4096), sizeof(buf));
+    assert_memory_equal(buf, m->data + 4096, sizeof(buf));
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+struct reader {
+    struct sfs_readahead *ra;
+    struct memfile *m;
+    _Atomic long next;     /* the next chunk to read, shared: a kernel sending reads from several threads */
+    size_t chunk;
+    _Atomic int bad;
+};
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    char *buf = malloc(r->chunk);
+    for (;;) {
+        off_t off = (off_t)r->next++ * (off_t)r->chunk;
+        if ((size_t)off >= r->m->size)
+            break;
+        ssize_t n = sfs_readahead_read(r->ra, buf, r->chunk, off);
+        if (n == SFS_READAHEAD_MISS)
+            n = mem_fetch(r->m, buf, r->chunk, off);
+        size_t want = r->m->size - (size_t)off < r->chunk ? r->m->size - (size_t)off : r->chunk;
+        if (n != (ssize_t)want || memcmp(buf, r->m->data + off, want) != 0)
+            r->bad++;
+    }
+    free(buf);
+    return NULL;
+}
+
+static void test_concurrent_readers_get_the_right_bytes(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new((24u << 20) + 777);
+    m->delay_us = 200;
+    struct reader r = {.ra = sfs_readahead_new(mem_fetch, m), .m = m, .chunk = 128 * 1024};
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, reader_main, &r);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(r.bad, 0);
+    sfs_readahead_free(r.ra);
+    memfile_free(m);
+}
+
+static void test_free_waits_for_a_prefetch_in_flight(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(16u << 20);
+    m->delay_us = 20000;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    char buf[4096];
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
+    /* A prefetch of the next window is now running in the worker. */
+    sfs_readahead_free(ra);
+    unsigned before = m->fetches;
+    usleep(50000);
+    assert_int_equal(m->fetches, before);
+    memfile_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sequential_is_served_in_large_windows),
+        cmocka_unit_test(test_sizes_that_do_not_divide_the_window),
+        cmocka_unit_test(test_a_jump_is_left_to_the_caller),
+        cmocka_unit_test(test_a_failed_fetch_is_left_to_the_caller),
+        cmocka_unit_test(test_no_read_ahead_object_means_miss),
+        cmocka_unit_test(test_invalidate_refetches),
+        cmocka_unit_test(test_concurrent_readers_get_the_right_bytes),
+        cmocka_unit_test(test_free_waits_for_a_prefetch_in_flight),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
