@@ -1,6 +1,7 @@
 /* Sequential read-ahead: two windows per file, one being read by the
- * caller while the other is fetched by a process-wide worker thread.  One
- * worker is enough: the libraries it serves take one request at a time. */
+ * caller while the other is fetched by a small process-wide pool of worker
+ * threads (several, so one slow server's prefetch does not hold up the
+ * files of another). */
 #include "core/readahead.h"
 
 #include <errno.h>
@@ -95,15 +96,20 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+#define WORKERS 4
+
 static bool worker_started;
 
 static void worker_start(void)
 {
-    pthread_t t;
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    worker_started = pthread_create(&t, &attr, worker_main, NULL) == 0;
+    for (int i = 0; i < WORKERS; i++) {
+        pthread_t t;
+        if (pthread_create(&t, &attr, worker_main, NULL) == 0)
+            worker_started = true;
+    }
     pthread_attr_destroy(&attr);
 }
 
