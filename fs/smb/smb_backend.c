@@ -38,6 +38,7 @@ struct sfs_conn {
     uint16_t port;
     int timeout_ms;
     SMBCCTX *ctx;
+    bool dead;               /* the session is gone (see session_lost) */
 };
 
 struct sfs_file {
@@ -180,6 +181,25 @@ static int smb_fail(struct sfs_status *st, enum sfs_stage stage, int sys_err, co
     }
     return sfs_status_set(st, stage, sys_err ? sys_err : EIO, SFS_DOMAIN_SYS, sys_err,
                           "%s failed: %s", what, strerror(sys_err ? sys_err : EIO));
+}
+
+/* A failed operation whose cause says the session is gone: the
+ * connection is reported dead and replaced on next use (a fresh login),
+ * rather than left to libsmbclient, which retries on the dead session
+ * first (another full timeout against a server that stopped answering). */
+static bool session_lost(int err)
+{
+    return err == ETIMEDOUT || err == ECONNRESET || err == ECONNABORTED || err == EPIPE ||
+           err == ENOTCONN || err == ESHUTDOWN || err == ENETRESET;
+}
+
+static int smb_op_fail(struct sfs_conn *c, struct sfs_status *st, enum sfs_stage stage, int sys_err,
+                       const char *what)
+{
+    int rc = smb_fail(st, stage, sys_err, what);
+    if (session_lost(st->err))
+        __atomic_store_n(&c->dead, true, __ATOMIC_RELAXED);
+    return rc;
 }
 
 static enum sfs_stage connect_failure_stage(const struct smb_capture *cap)
@@ -334,7 +354,7 @@ static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
     int rc = smbc_getFunctionStat(ctx)(ctx, url, out);
     int err = errno;
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_LIST, err, "stat");
+        rc = smb_op_fail(c, st, SFS_STAGE_LIST, err, "stat");
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -349,7 +369,7 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
     smb_capture_begin();
     SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, url);
     if (!dir) {
-        int rc = smb_fail(st, SFS_STAGE_LIST, errno, "opendir");
+        int rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "opendir");
         smb_unlock();
         return rc;
     }
@@ -416,7 +436,7 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     /* No O_APPEND: FUSE gives every write its offset. */
     f->fh = smbc_getFunctionOpen(ctx)(ctx, url, flags & (O_ACCMODE | O_TRUNC), 0);
     if (!f->fh) {
-        int rc = smb_fail(st, SFS_STAGE_READ, errno, "open");
+        int rc = smb_op_fail(c, st, SFS_STAGE_READ, errno, "open");
         smb_unlock();
         free(f);
         return rc;
@@ -442,7 +462,7 @@ static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
     smb_capture_begin();
     n = smb_pread_locked(c->ctx, f->fh, buf, size, off, &what);
     if (n < 0)
-        n = smb_fail(st, SFS_STAGE_READ, (int)-n, what);
+        n = smb_op_fail(c, st, SFS_STAGE_READ, (int)-n, what);
     smb_unlock();
     return n;
 }
@@ -467,7 +487,7 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     smb_capture_begin();
     int rc = smbc_getFunctionStatVFS(ctx)(ctx, url, out);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_LIST, errno, "statvfs");
+        rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "statvfs");
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -490,7 +510,7 @@ static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     smb_capture_begin();
     f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode);
     if (!f->fh) {
-        int rc = smb_fail(st, SFS_STAGE_WRITE, errno, "create");
+        int rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "create");
         smb_unlock();
         free(f);
         return rc;
@@ -508,13 +528,13 @@ static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
     smb_capture_begin();
     ssize_t total = 0;
     if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
-        total = smb_fail(st, SFS_STAGE_WRITE, errno, "seek");
+        total = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "seek");
         goto out;
     }
     while ((size_t)total < size) {
         ssize_t n = smbc_getFunctionWrite(ctx)(ctx, f->fh, buf + total, size - (size_t)total);
         if (n <= 0) {
-            total = smb_fail(st, SFS_STAGE_WRITE, n < 0 ? errno : EIO, "write");
+            total = smb_op_fail(c, st, SFS_STAGE_WRITE, n < 0 ? errno : EIO, "write");
             goto out;
         }
         total += n;
@@ -530,7 +550,7 @@ static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, str
     smb_capture_begin();
     int rc = smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "truncate");
+        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "truncate");
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -562,7 +582,7 @@ static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
     smb_capture_begin();
     int rc = smbc_getFunctionMkdir(c->ctx)(c->ctx, url, mode);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "mkdir");
+        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "mkdir");
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -576,7 +596,7 @@ static int smb_remove(struct sfs_conn *c, const char *path, int (*fn)(SMBCCTX *,
     smb_capture_begin();
     int rc = fn(c->ctx, url);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, what);
+        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, what);
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -609,12 +629,12 @@ static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsi
     if (rc == 0 && target_exists && S_ISDIR(sb.st_mode)) {
         smb_capture_begin();
         if (smbc_getFunctionRmdir(c->ctx)(c->ctx, uto) < 0)
-            rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rename (removing the target directory)");
+            rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "rename (removing the target directory)");
     }
     if (rc == 0) {
         smb_capture_begin();
         if (smbc_getFunctionRename(c->ctx)(c->ctx, ufrom, c->ctx, uto) < 0)
-            rc = smb_fail(st, SFS_STAGE_WRITE, errno, "rename");
+            rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "rename");
     }
     smb_unlock();
     return rc < 0 ? rc : 0;
@@ -629,7 +649,7 @@ static int smb_utimens(struct sfs_conn *c, const char *path, const struct timesp
     smb_capture_begin();
     int rc = smbc_getFunctionUtimes(c->ctx)(c->ctx, url, t);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "utimes");
+        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "utimes");
     smb_unlock();
     return rc < 0 ? rc : 0;
 }
@@ -643,9 +663,14 @@ static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
     smb_capture_begin();
     int rc = smbc_getFunctionChmod(c->ctx)(c->ctx, url, mode);
     if (rc < 0)
-        rc = smb_fail(st, SFS_STAGE_WRITE, errno, "chmod");
+        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "chmod");
     smb_unlock();
     return rc < 0 ? rc : 0;
+}
+
+static bool smb_alive(struct sfs_conn *c)
+{
+    return !__atomic_load_n(&c->dead, __ATOMIC_RELAXED);
 }
 
 const struct sfs_backend_ops sfs_smb_backend = {
@@ -669,6 +694,7 @@ const struct sfs_backend_ops sfs_smb_backend = {
     .rename = smb_rename,
     .utimens = smb_utimens,
     .chmod = smb_chmod,
+    .alive = smb_alive,
 };
 
 const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto)
