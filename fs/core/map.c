@@ -72,7 +72,7 @@ static bool str_in(const char *s, const char *const *list)
 }
 
 /* "/a//b/" -> "/a/b"; "/" stays "/". */
-static char *normalize_path(const char *path)
+char *sfs_path_normalize(const char *path)
 {
     size_t n = strlen(path);
     char *out = malloc(n + 1);
@@ -1114,7 +1114,7 @@ static int handle_master_line(struct loader *ld, struct source *src, const struc
             rc = parse_option_token(ld, src, &t->v[i], &opts);
     }
     bool direct = strcmp(mp->text, "/-") == 0;
-    if (rc == 0 && !(root = normalize_path(direct ? "/" : mp->text)))
+    if (rc == 0 && !(root = sfs_path_normalize(direct ? "/" : mp->text)))
         rc = oom(ld);
     if (rc == 0 && !direct)
         rc = check_duplicate(ld, src, tok_start(mp), NULL, root, true);
@@ -1338,7 +1338,7 @@ static int check_key(struct loader *ld, struct source *src, const struct token *
             return line_error(ld, src, tok_off(key, i + 1), -EINVAL, "'.' and '..' are not allowed in key '%.*s'",
                               MAP_ECHO, k);
     }
-    if (!(*norm = normalize_path(k)))
+    if (!(*norm = sfs_path_normalize(k)))
         return oom(ld);
     if (strcmp(*norm, "/") == 0) {
         free(*norm);
@@ -1601,7 +1601,7 @@ static int scope_init(struct scope *sc, const char *root, char **owned)
     memset(sc, 0, sizeof(*sc));
     sc->mode = MODE_UNKNOWN;
     *owned = NULL;
-    if (root && !(*owned = normalize_path(root)))
+    if (root && !(*owned = sfs_path_normalize(root)))
         return -ENOMEM;
     sc->root = *owned;
     return 0;

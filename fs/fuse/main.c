@@ -1,6 +1,10 @@
 /* sharesfs MAP MOUNTPOINT: every key of an indirect automount map as a
- * directory under MOUNTPOINT, connected on first use. */
+ * directory under MOUNTPOINT, connected on first use.
+ * sharesfs AUTO_MASTER: every mount point an auto_master lists, each in its
+ * own process (fs/fuse/supervisor.c); direct-map entries are mounted at
+ * their own paths, the share itself at the mount's root. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <glib.h>
 #include <limits.h>
@@ -8,20 +12,33 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
 
+#include "fuse/mountplan.h"
 #include "fuse/ops.h"
 #include "fuse/status_table.h"
+#include "fuse/supervisor.h"
+
+#define STATUS_XATTR "user.sharesfs.status"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: sharesfs [options] MAP MOUNTPOINT\n"
-            "       sharesfs --status MOUNTPOINT\n"
+            "       sharesfs [options] AUTO_MASTER\n"
+            "       sharesfs --status MOUNTPOINT|AUTO_MASTER\n"
             "\n"
             "Mounts every key of the automount map MAP (an indirect map, or an auto_master\n"
             "whose entry for MOUNTPOINT names one) as a directory under MOUNTPOINT.  A key is\n"
             "connected on first access; failures come back as errno and are explained in\n"
             "MOUNTPOINT/.sharesfs/status.json and the user.sharesfs.status xattr of the key.\n"
+            "\n"
+            "With one argument, mounts everything AUTO_MASTER lists: each indirect map at its\n"
+            "mount point, and each entry of a direct map (\"/- auto_direct\") at its own path,\n"
+            "the share itself at the root (status: the user.sharesfs.status xattr of that\n"
+            "root).  Each mount point is served by its own process.  A direct map given alone\n"
+            "is mounted the same way.\n"
             "\n"
             "options:\n"
             "  -f                     stay in the foreground and log to stderr\n"
@@ -34,6 +51,7 @@ static void usage(FILE *out)
             "      --attr-timeout SECS      kernel attribute cache (default 1)\n"
             "      --idle-timeout SECS      disconnect a key unused this long (default 600, 0 = never)\n"
             "      --status MOUNTPOINT      print the status of a running sharesfs as a table\n"
+            "                               (an AUTO_MASTER: of every mount point it lists)\n"
             "  -V, --version\n");
 }
 
@@ -74,6 +92,304 @@ static size_t keep_entries_for_root(struct sfs_map *map, const char *root)
     return kept;
 }
 
+struct run_opts {
+    bool foreground, debug, single;
+    const char *config_path;
+    double timeout_s, negative_s, attr_s, idle_s;
+    const char *fuse_opts;
+    const char *argv0;
+};
+
+/* In a child of the supervisor: told once the kernel's INIT is answered,
+ * i.e. the mount is in place and served. */
+static int child_ready_fd = -1;
+static bool child_detach;
+
+static void *child_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+{
+    void *data = sharesfs_ops.init ? sharesfs_ops.init(conn, cfg) : fuse_get_context()->private_data;
+    if (child_ready_fd >= 0) {
+        char ok = 'R';
+        if (write(child_ready_fd, &ok, 1) < 0) { /* the supervisor is gone; it stops us */ }
+        close(child_ready_fd);
+        child_ready_fd = -1;
+    }
+    if (child_detach) {
+        supervisor_detach_stdio();
+    }
+    return data;
+}
+
+/* Mounts MAP's entries at MOUNTPOINT and serves until unmounted.  Takes MAP
+ * and CFG.  DIRECT: MAP holds one direct entry, served at the root.
+ * READY_FD >= 0: run as a child of the supervisor (in the foreground,
+ * reporting readiness there). */
+static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_config *cfg, const char *mountpoint,
+                 bool direct, int ready_fd)
+{
+    int rc = mkdir_p(mountpoint);
+    if (rc < 0) {
+        fprintf(stderr, "sharesfs: cannot create mount point %s: %s\n", mountpoint, strerror(-rc));
+        return 2;
+    }
+
+    struct sharesfs *fs = calloc(1, sizeof(*fs));
+    if (!fs) {
+        fprintf(stderr, "sharesfs: out of memory\n");
+        return 1;
+    }
+    fs->attr_timeout = o->attr_s;
+    fs->direct = direct;
+    if (mounts_init(&fs->table, map, cfg, mountpoint) < 0) {
+        fprintf(stderr, "sharesfs: out of memory\n");
+        return 1;
+    }
+    fs->table.negative_timeout_s = (int)o->negative_s;
+    fs->table.idle_timeout_s = (int)o->idle_s;
+
+    char *fargv[8];
+    int fargc = 0;
+    fargv[fargc++] = (char *)o->argv0;
+    fargv[fargc++] = (char *)mountpoint;
+    fargv[fargc++] = "-o";
+    fargv[fargc++] = (char *)o->fuse_opts;
+    if (o->foreground || ready_fd >= 0)
+        fargv[fargc++] = "-f";
+    if (o->debug)
+        fargv[fargc++] = "-d";
+    if (o->single)
+        fargv[fargc++] = "-s";
+    fargv[fargc] = NULL;
+    struct fuse_operations ops = sharesfs_ops;
+    if (ready_fd >= 0) {
+        child_ready_fd = ready_fd;
+        child_detach = !o->foreground;
+        ops.init = child_init;
+    }
+    rc = fuse_main(fargc, fargv, &ops, fs);
+    mounts_destroy(&fs->table);
+    free(fs);
+    return rc;
+}
+
+static struct sfs_config *load_config(const struct run_opts *o)
+{
+    struct sfs_status st = {0};
+    struct sfs_config *cfg = NULL;
+    if (sfs_config_load(o->config_path, &cfg, &st) < 0) {
+        fprintf(stderr, "sharesfs: %s\n", st.detail);
+        return NULL;
+    }
+    if (o->timeout_s > 0)
+        sfs_config_set_timeout_ms(cfg, (int)(o->timeout_s * 1000));
+    return cfg;
+}
+
+static int load_map(const char *path, const char *root, struct sfs_map *map)
+{
+    struct sfs_parse_error perr = {0};
+    if (sfs_map_load(path, root, map, &perr) < 0) {
+        char msg[768];
+        sfs_parse_error_format(&perr, msg, sizeof(msg));
+        fprintf(stderr, "sharesfs: %s\n", msg);
+        return -1;
+    }
+    for (size_t i = 0; i < map->n_warnings; i++)
+        fprintf(stderr, "sharesfs: warning: %s\n", map->warnings[i]);
+    return 0;
+}
+
+/* sharesfs MAP MOUNTPOINT, as it has always been. */
+static int run_single(const struct run_opts *o, const char *map_path, const char *mountpoint_arg)
+{
+    char mountpoint[PATH_MAX];
+    snprintf(mountpoint, sizeof(mountpoint), "%s", mountpoint_arg);
+    size_t mlen = strlen(mountpoint);
+    while (mlen > 1 && mountpoint[mlen - 1] == '/')
+        mountpoint[--mlen] = '\0';
+
+    struct sfs_config *cfg = load_config(o);
+    if (!cfg)
+        return 2;
+    struct sfs_map map;
+    if (load_map(map_path, mountpoint, &map) < 0) {
+        sfs_config_free(cfg);
+        return 2;
+    }
+    if (keep_entries_for_root(&map, mountpoint) == 0) {
+        fprintf(stderr, "sharesfs: %s has no indirect entries for %s\n", map_path, mountpoint);
+        sfs_map_free(&map);
+        sfs_config_free(cfg);
+        return 2;
+    }
+    return serve(o, &map, cfg, mountpoint, false, -1);
+}
+
+/* Loads an auto_master (or a direct map) and splits it into mount points.
+ * Returns 0, or -1 after printing why. */
+static int load_plan(const char *path, struct mountplan *plan)
+{
+    struct sfs_map map;
+    if (load_map(path, NULL, &map) < 0)
+        return -1;
+    if (map.n_entries == 0) {
+        fprintf(stderr, "sharesfs: %s lists nothing sharesfs can mount\n", path);
+        sfs_map_free(&map);
+        return -1;
+    }
+    char err[1024];
+    int rc = mountplan_build(&map, plan, err, sizeof(err));
+    sfs_map_free(&map);
+    if (rc < 0) {
+        fprintf(stderr, "sharesfs: %s: %s\n", path, err);
+        return -1;
+    }
+    return 0;
+}
+
+static bool mounted_here(const char *path)
+{
+    gchar *text = NULL;
+    bool found = false;
+    if (g_file_get_contents("/proc/self/mountinfo", &text, NULL, NULL))
+        found = mountplan_mountinfo_has(text, path, "fuse.sharesfs");
+    g_free(text);
+    return found;
+}
+
+struct master_ctx {
+    const struct run_opts *o;
+    struct mountplan *plan;
+    struct sfs_config *cfg;
+};
+
+static int master_child(size_t index, int ready_fd, void *vctx)
+{
+    struct master_ctx *mc = vctx;
+    struct mountplan_point *p = &mc->plan->points[index];
+    struct sfs_map map = p->map;
+    memset(&p->map, 0, sizeof(p->map));   /* serve() owns it now */
+    struct sfs_config *cfg = mc->cfg;
+    mc->cfg = NULL;
+    return serve(mc->o, &map, cfg, p->path, p->direct, ready_fd);
+}
+
+/* sharesfs AUTO_MASTER: validated and every mount point created before
+ * anything is mounted; then one child per mount point. */
+static int run_master(const struct run_opts *o, const char *master_path)
+{
+    struct sfs_config *cfg = load_config(o);
+    if (!cfg)
+        return 2;
+    struct mountplan plan;
+    if (load_plan(master_path, &plan) < 0) {
+        sfs_config_free(cfg);
+        return 2;
+    }
+    const char **paths = calloc(plan.n, sizeof(*paths));
+    int rc = paths ? 0 : 1;
+    for (size_t i = 0; rc == 0 && i < plan.n; i++) {
+        paths[i] = plan.points[i].path;
+        struct stat sb;
+        int e = mkdir_p(plan.points[i].path);
+        if (e == 0 && stat(plan.points[i].path, &sb) < 0)
+            e = -errno;
+        else if (e == 0 && !S_ISDIR(sb.st_mode))
+            e = -ENOTDIR;
+        if (e < 0) {
+            fprintf(stderr, "sharesfs: cannot create mount point %s: %s\n", plan.points[i].path, strerror(-e));
+            rc = 2;
+        } else if (mounted_here(plan.points[i].path)) {
+            /* A second sharesfs on top would hide the first. */
+            fprintf(stderr, "sharesfs: %s: a sharesfs is already mounted there\n", plan.points[i].path);
+            rc = 2;
+        }
+    }
+    if (rc == 0) {
+        struct supervisor_opts so = {.foreground = o->foreground, .notify_fd = -1};
+        if (!o->foreground && (so.notify_fd = supervisor_daemonize()) < 0) {
+            fprintf(stderr, "sharesfs: cannot go to the background: %s\n", strerror(errno));
+            rc = 1;
+        } else {
+            struct master_ctx mc = {.o = o, .plan = &plan, .cfg = cfg};
+            rc = supervisor_run(paths, plan.n, master_child, &mc, &so);
+        }
+    }
+    free(paths);
+    mountplan_free(&plan);
+    sfs_config_free(cfg);
+    return rc;
+}
+
+/* ---- sharesfs --status ---- */
+
+/* The user.sharesfs.status xattr of a direct mount's root (reading it does
+ * not log in); NULL when PATH is not one. */
+static gchar *direct_status(const char *path)
+{
+    ssize_t len = getxattr(path, STATUS_XATTR, NULL, 0);
+    if (len <= 0)
+        return NULL;
+    gchar *buf = g_malloc0((gsize)len + 1);
+    ssize_t got = getxattr(path, STATUS_XATTR, buf, (size_t)len);
+    if (got <= 0) {
+        g_free(buf);
+        return NULL;
+    }
+    buf[got] = '\0';
+    return buf;
+}
+
+/* Every mount point of an auto_master in one table; exit status 1 when
+ * one of them is not mounted. */
+static int print_master_status(const char *master_path)
+{
+    struct mountplan plan;
+    if (load_plan(master_path, &plan) < 0)
+        return 2;
+    int rc = 0;
+    status_table_header();
+    for (size_t i = 0; i < plan.n; i++) {
+        const struct mountplan_point *p = &plan.points[i];
+        gchar *text = NULL;
+        if (mounted_here(p->path)) {
+            if (p->direct) {
+                text = direct_status(p->path);
+            } else {
+                gchar *file = g_build_filename(p->path, ".sharesfs", "status.json", NULL);
+                if (!g_file_get_contents(file, &text, NULL, NULL))
+                    text = NULL;
+                g_free(file);
+            }
+        }
+        if (text)
+            status_table_rows(text);
+        else {
+            printf("%-28s %-10s\n", p->path, "unmounted");
+            rc = 1;
+        }
+        g_free(text);
+    }
+    mountplan_free(&plan);
+    return rc;
+}
+
+static int print_status(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+        return print_master_status(path);
+    /* A direct mount answers with its xattr: looking for .sharesfs in it
+     * would connect (its root is the share). */
+    gchar *text = direct_status(path);
+    if (!text)
+        return sharesfs_print_status(path);
+    status_table_header();
+    status_table_rows(text);
+    g_free(text);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -87,96 +403,36 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
-    bool foreground = false, debug = false, single = false;
-    const char *config_path = NULL;
-    double timeout_s = 0, negative_s = 10, attr_s = 1, idle_s = 600;
+    struct run_opts o = {.negative_s = 10, .attr_s = 1, .idle_s = 600, .argv0 = argv[0]};
     GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32");
     int opt;
     while ((opt = getopt_long(argc, argv, "fdso:c:t:hV", long_opts, NULL)) != -1) {
         switch (opt) {
-        case 'f': foreground = true; break;
-        case 'd': debug = foreground = true; break;
-        case 's': single = true; break;
+        case 'f': o.foreground = true; break;
+        case 'd': o.debug = o.foreground = true; break;
+        case 's': o.single = true; break;
         case 'o': g_string_append_printf(fuse_opts, ",%s", optarg); break;
-        case 'c': config_path = optarg; break;
-        case 't': timeout_s = atof(optarg); break;
-        case 'n': negative_s = atof(optarg); break;
-        case 'a': attr_s = atof(optarg); break;
-        case 'i': idle_s = atof(optarg); break;
-        case 'S': return sharesfs_print_status(optarg);
+        case 'c': o.config_path = optarg; break;
+        case 't': o.timeout_s = atof(optarg); break;
+        case 'n': o.negative_s = atof(optarg); break;
+        case 'a': o.attr_s = atof(optarg); break;
+        case 'i': o.idle_s = atof(optarg); break;
+        case 'S': return print_status(optarg);
         case 'h': usage(stdout); return 0;
         case 'V': printf("sharesfs %s\n", SHARESFS_VERSION); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (argc - optind != 2) {
+    int rc;
+    o.fuse_opts = fuse_opts->str;
+    if (argc - optind == 2)
+        rc = run_single(&o, argv[optind], argv[optind + 1]);
+    else if (argc - optind == 1)
+        rc = run_master(&o, argv[optind]);
+    else {
         usage(stderr);
-        return 2;
+        rc = 2;
     }
-    const char *map_path = argv[optind];
-    char mountpoint[PATH_MAX];
-    snprintf(mountpoint, sizeof(mountpoint), "%s", argv[optind + 1]);
-    size_t mlen = strlen(mountpoint);
-    while (mlen > 1 && mountpoint[mlen - 1] == '/')
-        mountpoint[--mlen] = '\0';
-
-    struct sfs_status st = {0};
-    struct sfs_config *cfg = NULL;
-    if (sfs_config_load(config_path, &cfg, &st) < 0) {
-        fprintf(stderr, "sharesfs: %s\n", st.detail);
-        return 2;
-    }
-    if (timeout_s > 0)
-        sfs_config_set_timeout_ms(cfg, (int)(timeout_s * 1000));
-
-    struct sfs_map map;
-    struct sfs_parse_error perr = {0};
-    if (sfs_map_load(map_path, mountpoint, &map, &perr) < 0) {
-        char msg[768];
-        sfs_parse_error_format(&perr, msg, sizeof(msg));
-        fprintf(stderr, "sharesfs: %s\n", msg);
-        sfs_config_free(cfg);
-        return 2;
-    }
-    for (size_t i = 0; i < map.n_warnings; i++)
-        fprintf(stderr, "sharesfs: warning: %s\n", map.warnings[i]);
-    if (keep_entries_for_root(&map, mountpoint) == 0) {
-        fprintf(stderr, "sharesfs: %s has no indirect entries for %s\n", map_path, mountpoint);
-        sfs_map_free(&map);
-        sfs_config_free(cfg);
-        return 2;
-    }
-    int rc = mkdir_p(mountpoint);
-    if (rc < 0) {
-        fprintf(stderr, "sharesfs: cannot create mount point %s: %s\n", mountpoint, strerror(-rc));
-        return 2;
-    }
-
-    struct sharesfs *fs = calloc(1, sizeof(*fs));
-    fs->attr_timeout = attr_s;
-    if (mounts_init(&fs->table, &map, cfg, mountpoint) < 0) {
-        fprintf(stderr, "sharesfs: out of memory\n");
-        return 1;
-    }
-    fs->table.negative_timeout_s = (int)negative_s;
-    fs->table.idle_timeout_s = (int)idle_s;
-
-    char *fargv[8];
-    int fargc = 0;
-    fargv[fargc++] = argv[0];
-    fargv[fargc++] = mountpoint;
-    fargv[fargc++] = "-o";
-    fargv[fargc++] = fuse_opts->str;
-    if (foreground)
-        fargv[fargc++] = "-f";
-    if (debug)
-        fargv[fargc++] = "-d";
-    if (single)
-        fargv[fargc++] = "-s";
-    fargv[fargc] = NULL;
-    rc = fuse_main(fargc, fargv, &sharesfs_ops, fs);
-    mounts_destroy(&fs->table);
-    free(fs);
     g_string_free(fuse_opts, TRUE);
     return rc;
 }

@@ -44,6 +44,18 @@ static void resolve(const char *path, struct node *n)
 {
     memset(n, 0, sizeof(*n));
     n->kind = NODE_NONE;
+    struct sharesfs *fs = fs_data();
+    if (fs->direct) {
+        /* A direct mount: "/" is the share itself (a stat of it does not
+         * log in, a listing does, as for a key), "/rest" lies below it.
+         * Its one entry is fixed (direct maps have no '*'). */
+        if (fs->table.n == 0)
+            return;
+        n->m = fs->table.mounts[0];
+        n->kind = NODE_SHARE;
+        n->rest = strcmp(path, "/") ? path : "";
+        return;
+    }
     if (!strcmp(path, "/")) {
         n->kind = NODE_ROOT;
         return;
@@ -62,7 +74,7 @@ static void resolve(const char *path, struct node *n)
             n->kind = NODE_STATUS_FILE;
         return;
     }
-    n->m = mounts_find(&fs_data()->table, n->key);
+    n->m = mounts_find(&fs->table, n->key);
     if (!n->m)
         return;
     n->kind = NODE_SHARE;

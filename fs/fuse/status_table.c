@@ -2,11 +2,12 @@
 
 #include <glib.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* The few fields printed, read from status.json without a JSON library:
  * the file is ours, one mount object per line. */
-static gchar *field(const char *obj, const char *key)
+static gchar *status_json_field(const char *obj, const char *key)
 {
     gchar *pat = g_strdup_printf("\"%s\":", key);
     const char *p = strstr(obj, pat);
@@ -29,6 +30,28 @@ static gchar *field(const char *obj, const char *key)
     return g_string_free(s, FALSE);
 }
 
+void status_table_header(void)
+{
+    printf("%-28s %-10s %-10s %-14s %-8s %s\n", "MOUNT POINT", "STATE", "AUTH", "LAST ERROR", "STAGE", "CAUSE");
+}
+
+void status_table_rows(const char *text)
+{
+    gchar **lines = g_strsplit(text, "\n", -1);
+    for (gchar **l = lines; *l; l++) {
+        if (!strstr(*l, "\"key\":"))
+            continue;
+        gchar *mp = status_json_field(*l, "mountpoint"), *state = status_json_field(*l, "state"), *auth = status_json_field(*l, "auth");
+        gchar *err_name = status_json_field(*l, "errno_name"), *stage = status_json_field(*l, "stage"), *detail = status_json_field(*l, "detail");
+        gchar *code = status_json_field(*l, "status");
+        bool has_code = strcmp(code, "-") != 0;
+        printf("%-28s %-10s %-10s %-14s %-8s %s%s%s%s\n", mp, state, auth, err_name, stage, detail,
+               has_code ? " [" : "", has_code ? code : "", has_code ? "]" : "");
+        g_free(mp), g_free(state), g_free(auth), g_free(err_name), g_free(stage), g_free(detail), g_free(code);
+    }
+    g_strfreev(lines);
+}
+
 int sharesfs_print_status(const char *mountpoint)
 {
     gchar *path = g_build_filename(mountpoint, ".sharesfs", "status.json", NULL);
@@ -40,19 +63,8 @@ int sharesfs_print_status(const char *mountpoint)
         g_free(path);
         return 1;
     }
-    printf("%-28s %-10s %-10s %-14s %-8s %s\n", "MOUNT POINT", "STATE", "AUTH", "LAST ERROR", "STAGE", "CAUSE");
-    gchar **lines = g_strsplit(text, "\n", -1);
-    for (gchar **l = lines; *l; l++) {
-        if (!strstr(*l, "\"key\":"))
-            continue;
-        gchar *mp = field(*l, "mountpoint"), *state = field(*l, "state"), *auth = field(*l, "auth");
-        gchar *err_name = field(*l, "errno_name"), *stage = field(*l, "stage"), *detail = field(*l, "detail");
-        gchar *code = field(*l, "status");
-        printf("%-28s %-10s %-10s %-14s %-8s %s%s%s%s\n", mp, state, auth, err_name, stage, detail,
-               strcmp(code, "-") ? " [" : "", strcmp(code, "-") ? code : "", strcmp(code, "-") ? "]" : "");
-        g_free(mp), g_free(state), g_free(auth), g_free(err_name), g_free(stage), g_free(detail), g_free(code);
-    }
-    g_strfreev(lines);
+    status_table_header();
+    status_table_rows(text);
     g_free(text);
     g_free(path);
     return 0;

@@ -78,6 +78,9 @@ int sfs_map_parse_text(const char *text, const char *name, const char *root,
 
 void sfs_map_free(struct sfs_map *map);
 
+/* "/a//b/" -> "/a/b"; "/" stays "/".  Newly allocated, NULL if out of memory. */
+char *sfs_path_normalize(const char *path);
+
 /* Finds the entry for KEY under ROOT (ROOT may be NULL to match any root).
  * A "*" entry matches any key: its '&' are replaced by the key and the URL is
  * parsed.  Fills *out with a deep copy (free with sfs_map_entry_free).
