@@ -52,6 +52,7 @@ enum hostile_mode {
     H_BAD_DH = 1u << 12,        /* DH public values 1 / out of range */
     H_BAD_FLAGS = 1u << 13,     /* DSI reply with an unknown command byte */
     H_BAD_APREP = 1u << 14,     /* Client Krb v2: one byte of the AP-REP flipped */
+    H_SHORT_WRITE = 1u << 15,   /* FPWriteExt writes and acknowledges half of its data */
 };
 
 struct hostile {
@@ -344,6 +345,9 @@ void enum_cache_drop(struct session *s);
 /* File/directory parameter block (bit order, names after the fixed part). */
 int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n, uint16_t bitmap);
 bool params_bitmap_ok(bool is_dir, uint16_t bitmap);
+
+/* Finder type 'slnk' and creator 'rhap': a symbolic link. */
+#define AFPSIM_SYMLINK_FINFO "slnkrhap"
 
 /* Metadata kept in the backing file's xattr "user.afpsim.meta". */
 struct meta {

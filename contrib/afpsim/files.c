@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -83,6 +84,49 @@ int32_t cmd_getfiledirparms(struct session *s, struct afp_reader *r, struct afp_
     return params_put(s, w, &n, is_dir ? dbm : fbm);
 }
 
+/* The contents of a plain file as a link target (no NUL, shorter than
+ * PATH_MAX); false when they cannot be one. */
+static bool file_contents_as_target(const char *path, char *target, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    size_t len = 0;
+    ssize_t k;
+    while (len < cap && (k = read(fd, target + len, cap - len)) > 0)
+        len += (size_t)k;
+    close(fd);
+    if (len == 0 || len >= cap || memchr(target, 0, len))
+        return false;
+    target[len] = '\0';
+    return true;
+}
+
+/* As netatalk does: Finder info 'slnk'/'rhap' set on a plain file turns
+ * it into a symbolic link to the file's contents.  The link replaces the
+ * file by rename, so a failure leaves the file as it was. */
+static int32_t file_to_symlink(struct node *n)
+{
+    char target[PATH_MAX], tmp[4096 + 64];
+    if (!file_contents_as_target(n->path, target, sizeof(target)))
+        return kFPBitmapErr;    /* netatalk's answer when it cannot make the link */
+    const char *slash = strrchr(n->path, '/');
+    int dlen = slash ? (int)(slash - n->path) : 0;
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%.*s/.afpsim-link-%d", dlen, n->path, (int)getpid()) >= sizeof(tmp))
+        return kFPParamErr;
+    unlink(tmp);
+    if (symlink(target, tmp))
+        return errno_to_afp(errno);
+    if (rename(tmp, n->path)) {
+        int e = errno;
+        unlink(tmp);
+        return errno_to_afp(e);
+    }
+    if (lstat(n->path, &n->st))
+        return errno_to_afp(errno);
+    return kFPNoErr;
+}
+
 int32_t cmd_setfiledirparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
     uint8_t flag;
@@ -130,8 +174,13 @@ int32_t cmd_setfiledirparms(struct session *s, struct afp_reader *r, struct afp_
         return kFPParamErr;
     if ((rc = check_write(s, v, &n.st)))
         return rc;
+    if ((bm & kFPFinderInfoBit) && S_ISREG(n.st.st_mode) && !memcmp(finfo, AFPSIM_SYMLINK_FINFO, 8) &&
+        (rc = file_to_symlink(&n)))
+        return rc;
 
-    if (bm & (kFPAttributeBit | kFPCreateDateBit | kFPBackupDateBit | kFPFinderInfoBit)) {
+    /* A link's Finder info is implied, and Linux keeps no user xattrs on links. */
+    if (!S_ISLNK(n.st.st_mode) &&
+        (bm & (kFPAttributeBit | kFPCreateDateBit | kFPBackupDateBit | kFPFinderInfoBit))) {
         struct meta m;
         meta_get(n.path, &m);
         if (bm & kFPAttributeBit) {

@@ -368,6 +368,8 @@ int32_t cmd_write(struct session *s, struct afp_reader *r, struct afp_writer *w)
         return kFPAccessDenied;
     if (count > avail)
         count = avail;      /* only what came with the request can be written */
+    if (session_hostile(s, H_SHORT_WRITE))
+        count /= 2;         /* a short write: the reply says where it ended */
     int64_t start = (int64_t)off;
     if (flag & AFP_WRITE_FROM_END) {
         struct stat st;

@@ -32,6 +32,7 @@ static const struct {
     { "bad-dh", H_BAD_DH },
     { "bad-flags", H_BAD_FLAGS },
     { "bad-aprep", H_BAD_APREP },
+    { "short-write", H_SHORT_WRITE },
 };
 
 const char *hostile_mode_name(unsigned bit)

@@ -271,6 +271,7 @@ static const char *const *default_targets(unsigned modes)
     static const char *const enumr[] = { "FPEnumerateExt2", "FPEnumerateExt", NULL };
     static const char *const login[] = { "FPLogin", "FPLoginExt", "FPLoginCont", NULL };
     static const char *const badoff[] = { "status", "FPEnumerateExt2", "FPEnumerateExt", NULL };
+    static const char *const write[] = { "FPWriteExt", "FPWrite", NULL };
     static const char *const any[] = { "any", NULL };
     if (modes & H_BADOFFSET)
         return badoff;
@@ -278,6 +279,8 @@ static const char *const *default_targets(unsigned modes)
         return read;
     if (modes & H_BADCOUNT)
         return enumr;
+    if (modes & H_SHORT_WRITE)
+        return write;
     if (modes & (H_BAD_DH | H_BAD_APREP))
         return login;
     if (modes & (H_TRUNCATE | H_BADLENGTH | H_GARBAGE_STATUS))

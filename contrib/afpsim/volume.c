@@ -463,7 +463,9 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
             break;
         case kFPFinderInfoBit: {
             uint8_t fi[32] = { 0 };
-            if (m.has_finfo)
+            if (S_ISLNK(n->st.st_mode))
+                memcpy(fi, AFPSIM_SYMLINK_FINFO, 8);    /* type and creator, as netatalk reports links */
+            else if (m.has_finfo)
                 memcpy(fi, m.finfo, 32);
             else if (!dir)
                 fi[8] = 0x01;   /* fdFlags kHasBeenInited, as netatalk reports (a21) */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "afp/afp_catalog.h"
@@ -26,18 +27,23 @@
 #include "afp/afp_srvrinfo.h"
 #include "afp/afp_uam.h"
 #include "afp/afp_volume.h"
+#include "afp/afp_xattr.h"
 #include "afp/dsi_session.h"
 #include "auth/krb5_preflight.h"
 #include "core/net.h"
+#include "core/readahead.h"
 #include "sharesfs/backend.h"
 
 #define ROOT_DIR_ID 2
-#define FILE_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPNodeIDBit | \
-                     kFPExtDataForkLenBit | kFPUTF8NameBit | kFPUnixPrivsBit)
+#define FILE_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPFinderInfoBit | \
+                     kFPNodeIDBit | kFPExtDataForkLenBit | kFPUTF8NameBit | kFPUnixPrivsBit)
 #define DIR_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPNodeIDBit | \
                     kFPOffspringCountBit | kFPUTF8NameBit | kFPUnixPrivsBit)
 #define REPLY_MAX (256 * 1024)
 #define ENUM_BATCH 200
+
+#define WRITE_PIPELINE 8            /* FPWriteExt requests in flight per write call, at most */
+#define WRITE_SPLIT_MIN (128 * 1024)  /* from here on a call is at least two requests */
 
 struct sfs_conn {
     struct dsi_session *dsi;
@@ -46,10 +52,13 @@ struct sfs_conn {
     char volume[256];
     char host[256];        /* for attention messages */
     bool logged_in;
+    bool ext_attrs;        /* the volume has kSupportsExtAttrs */
 };
 
 struct sfs_file {
     uint16_t fork;
+    struct sfs_conn *conn;
+    struct sfs_readahead *ra;   /* files opened read-only: sequential read-ahead */
 };
 
 static int errno_for_transport(int rc)
@@ -371,8 +380,10 @@ static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_
     }
     else if (afp_volparms_decode(reply, len, &vp) < 0)
         rc = sfs_status_set(st, SFS_STAGE_MOUNT, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenVol reply is malformed");
-    else
+    else {
         c->vol_id = vp.vol_id;
+        c->ext_attrs = (vp.bitmap & kFPVolAttributeBit) && (vp.attributes & kSupportsExtAttrs);
+    }
     free(reply);
     return rc;
 }
@@ -506,6 +517,15 @@ static void afp_disconnect(struct sfs_conn *c)
     free(c);
 }
 
+/* Finder type and creator of a symbolic link (Mac OS X, netatalk). */
+#define SYMLINK_FINDER_INFO "slnkrhap"
+
+static bool finder_info_is_symlink(const struct afp_node *n)
+{
+    return !n->is_dir && (n->bitmap & kFPFinderInfoBit) &&
+           memcmp(n->finder_info, SYMLINK_FINDER_INFO, 8) == 0;
+}
+
 static void node_to_stat(const struct afp_node *n, struct stat *out)
 {
     memset(out, 0, sizeof(*out));
@@ -516,6 +536,9 @@ static void node_to_stat(const struct afp_node *n, struct stat *out)
         out->st_mode = type | (n->is_dir ? 0755 : 0644);
     if ((out->st_mode & S_IFMT) != type && (out->st_mode & S_IFMT) != S_IFLNK)
         out->st_mode = type | (out->st_mode & 07777);
+    /* A server that keeps links as files says so in the Finder info. */
+    if (finder_info_is_symlink(n))
+        out->st_mode = S_IFLNK | ((n->bitmap & kFPUnixPrivsBit) ? (out->st_mode & 07777) : 0777);
     if (n->bitmap & kFPUnixPrivsBit) {
         out->st_uid = n->unix_privs.uid;
         out->st_gid = n->unix_privs.gid;
@@ -612,6 +635,7 @@ static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
 static int afp_release(struct sfs_conn *c, struct sfs_file *f);
+static ssize_t afp_fetch(void *ctx, char *buf, size_t size, off_t off);
 
 static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
@@ -641,6 +665,11 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     if (!f)
         return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     f->fork = of.fork;
+    f->conn = c;
+    /* Read-only handles only: one that writes would have to keep the
+     * windows in step with its own writes. */
+    if ((flags & O_ACCMODE) == O_RDONLY)
+        f->ra = sfs_readahead_new(afp_fetch, f);
     *out = f;
     if (flags & O_TRUNC) {
         rc = afp_ftruncate(c, f, 0, st);
@@ -669,8 +698,8 @@ static ssize_t read_result(int32_t code, size_t got, size_t want, bool *eof, str
 /* One read call as up to READ_PIPELINE FPReadExt requests in flight at
  * once, each straight into its part of BUF: on a link with latency the
  * server streams them back to back. */
-static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
-                        struct sfs_status *st)
+static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
+                               struct sfs_status *st)
 {
     size_t quantum = dsi_server_quantum(c->dsi);
     size_t max = quantum > 2048 ? quantum - 1024 : quantum;   /* room for the reply header */
@@ -719,8 +748,27 @@ static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
     return (ssize_t)total;
 }
 
+/* Read-ahead's fetch: a window of 1-8 MiB is READ_PIPELINE requests of
+ * up to the quantum in flight, where the kernel's 128 KiB reads alone
+ * would be two small ones. */
+static ssize_t afp_fetch(void *ctx, char *buf, size_t size, off_t off)
+{
+    struct sfs_file *f = ctx;
+    struct sfs_status st = {0};
+    ssize_t n = afp_read_direct(f->conn, f, buf, size, off, &st);
+    return n < 0 ? -(st.err ? st.err : EIO) : n;
+}
+
+static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
+                        struct sfs_status *st)
+{
+    ssize_t n = sfs_readahead_read(f->ra, buf, size, off);
+    return n != SFS_READAHEAD_MISS ? n : afp_read_direct(c, f, buf, size, off, st);
+}
+
 static int afp_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    sfs_readahead_free(f->ra);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_closefork(&w, f->fork);
@@ -767,15 +815,24 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 /* ---- the write side: every call returns after the server's answer ---- */
 
 /* One request that answers with a result code only. */
-static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *what, const char *path,
-                       struct sfs_status *st)
+/* Sends W (and frees it) for a command whose reply carries nothing but
+ * the result code: 0 or the transport's -errno, and *code. */
+static int call_for_code(struct sfs_conn *c, struct afp_writer *w, int32_t *code)
 {
     uint8_t *reply = NULL;
     size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, w, &reply, &len, &code);
+    *code = 0;
+    int rc = call(c, w, &reply, &len, code);
     afp_writer_free(w);
     free(reply);
+    return rc;
+}
+
+static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *what, const char *path,
+                       struct sfs_status *st)
+{
+    int32_t code;
+    int rc = call_for_code(c, w, &code);
     if (rc < 0)
         return transport_fail(st, SFS_STAGE_WRITE, rc, what);
     if (code != 0) {
@@ -837,33 +894,103 @@ static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     return afp_open(c, path, (flags & ~O_CREAT) | (code == -5017 ? 0 : O_TRUNC), out, st);
 }
 
+/* One FPWriteExt of a write call. */
+struct write_chunk {
+    uint16_t fork;
+    const char *data;
+    uint64_t off;
+    size_t len;
+    int rc;                 /* transport: 0 or -errno */
+    int32_t code;           /* AFP result */
+    uint8_t reply[64];
+    size_t reply_len;
+};
+
+/* Sends CH[0..N) before waiting for any reply, then collects them all. */
+static void write_chunks_run(struct sfs_conn *c, struct write_chunk *ch, int n)
+{
+    struct dsi_call calls[WRITE_PIPELINE];
+    for (int i = 0; i < n; i++) {
+        struct afp_writer w;
+        afp_writer_init(&w);
+        afp_encode_writeext(&w, false, ch[i].fork, ch[i].off, ch[i].len);
+        ch[i].rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                        : dsi_write_submit(c->dsi, w.buf, w.len, ch[i].data, ch[i].len, ch[i].reply,
+                                                           sizeof(ch[i].reply), &calls[i]);
+        afp_writer_free(&w);
+    }
+    for (int i = 0; i < n; i++)
+        if (ch[i].rc == 0)
+            ch[i].rc = dsi_wait(c->dsi, &calls[i], &ch[i].reply_len, &ch[i].code);
+}
+
+/* Bytes of CH the server acknowledged from its start (fewer than sent: a
+ * short write), or -errno with *st filled. */
+static ssize_t write_chunk_acked(const struct write_chunk *ch, struct sfs_status *st)
+{
+    if (ch->rc < 0)
+        return transport_fail(st, SFS_STAGE_WRITE, ch->rc, "FPWriteExt");
+    if (ch->code != 0)
+        return afp_fail(st, SFS_STAGE_WRITE, ch->code, "FPWriteExt%s", "");
+    uint64_t end = 0;
+    if (afp_writeext_decode(ch->reply, ch->reply_len, &end) < 0)
+        return sfs_status_set(st, SFS_STAGE_WRITE, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPWriteExt reply is malformed");
+    if (end <= ch->off)
+        return sfs_status_set(st, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO,
+                              "FPWriteExt: the server acknowledged none of the %zu bytes sent", ch->len);
+    return (ssize_t)(end - ch->off < ch->len ? end - ch->off : ch->len);
+}
+
+/* As few requests as the server's quantum allows, of equal size, but at
+ * least two from WRITE_SPLIT_MIN on so the server writes one while the
+ * next arrives: each request costs system calls at both ends, and more
+ * of them were slower when the CPUs are the limit. */
+static size_t write_chunk_size(const struct sfs_conn *c, size_t size)
+{
+    size_t quantum = dsi_server_quantum(c->dsi);
+    size_t max = quantum > 2048 ? quantum - 1024 : quantum;   /* room for the request header */
+    size_t parts = (size + max - 1) / max;
+    if (parts < 2 && size >= WRITE_SPLIT_MIN)
+        parts = 2;
+    return parts ? (size + parts - 1) / parts : size;
+}
+
+/* Fills CH with the next requests of a write call, from POS on; returns
+ * how many. */
+static int write_round(const struct sfs_file *f, const char *buf, size_t size, off_t off, size_t pos, size_t chunk,
+                       struct write_chunk *ch)
+{
+    int n = 0;
+    for (; n < WRITE_PIPELINE && pos < size; n++) {
+        size_t len = size - pos < chunk ? size - pos : chunk;
+        ch[n] = (struct write_chunk){.fork = f->fork, .data = buf + pos, .off = (uint64_t)off + pos, .len = len};
+        pos += len;
+    }
+    return n;
+}
+
+/* Write-through, pipelined: one call becomes FPWriteExt requests of at
+ * most the server's request quantum, up to WRITE_PIPELINE in flight at
+ * once, and returns after all of them were answered.  It reports only
+ * bytes the server acknowledged contiguously from OFF: after a failed or
+ * short chunk the bytes before it, or the error when there are none. */
 static ssize_t afp_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
                          struct sfs_status *st)
 {
-    size_t quantum = dsi_server_quantum(c->dsi);
-    size_t max = quantum > 2048 ? quantum - 1024 : quantum;
+    size_t chunk = write_chunk_size(c, size);
     size_t total = 0;
     while (total < size) {
-        size_t n = size - total < max ? size - total : max;
-        struct afp_writer w;
-        afp_writer_init(&w);
-        afp_encode_writeext(&w, false, f->fork, (uint64_t)off + total, n);
-        uint8_t reply[64];
-        size_t len = 0;
-        int32_t code = 0;
-        int rc = afp_writer_error(&w) ? afp_writer_error(&w)
-                                      : dsi_write(c->dsi, w.buf, w.len, buf + total, n, reply, sizeof(reply), &len,
-                                                  &code);
-        afp_writer_free(&w);
-        if (rc < 0)
-            return transport_fail(st, SFS_STAGE_WRITE, rc, "FPWriteExt");
-        if (code != 0)
-            return afp_fail(st, SFS_STAGE_WRITE, code, "FPWriteExt%s", "");
-        uint64_t end = 0;
-        if (afp_writeext_decode(reply, len, &end) < 0 || end < (uint64_t)off + total + n)
-            return sfs_status_set(st, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO,
-                                  "FPWriteExt: the server acknowledged less than was sent");
-        total += n;
+        struct write_chunk ch[WRITE_PIPELINE];
+        int n = write_round(f, buf, size, off, total, chunk, ch);
+        write_chunks_run(c, ch, n);
+        for (int i = 0; i < n; i++) {
+            ssize_t acked = write_chunk_acked(&ch[i], st);
+            if (acked < 0)
+                return total ? (ssize_t)total : acked;
+            total += (size_t)acked;
+            if ((size_t)acked < ch[i].len)
+                return (ssize_t)total;
+        }
     }
     return (ssize_t)total;
 }
@@ -1018,6 +1145,267 @@ static int afp_readlink(struct sfs_conn *c, const char *path, char *buf, size_t 
     return (int)n;
 }
 
+/* A file whose data fork is the target, typed 'slnk'/'rhap' as Mac OS X
+ * clients do; netatalk turns it into a real symlink on its disk when the
+ * Finder info is set.  Any failure removes the half-made file. */
+static int afp_symlink(struct sfs_conn *c, const char *target, const char *path, struct sfs_status *st)
+{
+    size_t len = strlen(target);
+    if (len == 0 || len >= 4096)
+        return sfs_status_set(st, SFS_STAGE_WRITE, len ? ENAMETOOLONG : ENOENT, SFS_DOMAIN_SYS, 0,
+                              "symlink: target length %zu", len);
+    struct sfs_file *f = NULL;
+    int rc = afp_create(c, path, 0644, O_WRONLY | O_EXCL, &f, st);
+    if (rc < 0)
+        return rc;
+    ssize_t n = afp_write(c, f, target, len, 0, st);
+    afp_release(c, f);
+    if (n >= 0 && (size_t)n != len)
+        n = sfs_status_set(st, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO, "symlink: short write of the target");
+    struct afp_set_params p = {.bitmap = kFPFinderInfoBit};
+    memcpy(p.finder_info, SYMLINK_FINDER_INFO, 8);
+    rc = n < 0 ? (int)n : set_params(c, path, &p, st);
+    if (rc < 0) {
+        struct sfs_status ignored = {0};
+        delete_checked(c, path, false, &ignored);
+    }
+    return rc;
+}
+
+/* ---- extended attributes: Linux "user.NAME" is AFP "NAME" ---- */
+
+#define XATTR_USER_PREFIX "user."
+#define XATTR_VALUE_MAX (64 * 1024)   /* Linux's XATTR_SIZE_MAX */
+
+/* netatalk lists these for the Finder info and the resource fork but does
+ * not serve them through FPGetExtAttr: listing them would break copies. */
+static bool xattr_synthetic(const char *afp_name)
+{
+    return strcmp(afp_name, "com.apple.FinderInfo") == 0 || strcmp(afp_name, "com.apple.ResourceFork") == 0;
+}
+
+/* The volume path of PATH, or -ENOTSUP (*st untouched) when the volume
+ * keeps no extended attributes. */
+static int xattr_path(const struct sfs_conn *c, const char *path, char *full, size_t cap, struct sfs_status *st)
+{
+    if (!c->ext_attrs)
+        return -ENOTSUP;
+    if (full_path(c, path, full, cap) < 0)
+        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    return 0;
+}
+
+/* The AFP name of a Linux name: "user.NAME" is "NAME"; other namespaces
+ * are -ENOTSUP. */
+static int xattr_afp_name(const char *name, const char **afp_name)
+{
+    size_t plen = strlen(XATTR_USER_PREFIX);
+    if (strncmp(name, XATTR_USER_PREFIX, plen) != 0 || !name[plen])
+        return -ENOTSUP;
+    if (strlen(name + plen) > AFP_XATTR_NAME_MAX)
+        return -ERANGE;   /* as Linux answers for a name over 255 bytes */
+    *afp_name = name + plen;
+    return 0;
+}
+
+/* Both of the above, for the operations on one attribute. */
+static int xattr_target(const struct sfs_conn *c, const char *path, const char *name, const char **afp_name,
+                        char *full, size_t cap, struct sfs_status *st)
+{
+    int rc = xattr_afp_name(name, afp_name);
+    return rc < 0 ? rc : xattr_path(c, path, full, cap, st);
+}
+
+/* "No such attribute": kFPItemNotFound since AFP 3.4, kFPMiscErr before. */
+static bool xattr_missing(int32_t code)
+{
+    return code == kFPItemNotFound || code == kFPMiscErr;
+}
+
+/* FPGetExtAttr for WANT bytes (0: the size only).  0 with *code, or a
+ * transport error (*st filled).  The reply is in *reply (caller frees). */
+static int getextattr_call(struct sfs_conn *c, const char *full, const char *afp_name, uint64_t want,
+                           uint8_t **reply, size_t *len, int32_t *code, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_getextattr(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, want, want ? (uint32_t)want + 6 : 0,
+                          full, afp_name);
+    int rc = call(c, &w, reply, len, code);
+    afp_writer_free(&w);
+    return rc < 0 ? transport_fail(st, SFS_STAGE_READ, rc, "FPGetExtAttr") : 0;
+}
+
+/* The size of an attribute, -ENODATA, or -errno with *st filled. */
+static ssize_t xattr_size(struct sfs_conn *c, const char *full, const char *afp_name, struct sfs_status *st)
+{
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    int rc = getextattr_call(c, full, afp_name, 0, &reply, &len, &code, st);
+    if (rc < 0)
+        return rc;
+    uint32_t size = 0;
+    const uint8_t *data;
+    size_t n;
+    ssize_t out;
+    if (xattr_missing(code))
+        out = -ENODATA;
+    else if (code != 0)
+        out = afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
+    else if (afp_getextattr_decode(reply, len, &size, &data, &n) < 0)
+        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetExtAttr reply is malformed");
+    else
+        out = (ssize_t)size;
+    free(reply);
+    return out;
+}
+
+/* One byte more than SIZE is asked for, so a longer value is noticed
+ * (ERANGE) even where the server cuts it to the request. */
+static ssize_t afp_getxattr(struct sfs_conn *c, const char *path, const char *name, char *value, size_t size,
+                            struct sfs_status *st)
+{
+    const char *afp_name;
+    char full[4096];
+    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    if (rc < 0)
+        return rc;
+    if (size == 0)
+        return xattr_size(c, full, afp_name, st);
+    size_t want = size < XATTR_VALUE_MAX ? size : XATTR_VALUE_MAX;
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    rc = getextattr_call(c, full, afp_name, want + 1, &reply, &len, &code, st);
+    if (rc < 0)
+        return rc;
+    uint32_t alen = 0;
+    const uint8_t *data = NULL;
+    size_t n = 0;
+    ssize_t out;
+    if (xattr_missing(code))
+        out = -ENODATA;
+    else if (code == kFPParamErr)   /* netatalk: the value does not fit the reply */
+        out = xattr_size(c, full, afp_name, st) > (ssize_t)want ? -ERANGE
+                                                                 : afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
+    else if (code != 0)
+        out = afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
+    else if (afp_getextattr_decode(reply, len, &alen, &data, &n) < 0 || n > want + 1)
+        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetExtAttr reply is malformed");
+    else if (n > size)
+        out = -ERANGE;
+    else {
+        if (n)
+            memcpy(value, data, n);
+        out = (ssize_t)n;
+    }
+    free(reply);
+    return out;
+}
+
+static int afp_setxattr(struct sfs_conn *c, const char *path, const char *name, const char *value, size_t size,
+                        int flags, struct sfs_status *st)
+{
+    const char *afp_name;
+    char full[4096];
+    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    if (rc < 0)
+        return rc;
+    if ((flags & XATTR_CREATE) && (flags & XATTR_REPLACE))
+        return -EINVAL;
+    if (size > XATTR_VALUE_MAX)
+        return -E2BIG;
+    uint16_t bitmap = AFP_XATTR_NOFOLLOW | ((flags & XATTR_CREATE) ? AFP_XATTR_CREATE : 0) |
+                      ((flags & XATTR_REPLACE) ? AFP_XATTR_REPLACE : 0);
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_setextattr(&w, c->vol_id, ROOT_DIR_ID, bitmap, full, afp_name, value, (uint32_t)size);
+    int32_t code;
+    rc = call_for_code(c, &w, &code);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPSetExtAttr");
+    if (code == kFPObjectExists)
+        return -EEXIST;
+    if ((flags & XATTR_REPLACE) && xattr_missing(code))
+        return -ENODATA;
+    if (code == kFPParamErr)   /* netatalk refuses values over 3802 bytes so */
+        return sfs_status_set(st, SFS_STAGE_WRITE, E2BIG, SFS_DOMAIN_AFP, code,
+                              "FPSetExtAttr \"%s\": the server refused a value of %zu bytes (kFPParamErr)", full, size);
+    return code ? afp_fail(st, SFS_STAGE_WRITE, code, "FPSetExtAttr \"%s\"", full) : 0;
+}
+
+/* Appends "user." + the names of the FPListExtAttrs reply L to LIST (SIZE
+ * 0: only counts); the length of the Linux list or -ERANGE. */
+static ssize_t xattr_list_linux(struct afp_xattr_list *l, char *list, size_t size)
+{
+    size_t total = 0;
+    const char *an;
+    while (afp_listextattrs_next(l, &an) > 0) {
+        if (!*an || xattr_synthetic(an))
+            continue;
+        size_t need = strlen(XATTR_USER_PREFIX) + strlen(an) + 1;
+        if (size && total + need > size)
+            return -ERANGE;
+        if (size)
+            snprintf(list + total, need, "%s%s", XATTR_USER_PREFIX, an);
+        total += need;
+    }
+    return (ssize_t)total;
+}
+
+/* The whole list in one request: netatalk answers a size-only request and
+ * keeps the list for the next request, whatever file that names. */
+static ssize_t afp_listxattr(struct sfs_conn *c, const char *path, char *list, size_t size, struct sfs_status *st)
+{
+    char full[4096];
+    int rc = xattr_path(c, path, full, sizeof(full), st);
+    if (rc < 0)
+        return rc;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_listextattrs(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, 0, REPLY_MAX, full);
+    uint8_t *reply = NULL;
+    size_t len = 0;
+    int32_t code = 0;
+    rc = call(c, &w, &reply, &len, &code);
+    afp_writer_free(&w);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_READ, rc, "FPListExtAttrs");
+    struct afp_xattr_list l;
+    ssize_t out;
+    if (code != 0)
+        out = afp_fail(st, SFS_STAGE_READ, code, "FPListExtAttrs \"%s\"", full);
+    else if (afp_listextattrs_init(&l, reply, len) < 0)
+        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPListExtAttrs reply is malformed");
+    else
+        out = xattr_list_linux(&l, list, size);
+    free(reply);
+    return out;
+}
+
+static int afp_removexattr(struct sfs_conn *c, const char *path, const char *name, struct sfs_status *st)
+{
+    const char *afp_name;
+    char full[4096];
+    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    if (rc < 0)
+        return rc;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_removeextattr(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, full, afp_name);
+    int32_t code;
+    rc = call_for_code(c, &w, &code);
+    if (rc < 0)
+        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPRemoveExtAttr");
+    if (code == kFPItemNotFound)
+        return -ENODATA;
+    /* netatalk answers kFPMiscErr for a missing attribute and for failures alike. */
+    if (code == kFPMiscErr && xattr_size(c, full, afp_name, st) == -ENODATA)
+        return -ENODATA;
+    return code ? afp_fail(st, SFS_STAGE_WRITE, code, "FPRemoveExtAttr \"%s\"", full) : 0;
+}
+
 static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
@@ -1047,4 +1435,9 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .rename = afp_rename,
     .utimens = afp_utimens,
     .chmod = afp_chmod,
+    .symlink = afp_symlink,
+    .getxattr = afp_getxattr,
+    .setxattr = afp_setxattr,
+    .listxattr = afp_listxattr,
+    .removexattr = afp_removexattr,
 };

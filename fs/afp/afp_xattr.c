@@ -6,25 +6,66 @@
 #include "afp/afp_path.h"
 #include "afp/afp_proto.h"
 
-int afp_encode_getextattr(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap,
-                          uint64_t offset, uint64_t req_count, uint32_t max_reply, const char *path,
-                          const char *name)
+static bool xattr_name_ok(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > AFP_XATTR_NAME_MAX)
-        return afp_writer_fail(w, -EINVAL);
-    afp_write_u8(w, kFPGetExtAttr);
+    return n > 0 && n <= AFP_XATTR_NAME_MAX;
+}
+
+/* The request head every extended attribute command shares. */
+static void write_head(struct afp_writer *w, uint8_t cmd, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap)
+{
+    afp_write_u8(w, cmd);
     afp_write_u8(w, 0);
     afp_write_u16(w, vol_id);
     afp_write_u32(w, dir_id);
     afp_write_u16(w, bitmap);
-    afp_write_u64(w, offset);
-    afp_write_u64(w, req_count);
-    afp_write_u32(w, max_reply);
+}
+
+/* Pathname, pad to even, u16 length, name: the tail of Get/Set/Remove. */
+static void write_path_and_name(struct afp_writer *w, const char *path, const char *name)
+{
+    size_t n = strlen(name);
     afp_write_pathname(w, path);
     afp_write_pad_even(w);
     afp_write_u16(w, (uint16_t)n);
     afp_write_bytes(w, name, n);
+}
+
+int afp_encode_getextattr(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap,
+                          uint64_t offset, uint64_t req_count, uint32_t max_reply, const char *path,
+                          const char *name)
+{
+    if (!xattr_name_ok(name))
+        return afp_writer_fail(w, -EINVAL);
+    write_head(w, kFPGetExtAttr, vol_id, dir_id, bitmap);
+    afp_write_u64(w, offset);
+    afp_write_u64(w, req_count);
+    afp_write_u32(w, max_reply);
+    write_path_and_name(w, path, name);
+    return afp_writer_error(w);
+}
+
+int afp_encode_setextattr(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap,
+                          const char *path, const char *name, const void *data, uint32_t len)
+{
+    if (!xattr_name_ok(name) || (len && !data))
+        return afp_writer_fail(w, -EINVAL);
+    write_head(w, kFPSetExtAttr, vol_id, dir_id, bitmap);
+    afp_write_u64(w, 0);
+    write_path_and_name(w, path, name);
+    afp_write_u32(w, len);
+    afp_write_bytes(w, data, len);
+    return afp_writer_error(w);
+}
+
+int afp_encode_removeextattr(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap,
+                             const char *path, const char *name)
+{
+    if (!xattr_name_ok(name))
+        return afp_writer_fail(w, -EINVAL);
+    write_head(w, kFPRemoveExtAttr, vol_id, dir_id, bitmap);
+    write_path_and_name(w, path, name);
     return afp_writer_error(w);
 }
 
@@ -52,11 +93,7 @@ int afp_encode_listextattrs(struct afp_writer *w, uint16_t vol_id, uint32_t dir_
                             uint16_t req_count, uint32_t start_index, uint32_t max_reply,
                             const char *path)
 {
-    afp_write_u8(w, kFPListExtAttrs);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, vol_id);
-    afp_write_u32(w, dir_id);
-    afp_write_u16(w, bitmap);
+    write_head(w, kFPListExtAttrs, vol_id, dir_id, bitmap);
     afp_write_u16(w, req_count);
     afp_write_u32(w, start_index);
     afp_write_u32(w, max_reply);

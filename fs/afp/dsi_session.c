@@ -330,6 +330,12 @@ int dsi_write(struct dsi_session *s, const void *req, size_t req_len, const void
     return request(s, DSI_WRITE, (int32_t)req_len, req, req_len, data, data_len, buf, cap, got, code);
 }
 
+int dsi_write_submit(struct dsi_session *s, const void *req, size_t req_len, const void *data, size_t data_len,
+                     void *buf, size_t cap, struct dsi_call *call)
+{
+    return submit(s, DSI_WRITE, (int32_t)req_len, req, req_len, data, data_len, buf, cap, call);
+}
+
 uint32_t dsi_server_quantum(const struct dsi_session *s)
 {
     return s->server_quantum;

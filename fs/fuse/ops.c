@@ -620,6 +620,10 @@ static int sfs_statfs(const char *path, struct statvfs *out)
     out->f_namemax = 255;
     if (n.kind != NODE_SHARE)
         return 0;
+    /* df with no arguments asks every mount: the root of a direct mount
+     * that is not connected answers without logging in, like its stat. */
+    if (!*n.rest && fs_data()->direct && n.m->state != MOUNT_UP)
+        return 0;
     struct sfs_status status = {0};
     struct sfs_conn *c = acquire(n.m, &status);
     if (!c)
@@ -629,40 +633,121 @@ static int sfs_statfs(const char *path, struct statvfs *out)
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 
+/* user.sharesfs.status on a key is ours; other "user." names below a key
+ * are the server's.  Other namespaces never reach a server: the kernel
+ * asks for security.capability on every write, ls -l for ACLs. */
 static int sfs_getxattr(const char *path, const char *name, char *value, size_t size)
 {
     struct node n;
     resolve(path, &n);
-    if (n.kind != NODE_SHARE || *n.rest || strcmp(name, STATUS_XATTR) != 0)
+    if (n.kind != NODE_SHARE)
         return -ENODATA;
-    size_t len = 0;
-    char *text = status_json_render_one(n.m, &len);
-    int rc;
-    if (size == 0)
-        rc = (int)len;
-    else if (size < len)
-        rc = -ERANGE;
-    else {
-        memcpy(value, text, len);
-        rc = (int)len;
+    if (!*n.rest && strcmp(name, STATUS_XATTR) == 0) {
+        size_t len = 0;
+        char *text = status_json_render_one(n.m, &len);
+        int rc;
+        if (size == 0)
+            rc = (int)len;
+        else if (size < len)
+            rc = -ERANGE;
+        else {
+            memcpy(value, text, len);
+            rc = (int)len;
+        }
+        g_free(text);
+        return rc;
     }
-    g_free(text);
-    return rc;
+    if (strncmp(name, "user.", 5) != 0 || !n.m->ops->getxattr)
+        return -ENOTSUP;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = acquire(n.m, &status);
+    if (!c)
+        return -status.err;
+    ssize_t rc = n.m->ops->getxattr(c, n.rest, name, value, size, &status);
+    mount_done(n.m);
+    return rc < 0 ? op_error(n.m, &status, (int)rc) : (int)rc;
 }
 
+/* A key lists its status xattr, plus the share root's attributes once the
+ * key is mounted: a listing never logs in (ls -l lists every key's).
+ * Without attributes on the server the list is empty. */
 static int sfs_listxattr(const char *path, char *list, size_t size)
 {
     struct node n;
     resolve(path, &n);
-    if (n.kind != NODE_SHARE || *n.rest)
+    if (n.kind != NODE_SHARE)
         return 0;
-    size_t len = sizeof(STATUS_XATTR);
-    if (size == 0)
-        return (int)len;
-    if (size < len)
+    size_t own = *n.rest ? 0 : sizeof(STATUS_XATTR);
+    if (size && size < own)
         return -ERANGE;
-    memcpy(list, STATUS_XATTR, len);
-    return (int)len;
+    if (size && own)
+        memcpy(list, STATUS_XATTR, own);
+    if (!n.m->ops->listxattr || (!*n.rest && n.m->state != MOUNT_UP))
+        return (int)own;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = acquire(n.m, &status);
+    if (!c)
+        return *n.rest ? -status.err : (int)own;
+    ssize_t theirs = n.m->ops->listxattr(c, n.rest, size ? list + own : NULL, size ? size - own : 0, &status);
+    mount_done(n.m);
+    if (theirs == -ENOTSUP || (theirs < 0 && theirs != -ERANGE && !*n.rest))
+        return (int)own;
+    return theirs < 0 ? op_error(n.m, &status, (int)theirs) : (int)(own + (size_t)theirs);
+}
+
+/* Whether NAME on PATH may be set or removed by the server: 0 (N filled)
+ * or -errno.  The key's status xattr is computed: never. */
+static int xattr_changeable(const char *path, const char *name, struct node *n)
+{
+    resolve(path, n);
+    if (n->kind != NODE_SHARE)
+        return n->kind == NODE_NONE ? -ENOENT : -ENOTSUP;
+    if (!*n->rest && strcmp(name, STATUS_XATTR) == 0)
+        return -EPERM;
+    if (strncmp(name, "user.", 5) != 0)
+        return -ENOTSUP;
+    return n->m->entry.opts.ro ? -EROFS : 0;
+}
+
+static int sfs_setxattr(const char *path, const char *name, const char *value, size_t size, int flags)
+{
+    struct node n;
+    int rc = xattr_changeable(path, name, &n);
+    if (rc < 0)
+        return rc;
+    if (!n.m->ops->setxattr)
+        return -ENOTSUP;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = acquire(n.m, &status);
+    if (!c)
+        return -status.err;
+    rc = n.m->ops->setxattr(c, n.rest, name, value, size, flags, &status);
+    mount_done(n.m);
+    return rc < 0 ? op_error(n.m, &status, rc) : 0;
+}
+
+static int sfs_removexattr(const char *path, const char *name)
+{
+    struct node n;
+    int rc = xattr_changeable(path, name, &n);
+    if (rc < 0)
+        return rc;
+    if (!n.m->ops->removexattr)
+        return -ENOTSUP;
+    struct sfs_status status = {0};
+    struct sfs_conn *c = acquire(n.m, &status);
+    if (!c)
+        return -status.err;
+    rc = n.m->ops->removexattr(c, n.rest, name, &status);
+    mount_done(n.m);
+    return rc < 0 ? op_error(n.m, &status, rc) : 0;
+}
+
+/* A backend without symbolic links (SMB here) answers EPERM, as
+ * symlink(2) does on a filesystem that has none. */
+static int sfs_symlink(const char *target, const char *path)
+{
+    WITH_CONN(path, rc = n.m->ops->symlink ? n.m->ops->symlink(c, target, n.rest, &status) : -EPERM);
 }
 
 static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -706,4 +791,7 @@ const struct fuse_operations sharesfs_ops = {
     .statfs = sfs_statfs,
     .getxattr = sfs_getxattr,
     .listxattr = sfs_listxattr,
+    .setxattr = sfs_setxattr,
+    .removexattr = sfs_removexattr,
+    .symlink = sfs_symlink,
 };

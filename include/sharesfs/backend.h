@@ -103,6 +103,22 @@ struct sfs_backend_ops {
     bool (*alive)(struct sfs_conn *c);
     /* Optional: the target of a symbolic link, NUL-terminated; the length or -errno. */
     int (*readlink)(struct sfs_conn *c, const char *path, char *buf, size_t size, struct sfs_status *st);
+    /* Optional: creates PATH as a symbolic link to TARGET (NULL: EPERM). */
+    int (*symlink)(struct sfs_conn *c, const char *target, const char *path, struct sfs_status *st);
+    /* Optional extended attributes (NULL: ENOTSUP).  NAME is a Linux name
+     * with its namespace ("user.x"); the FUSE layer passes only "user.*".
+     * As for the syscalls, SIZE 0 asks for the length only, a value or
+     * list longer than SIZE is -ERANGE, and a missing attribute -ENODATA.
+     * These answers (ENODATA, ERANGE, ENOTSUP) leave *st untouched: they
+     * say nothing about the mount. */
+    ssize_t (*getxattr)(struct sfs_conn *c, const char *path, const char *name, char *value, size_t size,
+                        struct sfs_status *st);
+    /* flags: XATTR_CREATE, XATTR_REPLACE, or 0. */
+    int (*setxattr)(struct sfs_conn *c, const char *path, const char *name, const char *value, size_t size,
+                    int flags, struct sfs_status *st);
+    /* NUL-separated names, as listxattr(2). */
+    ssize_t (*listxattr)(struct sfs_conn *c, const char *path, char *list, size_t size, struct sfs_status *st);
+    int (*removexattr)(struct sfs_conn *c, const char *path, const char *name, struct sfs_status *st);
 };
 
 extern const struct sfs_backend_ops sfs_smb_backend;

@@ -1,4 +1,4 @@
-/* FPGetExtAttr / FPListExtAttrs.  No capture uses extended attributes, so
+/* FPGetExtAttr / FPSetExtAttr / FPRemoveExtAttr / FPListExtAttrs.  No capture uses extended attributes, so
  * replies are built by hand from the layouts in docs/afp.md. */
 #include <stdio.h>
 #include <setjmp.h>
@@ -65,6 +65,48 @@ static void test_getextattr_reply(void **state)
                                            &alen, &data, &n), -EPROTO);
 }
 
+static void test_setextattr_request(void **state)
+{
+    (void)state;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    /* header 18 bytes + path "ab" 9 = 27, odd: one pad byte before the name */
+    assert_int_equal(afp_encode_setextattr(&w, 1, 2, AFP_XATTR_NOFOLLOW | AFP_XATTR_CREATE, "ab", "k", "vv", 2), 0);
+    assert_int_equal(w.len, 27 + 1 + 2 + 1 + 4 + 2);
+    assert_memory_equal(w.buf, "\x46\x00\x00\x01\x00\x00\x00\x02\x00\x03"
+                               "\x00\x00\x00\x00\x00\x00\x00\x00"
+                               "\x03" HINT "\x00\x02" "ab" "\x00"
+                               "\x00\x01" "k" "\x00\x00\x00\x02" "vv", w.len);
+    /* an empty value is allowed, an empty or overlong name is not */
+    afp_writer_reset(&w);
+    assert_int_equal(afp_encode_setextattr(&w, 1, 2, 0, "f", "k", NULL, 0), 0);
+    assert_memory_equal(w.buf + w.len - 4, "\x00\x00\x00\x00", 4);
+    afp_writer_reset(&w);
+    assert_int_equal(afp_encode_setextattr(&w, 1, 2, 0, "f", "", "v", 1), -EINVAL);
+    afp_writer_reset(&w);
+    char longname[300];
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_int_equal(afp_encode_setextattr(&w, 1, 2, 0, "f", longname, "v", 1), -EINVAL);
+    afp_writer_free(&w);
+}
+
+static void test_removeextattr_request(void **state)
+{
+    (void)state;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    /* header 10 bytes + path "f" 8 = 18, even: no pad */
+    assert_int_equal(afp_encode_removeextattr(&w, 1, 2, AFP_XATTR_NOFOLLOW, "f", "key"), 0);
+    assert_int_equal(w.len, 18 + 2 + 3);
+    assert_memory_equal(w.buf, "\x47\x00\x00\x01\x00\x00\x00\x02\x00\x01"
+                               "\x03" HINT "\x00\x01" "f"
+                               "\x00\x03" "key", w.len);
+    afp_writer_reset(&w);
+    assert_int_equal(afp_encode_removeextattr(&w, 1, 2, 0, "f", NULL), -EINVAL);
+    afp_writer_free(&w);
+}
+
 static void test_listextattrs(void **state)
 {
     (void)state;
@@ -105,6 +147,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_getextattr_request),
         cmocka_unit_test(test_getextattr_reply),
+        cmocka_unit_test(test_setextattr_request),
+        cmocka_unit_test(test_removeextattr_request),
         cmocka_unit_test(test_listextattrs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
