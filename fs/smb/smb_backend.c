@@ -45,6 +45,7 @@ struct sfs_file {
     SMBCFILE *fh;
     struct sfs_conn *conn;
     struct sfs_readahead *ra;   /* files opened read-only: sequential read-ahead */
+    off_t size;                 /* for read-ahead: the size at its first fetch; -1 unknown */
 };
 
 /* Held around every libsmbclient call (see the top of this file). */
@@ -414,10 +415,22 @@ static ssize_t smb_pread_locked(SMBCCTX *ctx, SMBCFILE *fh, char *buf, size_t si
 static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
 {
     struct sfs_file *f = ctx;
+    SMBCCTX *sctx = f->conn->ctx;
     const char *what;
     smb_lock();
     smb_capture_begin();
-    ssize_t n = smb_pread_locked(f->conn->ctx, f->fh, buf, size, off, &what);
+    /* Never ask past the end of file: libsmbclient splits a large read
+     * into parallel READs of the server's maximum (64 KiB on SMB 2.0.2),
+     * and when the first comes back short it drops the others while they
+     * are in flight; their late replies then break the connection
+     * (NT_STATUS_CONNECTION_DISCONNECTED on the next call, seen here). */
+    if (f->size < 0) {
+        struct stat sb;
+        f->size = smbc_getFunctionFstat(sctx)(sctx, f->fh, &sb) == 0 ? sb.st_size : -2;
+    }
+    if (f->size >= 0)
+        size = off >= f->size ? 0 : ((off_t)size > f->size - off ? (size_t)(f->size - off) : size);
+    ssize_t n = size ? smb_pread_locked(sctx, f->fh, buf, size, off, &what) : 0;
     smb_unlock();
     return n;
 }
@@ -445,6 +458,7 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     f->conn = c;
     /* Read-only opens only: a handle that writes would have to keep the
      * windows in step with its own writes. */
+    f->size = -1;
     if ((flags & O_ACCMODE) == O_RDONLY)
         f->ra = sfs_readahead_new(smb_fetch, f);
     *out = f;
