@@ -404,7 +404,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct run_opts o = {.negative_s = 10, .attr_s = 1, .idle_s = 600, .argv0 = argv[0]};
-    GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32");
+    GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32,max_idle_threads=16");
     int opt;
     while ((opt = getopt_long(argc, argv, "fdso:c:t:hV", long_opts, NULL)) != -1) {
         switch (opt) {
