@@ -4,8 +4,11 @@
 #   SMB: sharesfs read/write vs `smbclient get`/`put` of the same file
 #   AFP: sharesfs read/write vs reading/writing the file afpsim serves, on local disk
 #   ls -l of a 2000-entry directory through sharesfs vs `smbclient -c ls`
-# SIZE_MB (default 512) per file; RUNS (default 3), best run counts; every
-# sharesfs run is a fresh mount, so no page cache is reused.
+# SIZE_MB (default 512) per file; RUNS (default 3) pairs, each a sharesfs run
+# followed at once by the peer's, so both meet the same machine (this one
+# varies by 20 % from minute to minute): printed are the best time of each
+# and the median of the pairs' ratios.  Every sharesfs run is a fresh mount,
+# so no page cache is reused.
 # Needs the lab (contrib/lab/lab.sh start) and a built tree (ninja -C build).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -55,17 +58,28 @@ local_write() { timed dd if="$tmp/src.bin" of="$AFPDIR/bench/l.bin" bs=1M conv=f
 
 mbps() { echo "$SIZE_MB / $1" | bc -l; }
 measure() { for _ in $(seq "$RUNS"); do "$@"; done | best; }
-line() {   # label ours peer
-    printf '%-34s %8.3f s %9.1f MiB/s   peer %8.3f s %9.1f MiB/s   ratio %5.2f\n' \
-        "$1" "$2" "$(mbps "$2")" "$3" "$(mbps "$3")" "$(echo "$3 / $2" | bc -l)"
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+# pairs OURS PEER: RUNS pairs run back to back; prints "best_ours best_peer median_ratio".
+pairs() {
+    local i o p
+    for i in $(seq "$RUNS"); do
+        o=$($1) p=$($2)
+        echo "$o $p $(echo "$p / $o" | bc -l)"
+    done >"$tmp/pairs"
+    echo "$(cut -d' ' -f1 "$tmp/pairs" | best) $(cut -d' ' -f2 "$tmp/pairs" | best) $(cut -d' ' -f3 "$tmp/pairs" | median)"
+}
+line() {   # label "ours peer ratio"
+    set -- "$1" $2
+    printf '%-30s %7.3f s %7.1f MiB/s   peer %7.3f s %7.1f MiB/s   ratio %4.2f (best %4.2f)\n' \
+        "$1" "$2" "$(mbps "$2")" "$3" "$(mbps "$3")" "$4" "$(echo "$3 / $2" | bc -l)"
 }
 
-echo "$SIZE_MB MiB files, best of $RUNS runs; ratio = peer time / sharesfs time (1.00 = as fast as the peer)"
-line "SMB read  (vs smbclient get)" "$(measure fs_read Smb)" "$(measure smb_get)"
-line "SMB write (vs smbclient put)" "$(measure fs_write Smb)" "$(measure smb_put)"
-line "AFP read  (vs local read)" "$(measure fs_read Afp)" "$(measure local_read)"
-line "AFP write (vs local write)" "$(measure fs_write Afp)" "$(measure local_write)"
-a=$(measure fs_ls Smb); b=$(measure smb_ls)
-printf '%-34s %8.3f s   smbclient -c ls %8.3f s   ratio %5.2f\n' "ls -l of 2000 entries (SMB)" "$a" "$b" "$(echo "$b / $a" | bc -l)"
-a=$(measure fs_ls Afp)
-printf '%-34s %8.3f s\n' "ls -l of 2000 entries (AFP)" "$a"
+echo "$SIZE_MB MiB files, $RUNS pairs of runs (sharesfs, then the peer); times: best run;"
+echo "ratio = peer time / sharesfs time, median of the pairs (best: of the best times); 1.00 = as fast as the peer"
+line "SMB read  (vs smbclient get)" "$(pairs 'fs_read Smb' smb_get)"
+line "SMB write (vs smbclient put)" "$(pairs 'fs_write Smb' smb_put)"
+line "AFP read  (vs local read)" "$(pairs 'fs_read Afp' local_read)"
+line "AFP write (vs local write)" "$(pairs 'fs_write Afp' local_write)"
+set -- $(pairs 'fs_ls Smb' smb_ls)
+printf '%-30s %7.3f s   smbclient -c ls %7.3f s   ratio %4.2f\n' "ls -l of 2000 entries (SMB)" "$1" "$2" "$3"
+printf '%-30s %7.3f s\n' "ls -l of 2000 entries (AFP)" "$(measure fs_ls Afp)"
