@@ -1,18 +1,22 @@
-/* libFuzzer target for the AFP parameter-block decoders: FPEnumerateExt2
- * replies first, and the same input as FPGetFileDirParms, FPOpenFork,
- * FPOpenVol/FPGetVolParms, FPGetSrvrParms and FPListExtAttrs replies.
+/* libFuzzer target for the AFP reply decoders: FPEnumerateExt2 replies
+ * first, and the same input as FPGetFileDirParms, FPOpenFork,
+ * FPOpenVol/FPGetVolParms, FPGetSrvrParms, FPListExtAttrs, FPGetExtAttr,
+ * FPReadExt, FPWriteExt, FPCreateDir and FPGetSrvrMsg replies.
  * Checks: an enumeration that init accepted yields exactly its count of
  * entries, names are NUL-terminated and as long as reported.
  *   clang -fsanitize=fuzzer,address,undefined -Iinclude -Ifs \
  *     tests/fuzz/fuzz_afp_enumerate.c fs/afp/afp_enum.c fs/afp/afp_params.c \
  *     fs/afp/afp_path.c fs/afp/afp_buf.c fs/afp/afp_fork.c fs/afp/afp_volume.c \
- *     fs/afp/afp_xattr.c */
+ *     fs/afp/afp_xattr.c fs/afp/afp_catalog.c fs/afp/afp_srvrmsg.c */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "afp/afp_catalog.h"
 #include "afp/afp_enum.h"
 #include "afp/afp_fork.h"
+#include "afp/afp_srvrmsg.h"
 #include "afp/afp_volume.h"
 #include "afp/afp_xattr.h"
 
@@ -79,5 +83,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while ((rc = afp_listextattrs_next(&xl, &xname)) == 1)
             if (strlen(xname) > size)
                 abort();
+
+    uint32_t attr_len;
+    const uint8_t *payload;
+    size_t payload_len;
+    if (afp_getextattr_decode(data, size, &attr_len, &payload, &payload_len) == 0 && payload &&
+        (payload < data || payload + payload_len > data + size))
+        abort();
+
+    /* A reply never yields more than was asked for, nor bytes outside itself. */
+    bool eof;
+    uint64_t requested = size > 8 ? data[0] | (uint64_t)data[1] << 8 : 0;
+    if (afp_readext_decode(0, data, size, requested, &payload, &payload_len, &eof) == 0 &&
+        (payload_len > requested || (payload_len && (payload < data || payload + payload_len > data + size))))
+        abort();
+
+    uint64_t end;
+    (void)afp_writeext_decode(data, size, &end);
+    uint32_t dir_id;
+    (void)afp_createdir_decode(data, size, &dir_id);
+    static struct afp_srvrmsg msg;
+    if (afp_srvrmsg_decode(data, size, &msg) == 0 && !memchr(msg.text, 0, sizeof(msg.text)))
+        abort();
     return 0;
 }
