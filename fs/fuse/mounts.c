@@ -115,13 +115,51 @@ static void mount_free(struct mount *m)
     free(m);
 }
 
+/* Connections replaced after they died are freed once nothing can use
+ * them: no operation running and no file open on the key (files opened
+ * on an old connection are counted in open_files too).  Caller holds
+ * m->lock; the list returned is the caller's to disconnect unlocked. */
+static struct sfs_conn **take_unused_retired(struct mount *m, size_t *n)
+{
+    *n = 0;
+    if (m->n_retired == 0 || m->busy > 0 || m->open_files > 0)
+        return NULL;
+    struct sfs_conn **list = m->retired;
+    *n = m->n_retired;
+    m->retired = NULL;
+    m->n_retired = 0;
+    return list;
+}
+
+static void disconnect_all(struct mount *m, struct sfs_conn **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        m->ops->disconnect(list[i]);
+    free(list);
+}
+
 void mount_done(struct mount *m)
 {
+    size_t n;
     pthread_mutex_lock(&m->lock);
     if (m->busy > 0)
         m->busy--;
     m->last_used = time(NULL);
+    struct sfs_conn **dead = take_unused_retired(m, &n);
     pthread_mutex_unlock(&m->lock);
+    disconnect_all(m, dead, n);
+}
+
+void mount_file_closed(struct mount *m)
+{
+    size_t n;
+    pthread_mutex_lock(&m->lock);
+    if (m->open_files > 0)
+        m->open_files--;
+    m->last_used = time(NULL);
+    struct sfs_conn **dead = take_unused_retired(m, &n);
+    pthread_mutex_unlock(&m->lock);
+    disconnect_all(m, dead, n);
 }
 
 /* Disconnects M if it has been idle long enough; the caller holds nothing. */

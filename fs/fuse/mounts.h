@@ -72,6 +72,8 @@ struct mount *mounts_find(struct mount_table *t, const char *key);
 struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st);
 /* Ends the use begun by a successful mount_acquire. */
 void mount_done(struct mount *m);
+/* A file opened on M (open/create counted it in open_files) was released. */
+void mount_file_closed(struct mount *m);
 /* Starts the thread that disconnects keys unused for idle_timeout_s
  * (no operation running, no file open); they reconnect on next use. */
 void mounts_start_reaper(struct mount_table *t);

@@ -584,10 +584,7 @@ static int sfs_release(const char *path, struct fuse_file_info *fi)
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
     if (of->f) {
         of->m->ops->release(of->conn, of->f);
-        pthread_mutex_lock(&of->m->lock);
-        of->m->open_files--;
-        of->m->last_used = time(NULL);
-        pthread_mutex_unlock(&of->m->lock);
+        mount_file_closed(of->m);
     }
     g_free(of->text);
     free(of);
