@@ -47,6 +47,9 @@ umount_fs() { fusermount3 -u "$tmp/mnt"; }
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo "$t1 - $t0" | bc -l; }
 
 fs_read()  { mount_fs "$1"; timed cat "$tmp/mnt/$1/bench/file.bin"; umount_fs; }
+# O_DIRECT: FUSE hands the data straight to the reader, no page cache: what
+# sharesfs itself delivers, without the kernel's copy into the cache.
+fs_read_direct() { mount_fs "$1"; timed dd if="$tmp/mnt/$1/bench/file.bin" of=/dev/null bs=1M iflag=direct; umount_fs; }
 fs_write() { mount_fs "$1"; timed dd if="$tmp/src.bin" of="$tmp/mnt/$1/bench/w.bin" bs=1M conv=fsync; umount_fs; }
 fs_ls()    { mount_fs "$1"; timed ls -l "$tmp/mnt/$1/bench/many"; umount_fs; }
 smb() { smbclient -s "$SHARESFS_SMB_CONF" -A "$CRED" //fs-default.lab.test/user -c "$1"; }
@@ -77,6 +80,7 @@ line() {   # label "ours peer ratio"
 echo "$SIZE_MB MiB files, $RUNS pairs of runs (sharesfs, then the peer); times: best run;"
 echo "ratio = peer time / sharesfs time, median of the pairs (best: of the best times); 1.00 = as fast as the peer"
 line "SMB read  (vs smbclient get)" "$(pairs 'fs_read Smb' smb_get)"
+line "SMB read O_DIRECT (vs get)" "$(pairs 'fs_read_direct Smb' smb_get)"
 line "SMB write (vs smbclient put)" "$(pairs 'fs_write Smb' smb_put)"
 line "AFP read  (vs local read)" "$(pairs 'fs_read Afp' local_read)"
 line "AFP write (vs local write)" "$(pairs 'fs_write Afp' local_write)"
