@@ -120,6 +120,27 @@ for key in "${KEYS[@]}"; do
         else fail "$key: the tree round-trips byte for byte"; fi
     if cmp -s "$tmp/big256" "$tmp/back/big256"; then pass "$key: the 256 MiB file round-trips byte for byte"; \
         else fail "$key: the 256 MiB file round-trips byte for byte"; fi
+    # One read-only handle, O_DIRECT so every read reaches sharesfs: runs
+    # across read-ahead windows, jumps back and forward, odd sizes, the end.
+    perl -e '
+        use Fcntl;
+        my ($a, $b) = @ARGV;
+        sysopen(A, $a, O_RDONLY | O_DIRECT) or die "$a: $!"; sysopen(B, $b, O_RDONLY) or die "$b: $!";
+        my $size = -s $b; srand(11);
+        my @steps = ([0, 3 << 20, 131072], [1 << 20, 9 << 20, 262144], [100, 5 << 20, 77777],
+                     [200 << 20, 20 << 20, 1 << 20], [($size - (3 << 20)), 4 << 20, 99999], [7, 1 << 20, 4096]);
+        push @steps, [int(rand($size)), 1 + int(rand(3 << 20)), 1 + int(rand(300000))] for 1 .. 40;
+        for my $s (@steps) {
+            my ($off, $len, $chunk) = @$s;
+            for (my $p = $off; $p < $off + $len; $p += $chunk) {
+                my ($x, $y) = ("", "");
+                sysseek(A, $p, 0); my $n = sysread(A, $x, $chunk); die "read at $p: $!" unless defined $n;
+                sysseek(B, $p, 0); sysread(B, $y, $chunk);
+                die "mismatch at $p (+$chunk)" unless $x eq $y;
+                last if $n < $chunk;
+            }
+        }' "$d/big256" "$tmp/big256" 2>"$tmp/perl.err"
+    is "$?" 0 "$key: a read-only handle: sequential runs, jumps and the end read right $(cat "$tmp/perl.err")"
     rm -rf "$d"
     [ ! -e "$d" ] && pass "$key: rm -r of the whole test tree" || fail "$key: rm -r of the whole test tree"
     rm -rf "$tmp/back"
