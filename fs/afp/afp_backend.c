@@ -53,6 +53,7 @@ struct sfs_conn {
     char host[256];        /* for attention messages */
     bool logged_in;
     bool ext_attrs;        /* the volume has kSupportsExtAttrs */
+    struct sfs_readahead_totals ra_totals;
 };
 
 struct sfs_file {
@@ -768,6 +769,8 @@ static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
 
 static int afp_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    if (f->ra)
+        sfs_readahead_add_stats(&c->ra_totals, f->ra);
     sfs_readahead_free(f->ra);
     struct afp_writer w;
     afp_writer_init(&w);
@@ -1409,6 +1412,8 @@ static int afp_removexattr(struct sfs_conn *c, const char *path, const char *nam
 static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
+    sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
+                              &out->readahead_fetches);
 }
 
 const struct sfs_backend_ops sfs_afp_backend = {

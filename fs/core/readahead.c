@@ -330,6 +330,23 @@ void sfs_readahead_get_stats(struct sfs_readahead *ra, struct sfs_readahead_stat
     pthread_mutex_unlock(&ra->lock);
 }
 
+void sfs_readahead_add_stats(struct sfs_readahead_totals *t, struct sfs_readahead *ra)
+{
+    struct sfs_readahead_stats st;
+    sfs_readahead_get_stats(ra, &st);
+    __atomic_add_fetch(&t->hits, st.hits, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&t->misses, st.misses, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&t->fetches, st.fetches + st.prefetches, __ATOMIC_RELAXED);
+}
+
+void sfs_readahead_read_totals(struct sfs_readahead_totals *t, uint64_t *hits, uint64_t *misses,
+                               uint64_t *fetches)
+{
+    *hits = __atomic_load_n(&t->hits, __ATOMIC_RELAXED);
+    *misses = __atomic_load_n(&t->misses, __ATOMIC_RELAXED);
+    *fetches = __atomic_load_n(&t->fetches, __ATOMIC_RELAXED);
+}
+
 void sfs_readahead_free(struct sfs_readahead *ra)
 {
     if (!ra)

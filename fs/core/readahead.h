@@ -12,6 +12,7 @@
 #define SHARESFS_READAHEAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -47,6 +48,15 @@ struct sfs_readahead_stats {
     unsigned long hits, misses, fetches, prefetches;
 };
 void sfs_readahead_get_stats(struct sfs_readahead *ra, struct sfs_readahead_stats *out);
+
+/* Totals over the files of one connection, for status.json: add_stats
+ * folds a file's counters in (at close), atomically. */
+struct sfs_readahead_totals {
+    uint64_t hits, misses, fetches;
+};
+void sfs_readahead_add_stats(struct sfs_readahead_totals *t, struct sfs_readahead *ra);
+void sfs_readahead_read_totals(struct sfs_readahead_totals *t, uint64_t *hits, uint64_t *misses,
+                               uint64_t *fetches);
 
 #ifdef __cplusplus
 }

@@ -39,6 +39,7 @@ struct sfs_conn {
     int timeout_ms;
     SMBCCTX *ctx;
     bool dead;               /* the session is gone (see session_lost) */
+    struct sfs_readahead_totals ra_totals;
 };
 
 struct sfs_file {
@@ -483,6 +484,8 @@ static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
 
 static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    if (f->ra)
+        sfs_readahead_add_stats(&c->ra_totals, f->ra);
     sfs_readahead_free(f->ra);
     smb_lock();
     smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
@@ -682,6 +685,13 @@ static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
     return rc < 0 ? rc : 0;
 }
 
+/* libsmbclient keeps no request counters: only read-ahead's. */
+static void smb_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
+{
+    sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
+                              &out->readahead_fetches);
+}
+
 static bool smb_alive(struct sfs_conn *c)
 {
     return !__atomic_load_n(&c->dead, __ATOMIC_RELAXED);
@@ -709,6 +719,7 @@ const struct sfs_backend_ops sfs_smb_backend = {
     .utimens = smb_utimens,
     .chmod = smb_chmod,
     .alive = smb_alive,
+    .stats = smb_stats,
 };
 
 const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto)

@@ -61,6 +61,9 @@ struct sfs_file;
 struct sfs_conn_stats {
     uint64_t requests;          /* protocol requests sent */
     unsigned max_in_flight;     /* most requests outstanding at once */
+    /* Read-ahead of the files closed so far (fs/core/readahead.c): reads
+     * served from windows, reads left to a direct read, windows fetched. */
+    uint64_t readahead_hits, readahead_misses, readahead_fetches;
 };
 
 typedef int (*sfs_dirent_cb)(void *ctx, const char *name, const struct stat *st);

@@ -42,6 +42,11 @@ status=$(cat "$mnt/.sharesfs/status.json")
 row() { jq -c --arg k "$1" '.mounts[] | select(.key == $k)' <<<"$status"; }
 is "$(jq -r .schema <<<"$status")" "sharesfs.status/1" "status.json schema"
 is "$(row Data | jq -r .state)" mounted "status.json: Data is mounted"
+# big.bin was read front to back and closed: from read-ahead windows.
+ra=$(row Data | jq -c .counters.readahead)
+[ "$(jq .hits <<<"$ra")" -gt 0 ] && [ "$(jq .fetches <<<"$ra")" -gt 0 ] && [ "$(jq .fetches <<<"$ra")" -lt 64 ] &&
+    pass "status.json: Data's reads came from read-ahead windows ($ra)" ||
+    fail "status.json: Data's reads came from read-ahead windows ($ra)"
 is "$(row WrongPass | jq -r '.last_error | "\(.stage) \(.errno_name)"')" "authenticate EACCES" \
     "status.json: WrongPass failed at authenticate with EACCES"
 like "$(row WrongPass | jq -r .last_error.status)" NT_STATUS_LOGON_FAILURE "status.json: WrongPass NT_STATUS"
