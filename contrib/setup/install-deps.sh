@@ -8,7 +8,7 @@ BUILD_PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-de
 # Lab servers and clients (contrib/lab/PACKAGES lists the lab's own needs).
 LAB_PKGS="samba smbclient winbind krb5-kdc krb5-user krb5-admin-server libnss-wrapper faketime
   iproute2 openssl"
-TEST_PKGS="jq attr psmisc procps bc"
+TEST_PKGS="jq attr psmisc procps bc time"
 
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 extra=""

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <glib.h>
+#include <malloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,6 +404,10 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
+    /* One malloc arena: every thread (FUSE's, read-ahead's) otherwise keeps
+     * its own, each holding libsmbclient's 8 MiB read buffers; measured on
+     * a 512 MiB SMB read: peak RSS 84-92 MiB -> 48-51 MiB, same speed. */
+    mallopt(M_ARENA_MAX, 1);
     struct run_opts o = {.negative_s = 10, .attr_s = 1, .idle_s = 600, .argv0 = argv[0]};
     GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32,max_idle_threads=16");
     int opt;

@@ -87,3 +87,24 @@ line "AFP write (vs local write)" "$(pairs 'fs_write Afp' local_write)"
 set -- $(pairs 'fs_ls Smb' smb_ls)
 printf '%-30s %7.3f s   smbclient -c ls %7.3f s   ratio %4.2f\n' "ls -l of 2000 entries (SMB)" "$1" "$2" "$3"
 printf '%-30s %7.3f s\n' "ls -l of 2000 entries (AFP)" "$(measure fs_ls Afp)"
+
+# Memory: peak resident set of the sharesfs process over one 512 MiB read
+# (its read-ahead windows are part of it) beside smbclient get's.
+hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+fs_read_hwm() {
+    mount_fs Smb
+    local pid
+    pid=$(pgrep -n -f "^$SHARESFS $tmp/map ") || { echo 0; umount_fs; return; }
+    local before
+    before=$(hwm_kib "$pid")
+    cat "$tmp/mnt/Smb/bench/file.bin" >/dev/null
+    echo "$before $(hwm_kib "$pid")"
+    umount_fs
+}
+set -- $(fs_read_hwm)
+/usr/bin/time -o "$tmp/rss" -f %M smbclient -s "$SHARESFS_SMB_CONF" -A "$CRED" //fs-default.lab.test/user \
+    -c 'get bench/file.bin /dev/null' >/dev/null 2>&1
+peer=$(tail -1 "$tmp/rss")
+printf '%-30s sharesfs peak RSS %6.1f MiB (%.1f MiB before the read)   smbclient get %6.1f MiB\n' \
+    "memory, SMB read of $SIZE_MB MiB" "$(echo "$2 / 1024" | bc -l)" "$(echo "$1 / 1024" | bc -l)" \
+    "$(echo "$peer / 1024" | bc -l)"
