@@ -1,9 +1,11 @@
-/* Sequential read-ahead for one open file of a backend whose library takes
- * one request at a time (libsmbclient, serialised process-wide).
+/* Sequential read-ahead for one open file: the kernel's FUSE reads are
+ * small (256 KiB here), and each would otherwise cost a round trip
+ * (libsmbclient, serialised process-wide) or a few small requests (AFP).
  *
  * A file read front to back is fetched in windows that grow from 1 MiB to
- * 8 MiB; while the caller copies out of one window, a worker thread fetches
- * the next, so the server transfer and the FUSE copies overlap.  Random
+ * 8 MiB; while the caller copies out of one window, one of a small pool of
+ * worker threads fetches the next, so the server transfer and the FUSE
+ * copies overlap.  Random
  * reads are not served here (the caller reads directly), so they cost
  * nothing extra.  Errors are never answered from here either: a failed
  * fetch makes the caller read directly, which reports the error with its
