@@ -10,6 +10,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* Window sizing by how long a fetch takes: the library lock is held for
+ * the whole fetch (libsmbclient), so on a slow link a large window would
+ * make every other operation of the process wait behind it. */
+#define FETCH_FAST_MS 50     /* faster than this: the next window may double */
+#define FETCH_SLOW_MS 100    /* slower: it halves, down to SLOW_MIN_WINDOW */
+#define SLOW_MIN_WINDOW (256u << 10)
 
 enum slot_state { SLOT_EMPTY, SLOT_FILLING, SLOT_READY };
 
@@ -46,6 +54,29 @@ static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
 static struct sfs_readahead *queue_head, *queue_tail;
 static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* After a full window came back in MS milliseconds.  Caller holds ra->lock. */
+static void adapt_window(struct sfs_readahead *ra, double ms)
+{
+    if (ms > FETCH_SLOW_MS) {
+        ra->window /= 2;
+        if (ra->window < SLOW_MIN_WINDOW)
+            ra->window = SLOW_MIN_WINDOW;
+    } else if (ms < FETCH_FAST_MS && ra->window < SFS_READAHEAD_MAX_WINDOW) {
+        ra->window *= 2;
+    }
+}
+
+/* Runs the fetch for S (FILLING, its buffer ours) without ra->lock, then
+ * publishes it and sizes the next window.  Caller holds ra->lock. */
+static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s);
+
 static void slot_finish(struct sfs_readahead *ra, struct ra_slot *s, unsigned gen, ssize_t n)
 {
     if (n < 0 || gen != ra->gen) {
@@ -65,14 +96,7 @@ static void prefetch_run(struct sfs_readahead *ra)
     if (ra->closing) {
         s->state = SLOT_EMPTY;
     } else {
-        unsigned gen = ra->gen;
-        off_t off = s->off;
-        size_t want = s->want;
-        pthread_mutex_unlock(&ra->lock);
-        /* The slot is ours while FILLING: nobody else touches its buffer. */
-        ssize_t n = ra->fetch(ra->ctx, s->buf, want, off);
-        pthread_mutex_lock(&ra->lock);
-        slot_finish(ra, s, gen, n);
+        slot_fetch(ra, s);
     }
     ra->queued = false;
     pthread_cond_broadcast(&ra->cond);
@@ -210,10 +234,19 @@ static bool slot_begin(struct ra_slot *s, off_t off, size_t want)
     return true;
 }
 
-static void grow_window(struct sfs_readahead *ra)
+static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s)
 {
-    if (ra->window < SFS_READAHEAD_MAX_WINDOW)
-        ra->window *= 2;
+    unsigned gen = ra->gen;
+    off_t off = s->off;
+    size_t want = s->want;
+    pthread_mutex_unlock(&ra->lock);
+    double t0 = now_ms();
+    ssize_t n = ra->fetch(ra->ctx, s->buf, want, off);
+    double ms = now_ms() - t0;
+    pthread_mutex_lock(&ra->lock);
+    slot_finish(ra, s, gen, n);
+    if (n == (ssize_t)want)   /* a short one (end of file) says nothing of the link */
+        adapt_window(ra, ms);
 }
 
 /* After a read ending at END: start fetching the window after the one END
@@ -236,7 +269,6 @@ static void maybe_prefetch(struct sfs_readahead *ra, off_t end)
     ra->prefetch_slot = (int)(s - ra->slot);
     ra->queued = true;
     ra->stats.prefetches++;
-    grow_window(ra);
     enqueue(ra);
 }
 
@@ -248,7 +280,8 @@ ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off
     if (ra->closing || (off != ra->next && !slot_covering(ra, off))) {
         /* A jump: start over small, and let the caller read directly. */
         ra->next = off + (off_t)size;
-        ra->window = SFS_READAHEAD_MIN_WINDOW;
+        if (ra->window > SFS_READAHEAD_MIN_WINDOW)
+            ra->window = SFS_READAHEAD_MIN_WINDOW;
         ra->stats.misses++;
         pthread_mutex_unlock(&ra->lock);
         return SFS_READAHEAD_MISS;
@@ -284,13 +317,8 @@ ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off
             miss = true;
             break;
         }
-        unsigned gen = ra->gen;
         ra->stats.fetches++;
-        grow_window(ra);
-        pthread_mutex_unlock(&ra->lock);
-        ssize_t n = ra->fetch(ra->ctx, s->buf, want, o);
-        pthread_mutex_lock(&ra->lock);
-        slot_finish(ra, s, gen, n);
+        slot_fetch(ra, s);
         if (s->state != SLOT_READY) {
             miss = true;   /* the direct read reports the error with its status */
             break;

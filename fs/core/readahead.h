@@ -3,7 +3,8 @@
  * (libsmbclient, serialised process-wide) or a few small requests (AFP).
  *
  * A file read front to back is fetched in windows that grow from 1 MiB to
- * 8 MiB; while the caller copies out of one window, one of a small pool of
+ * 8 MiB while fetches are fast, and shrink to 256 KiB when they are slow;
+ * while the caller copies out of one window, one of a small pool of
  * worker threads fetches the next, so the server transfer and the FUSE
  * copies overlap.  Random
  * reads are not served here (the caller reads directly), so they cost
@@ -28,7 +29,7 @@ typedef ssize_t (*sfs_readahead_fetch)(void *ctx, char *buf, size_t size, off_t 
 
 struct sfs_readahead;
 
-#define SFS_READAHEAD_MIN_WINDOW (1u << 20)
+#define SFS_READAHEAD_MIN_WINDOW (1u << 20)   /* the first window, and after a jump */
 #define SFS_READAHEAD_MAX_WINDOW (8u << 20)
 #define SFS_READAHEAD_MISS (-100000)   /* not served: read directly */
 

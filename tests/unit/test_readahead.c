@@ -21,12 +21,15 @@ struct memfile {
     unsigned fetches;
     off_t fail_from;      /* fetches reaching this offset fail with EIO; -1 = never */
     unsigned delay_us;
+    size_t sizes[64];     /* sizes asked, in order (the first 64) */
 };
 
 static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
 {
     struct memfile *m = ctx;
     pthread_mutex_lock(&m->lock);
+    if (m->fetches < 64)
+        m->sizes[m->fetches] = size;
     m->fetches++;
     off_t fail = m->fail_from;
     pthread_mutex_unlock(&m->lock);
@@ -226,6 +229,29 @@ static void test_free_waits_for_a_prefetch_in_flight(void **state)
     memfile_free(m);
 }
 
+/* A fetch slower than 100 ms halves the next window (down to 256 KiB), so
+ * on a slow link the library lock is never held for long; 150 ms sleeps
+ * make every fetch "slow" whatever the machine's load. */
+static void test_slow_fetches_shrink_the_window(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(3u << 20);
+    m->delay_us = 150000;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    unsigned misses = 0;
+    char buf[4096];
+    read_all(ra, m, sizeof(buf), &misses);
+    /* 1 MiB, then 512 KiB, then 256 KiB windows (the direct read at the
+     * end of file asks for one read's worth). */
+    assert_true(m->fetches >= 4);
+    assert_int_equal(m->sizes[0], 1u << 20);
+    assert_int_equal(m->sizes[1], 512u << 10);
+    for (unsigned i = 2; i < m->fetches && i < 64; i++)
+        assert_true(m->sizes[i] == (256u << 10) || m->sizes[i] == sizeof(buf));
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_invalidate_refetches),
         cmocka_unit_test(test_concurrent_readers_get_the_right_bytes),
         cmocka_unit_test(test_free_waits_for_a_prefetch_in_flight),
+        cmocka_unit_test(test_slow_fetches_shrink_the_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
