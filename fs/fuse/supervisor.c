@@ -161,6 +161,11 @@ static int spawn(struct sup *s, size_t i)
         /* A supervisor killed outright still takes its mounts with it. */
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
             _exit(1);
+        /* Tell the mount processes apart in ps/top (comm: 15 bytes). */
+        const char *base = strrchr(c->path, '/');
+        char comm[16];
+        snprintf(comm, sizeof(comm), "sfs:%s", base && base[1] ? base + 1 : c->path);
+        prctl(PR_SET_NAME, comm);
         exit(s->run(i, p[1], s->ctx));
     }
     close(p[1]);
