@@ -1014,17 +1014,6 @@ static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
     return simple_call(c, &w, "FPFlushFork", "(open file)", st);
 }
 
-static int afp_truncate(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st)
-{
-    struct sfs_file *f = NULL;
-    int rc = afp_open(c, path, O_WRONLY, &f, st);
-    if (rc < 0)
-        return rc;
-    rc = afp_ftruncate(c, f, size, st);
-    afp_release(c, f);
-    return rc;
-}
-
 static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
     AFP_PATH_OR_FAIL(full, path);
@@ -1433,7 +1422,6 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .write = afp_write,
     .ftruncate = afp_ftruncate,
     .fsync = afp_fsync,
-    .truncate = afp_truncate,
     .mkdir = afp_mkdir,
     .unlink = afp_unlink,
     .rmdir = afp_rmdir,

@@ -475,6 +475,19 @@ static int sfs_write(const char *path, const char *buf, size_t size, off_t off, 
     return (int)n;
 }
 
+/* truncate(2) by path: the backend's own open, ftruncate and release. */
+static int truncate_path(const struct sfs_backend_ops *ops, struct sfs_conn *c, const char *path, off_t size,
+                         struct sfs_status *st)
+{
+    struct sfs_file *f = NULL;
+    int rc = ops->open(c, path, O_WRONLY, &f, st);
+    if (rc < 0)
+        return rc;
+    rc = ops->ftruncate(c, f, size, st);
+    ops->release(c, f);
+    return rc;
+}
+
 static int sfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 {
     struct open_file *of = fi ? (struct open_file *)(uintptr_t)fi->fh : NULL;
@@ -483,7 +496,7 @@ static int sfs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
         int rc = of->m->ops->ftruncate(of->conn, of->f, size, &status);
         return rc < 0 ? op_error(of->m, &status, rc) : 0;
     }
-    WITH_CONN(path, rc = n.m->ops->truncate(c, n.rest, size, &status));
+    WITH_CONN(path, rc = truncate_path(n.m->ops, c, n.rest, size, &status));
 }
 
 static int sfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)

@@ -345,11 +345,15 @@ static void smb_disconnect(struct sfs_conn *c)
     conn_free(c);
 }
 
+/* url: the share URL of PATH, or the status "path too long" for STAGE. */
+#define SMB_PATH_OR_FAIL(stage)                                                                            \
+    char url[4096];                                                                                        \
+    if (smb_url_for(c, path, url, sizeof(url)) < 0)                                                        \
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
+
 static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
 {
-    char url[4096];
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
     smb_lock();
     smb_capture_begin();
@@ -363,9 +367,7 @@ static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
 
 static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    char url[4096];
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
     smb_lock();
     smb_capture_begin();
@@ -438,9 +440,7 @@ static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
 
 static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
-    char url[4096];
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)
-        return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMB_PATH_OR_FAIL(SFS_STAGE_READ);
     struct sfs_file *f = calloc(1, sizeof(*f));
     if (!f)
         return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
@@ -496,9 +496,7 @@ static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 
 static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
 {
-    char url[4096];
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
     smb_lock();
     smb_capture_begin();
@@ -510,11 +508,6 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 }
 
 /* ---- the write side: every call returns after the server's answer ---- */
-
-#define SMB_PATH_OR_FAIL(stage)                                                                            \
-    char url[4096];                                                                                        \
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)                                                        \
-        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
 
 static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                       struct sfs_status *st)
@@ -579,17 +572,6 @@ static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
     (void)f;
     (void)st;
     return 0;
-}
-
-static int smb_truncate(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st)
-{
-    struct sfs_file *f = NULL;
-    int rc = smb_open(c, path, O_WRONLY, &f, st);
-    if (rc < 0)
-        return rc;
-    rc = smb_ftruncate(c, f, size, st);
-    smb_release(c, f);
-    return rc;
 }
 
 static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
@@ -711,7 +693,6 @@ const struct sfs_backend_ops sfs_smb_backend = {
     .write = smb_write,
     .ftruncate = smb_ftruncate,
     .fsync = smb_fsync,
-    .truncate = smb_truncate,
     .mkdir = smb_mkdir,
     .unlink = smb_unlink,
     .rmdir = smb_rmdir,

@@ -90,7 +90,6 @@ struct sfs_backend_ops {
                      struct sfs_status *st);
     int (*ftruncate)(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
     int (*fsync)(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st);
-    int (*truncate)(struct sfs_conn *c, const char *path, off_t size, struct sfs_status *st);
     int (*mkdir)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
     int (*unlink)(struct sfs_conn *c, const char *path, struct sfs_status *st);
     int (*rmdir)(struct sfs_conn *c, const char *path, struct sfs_status *st);
