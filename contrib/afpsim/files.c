@@ -30,6 +30,15 @@ static int32_t read_head(struct session *s, struct afp_reader *r, uint8_t *flag,
     return kFPNoErr;
 }
 
+/* The common head and the path it names: the node (which may not exist). */
+static int32_t read_head_node(struct session *s, struct afp_reader *r, uint8_t *flag,
+                              const struct volume **v, struct node *n)
+{
+    uint32_t dir;
+    int32_t rc = read_head(s, r, flag, v, &dir);
+    return rc ? rc : node_resolve(s, *v, dir, r, n);
+}
+
 /* lstat of the directory that holds n. */
 static int32_t parent_stat(const struct node *n, struct stat *st)
 {
@@ -353,10 +362,7 @@ int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer
     uint16_t wire_count = count;
     if (session_hostile(s, H_BADCOUNT))
         wire_count = (uint16_t)(count + 5);
-    if (!afp_writer_error(w)) {
-        w->buf[count_at] = (uint8_t)(wire_count >> 8);
-        w->buf[count_at + 1] = (uint8_t)wire_count;
-    }
+    afp_writer_patch_u16(w, count_at, wire_count);
     return kFPNoErr;
 }
 
@@ -364,13 +370,10 @@ int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_write
 {
     uint8_t flag;
     const struct volume *v;
-    uint32_t dir;
     struct node n;
     (void)w;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head_node(s, r, &flag, &v, &n);
     if (rc)
-        return rc;
-    if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if (n.id == CNID_ROOT)
         return kFPObjectExists;
@@ -397,12 +400,9 @@ int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer
 {
     uint8_t flag;
     const struct volume *v;
-    uint32_t dir;
     struct node n;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head_node(s, r, &flag, &v, &n);
     if (rc)
-        return rc;
-    if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if (n.exists)
         return kFPObjectExists;
@@ -422,13 +422,10 @@ int32_t cmd_delete(struct session *s, struct afp_reader *r, struct afp_writer *w
 {
     uint8_t flag;
     const struct volume *v;
-    uint32_t dir;
     struct node n;
     (void)w;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head_node(s, r, &flag, &v, &n);
     if (rc)
-        return rc;
-    if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if (!n.exists)
         return kFPObjectNotFound;
@@ -474,14 +471,11 @@ int32_t cmd_rename(struct session *s, struct afp_reader *r, struct afp_writer *w
 {
     uint8_t flag;
     const struct volume *v;
-    uint32_t dir;
     struct node n;
     char newname[AFPSIM_NAME_MAX + 1];
     (void)w;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head_node(s, r, &flag, &v, &n);
     if (rc)
-        return rc;
-    if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if ((rc = read_afp_name(r, newname, sizeof(newname), false)))
         return rc;

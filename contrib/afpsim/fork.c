@@ -149,13 +149,17 @@ static int32_t read_fork_ref(struct afp_reader *r, uint16_t *ref)
     return kFPNoErr;
 }
 
-int32_t cmd_closefork(struct session *s, struct afp_reader *r, struct afp_writer *w)
+/* The open fork a request's head names, or NULL (kFPParamErr). */
+static struct fork *request_fork(struct session *s, struct afp_reader *r)
 {
     uint16_t ref;
+    return read_fork_ref(r, &ref) ? NULL : fork_get(s, ref);
+}
+
+int32_t cmd_closefork(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
     (void)w;
-    if (read_fork_ref(r, &ref))
-        return kFPParamErr;
-    struct fork *f = fork_get(s, ref);
+    struct fork *f = request_fork(s, r);
     if (!f)
         return kFPParamErr;
     fork_release(f);
@@ -164,11 +168,8 @@ int32_t cmd_closefork(struct session *s, struct afp_reader *r, struct afp_writer
 
 int32_t cmd_flushfork(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint16_t ref;
     (void)w;
-    if (read_fork_ref(r, &ref))
-        return kFPParamErr;
-    struct fork *f = fork_get(s, ref);
+    struct fork *f = request_fork(s, r);
     if (!f)
         return kFPParamErr;
     if (f->fd >= 0 && (f->access & kFPForkWrite) && fdatasync(f->fd))

@@ -524,22 +524,19 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
         char ln[32];
         legacy_name(afpname, n->id, 31, ln);
         uint16_t o = (uint16_t)(w->len - start);
-        w->buf[off_long] = (uint8_t)(o >> 8);
-        w->buf[off_long + 1] = (uint8_t)o;
+        afp_writer_patch_u16(w, off_long, o);
         afp_write_pstring(w, ln);
     }
     if (off_short) {
         char sn[16];
         legacy_name(afpname, n->id, 12, sn);
         uint16_t o = (uint16_t)(w->len - start);
-        w->buf[off_short] = (uint8_t)(o >> 8);
-        w->buf[off_short + 1] = (uint8_t)o;
+        afp_writer_patch_u16(w, off_short, o);
         afp_write_pstring(w, sn);
     }
     if (off_utf8) {
         uint16_t o = bad ? 0xfff0 : (uint16_t)(w->len - start);
-        w->buf[off_utf8] = (uint8_t)(o >> 8);
-        w->buf[off_utf8 + 1] = (uint8_t)o;
+        afp_writer_patch_u16(w, off_utf8, o);
         size_t l = strlen(afpname);
         afp_write_u32(w, 0);
         afp_write_u16(w, (uint16_t)l);
@@ -663,8 +660,7 @@ static int32_t volparms_put(struct session *s, struct afp_writer *w, const struc
         return kFPMiscErr;
     if (off_name) {
         uint16_t o = (uint16_t)(w->len - start);
-        w->buf[off_name] = (uint8_t)(o >> 8);
-        w->buf[off_name + 1] = (uint8_t)o;
+        afp_writer_patch_u16(w, off_name, o);
         afp_write_pstring(w, v->name);
     }
     return afp_writer_error(w) ? kFPMiscErr : kFPNoErr;

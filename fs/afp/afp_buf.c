@@ -311,6 +311,14 @@ int afp_write_u16(struct afp_writer *w, uint16_t v)
     return afp_write_bytes(w, b, 2);
 }
 
+void afp_writer_patch_u16(struct afp_writer *w, size_t at, uint16_t v)
+{
+    if (w->err || at + 2 > w->len)
+        return;
+    w->buf[at] = (uint8_t)(v >> 8);
+    w->buf[at + 1] = (uint8_t)v;
+}
+
 int afp_write_u32(struct afp_writer *w, uint32_t v)
 {
     uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };

@@ -76,6 +76,9 @@ int afp_writer_fail(struct afp_writer *w, int err);
 
 int afp_write_u8(struct afp_writer *w, uint8_t v);
 int afp_write_u16(struct afp_writer *w, uint16_t v);
+/* Overwrites two bytes already written at AT (a count or an offset known
+ * only later); nothing once the writer has failed or AT is past the end. */
+void afp_writer_patch_u16(struct afp_writer *w, size_t at, uint16_t v);
 int afp_write_u32(struct afp_writer *w, uint32_t v);
 int afp_write_u64(struct afp_writer *w, uint64_t v);
 int afp_write_bytes(struct afp_writer *w, const void *p, size_t n);
