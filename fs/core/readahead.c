@@ -39,7 +39,6 @@ struct sfs_readahead {
     struct ra_slot slot[2];
     off_t next;            /* where the sequential run continues */
     size_t window;
-    unsigned gen;          /* bumped by invalidate: fetches started before are dropped */
     bool queued;           /* a prefetch is queued or running in the worker */
     int prefetch_slot;
     bool closing;
@@ -77,9 +76,9 @@ static void adapt_window(struct sfs_readahead *ra, double ms)
  * publishes it and sizes the next window.  Caller holds ra->lock. */
 static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s);
 
-static void slot_finish(struct sfs_readahead *ra, struct ra_slot *s, unsigned gen, ssize_t n)
+static void slot_finish(struct sfs_readahead *ra, struct ra_slot *s, ssize_t n)
 {
-    if (n < 0 || gen != ra->gen) {
+    if (n < 0) {
         s->state = SLOT_EMPTY;
     } else {
         s->len = (size_t)n;
@@ -236,7 +235,6 @@ static bool slot_begin(struct ra_slot *s, off_t off, size_t want)
 
 static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s)
 {
-    unsigned gen = ra->gen;
     off_t off = s->off;
     size_t want = s->want;
     pthread_mutex_unlock(&ra->lock);
@@ -244,7 +242,7 @@ static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s)
     ssize_t n = ra->fetch(ra->ctx, s->buf, want, off);
     double ms = now_ms() - t0;
     pthread_mutex_lock(&ra->lock);
-    slot_finish(ra, s, gen, n);
+    slot_finish(ra, s, n);
     if (n == (ssize_t)want)   /* a short one (end of file) says nothing of the link */
         adapt_window(ra, ms);
 }
@@ -334,18 +332,6 @@ ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off
     maybe_prefetch(ra, ra->next);
     pthread_mutex_unlock(&ra->lock);
     return (ssize_t)done;
-}
-
-void sfs_readahead_invalidate(struct sfs_readahead *ra)
-{
-    if (!ra)
-        return;
-    pthread_mutex_lock(&ra->lock);
-    ra->gen++;
-    for (int i = 0; i < 2; i++)
-        if (ra->slot[i].state == SLOT_READY)
-            ra->slot[i].state = SLOT_EMPTY;
-    pthread_mutex_unlock(&ra->lock);
 }
 
 void sfs_readahead_get_stats(struct sfs_readahead *ra, struct sfs_readahead_stats *out)

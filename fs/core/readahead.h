@@ -39,9 +39,6 @@ struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx);
  * run: the byte count (short only at end of file), or SFS_READAHEAD_MISS. */
 ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off_t off);
 
-/* Drops what was fetched (the file was written through another path). */
-void sfs_readahead_invalidate(struct sfs_readahead *ra);
-
 /* Waits for a fetch in progress, then frees.  After this the fetch
  * callback is never called again for this read-ahead. */
 void sfs_readahead_free(struct sfs_readahead *ra);

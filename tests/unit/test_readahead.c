@@ -152,22 +152,6 @@ static void test_no_read_ahead_object_means_miss(void **state)
     char buf[16];
     assert_int_equal(sfs_readahead_read(NULL, buf, sizeof(buf), 0), SFS_READAHEAD_MISS);
     sfs_readahead_free(NULL);
-    sfs_readahead_invalidate(NULL);
-}
-
-static void test_invalidate_refetches(void **state)
-{
-    (void)state;
-    struct memfile *m = memfile_new(1u << 20);
-    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
-    char buf[4096];
-    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
-    m->data[4096] ^= 0xff;   /* written through another path */
-    sfs_readahead_invalidate(ra);
-    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 4096), sizeof(buf));
-    assert_memory_equal(buf, m->data + 4096, sizeof(buf));
-    sfs_readahead_free(ra);
-    memfile_free(m);
 }
 
 struct reader {
@@ -260,7 +244,6 @@ int main(void)
         cmocka_unit_test(test_a_jump_is_left_to_the_caller),
         cmocka_unit_test(test_a_failed_fetch_is_left_to_the_caller),
         cmocka_unit_test(test_no_read_ahead_object_means_miss),
-        cmocka_unit_test(test_invalidate_refetches),
         cmocka_unit_test(test_concurrent_readers_get_the_right_bytes),
         cmocka_unit_test(test_free_waits_for_a_prefetch_in_flight),
         cmocka_unit_test(test_slow_fetches_shrink_the_window),
