@@ -105,6 +105,7 @@ static void prefetch_run(struct sfs_readahead *ra)
 static void *worker_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "sfs-readahead");   /* for top and perf */
     for (;;) {
         pthread_mutex_lock(&worker_lock);
         while (!queue_head)

@@ -51,6 +51,8 @@ static void usage(FILE *out)
             "      --negative-timeout SECS  how long a failed mount is answered from cache (default 10)\n"
             "      --attr-timeout SECS      kernel attribute cache (default 1)\n"
             "      --idle-timeout SECS      disconnect a key unused this long (default 600, 0 = never)\n"
+            "      --direct-io              no page cache for file data: reads and writes go to sharesfs\n"
+            "                               in the caller's sizes (faster streaming reads; no shared mmap)\n"
             "      --status MOUNTPOINT      print the status of a running sharesfs as a table\n"
             "                               (an AUTO_MASTER: of every mount point it lists)\n"
             "  -V, --version\n");
@@ -94,7 +96,7 @@ static size_t keep_entries_for_root(struct sfs_map *map, const char *root)
 }
 
 struct run_opts {
-    bool foreground, debug, single;
+    bool foreground, debug, single, direct_io;
     const char *config_path;
     double timeout_s, negative_s, attr_s, idle_s;
     const char *fuse_opts;
@@ -140,6 +142,7 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
         return 1;
     }
     fs->attr_timeout = o->attr_s;
+    fs->direct_io = o->direct_io;
     fs->direct = direct;
     if (mounts_init(&fs->table, map, cfg, mountpoint) < 0) {
         fprintf(stderr, "sharesfs: out of memory\n");
@@ -399,6 +402,7 @@ int main(int argc, char **argv)
         {"negative-timeout", required_argument, NULL, 'n'},
         {"attr-timeout", required_argument, NULL, 'a'},
         {"idle-timeout", required_argument, NULL, 'i'},
+        {"direct-io", no_argument, NULL, 'D'},
         {"status", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -422,6 +426,7 @@ int main(int argc, char **argv)
         case 'n': o.negative_s = atof(optarg); break;
         case 'a': o.attr_s = atof(optarg); break;
         case 'i': o.idle_s = atof(optarg); break;
+        case 'D': o.direct_io = true; break;
         case 'S': return print_status(optarg);
         case 'h': usage(stdout); return 0;
         case 'V': printf("sharesfs %s\n", SHARESFS_VERSION); return 0;

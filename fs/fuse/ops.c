@@ -157,6 +157,18 @@ static int op_error(struct mount *m, const struct sfs_status *st, int rc)
     return rc < 0 ? rc : -EIO;
 }
 
+/* What every stat below a key carries whatever the server said: inode
+ * numbers unique across keys, and a 1 MiB preferred I/O size (as the
+ * kernel's cifs and NFS clients report), so cp, cat and stdio read and
+ * write in 1 MiB calls instead of 128 KiB ones. */
+#define SHARE_BLKSIZE (1 << 20)
+
+static void share_stat_fixup(const struct mount *m, struct stat *st)
+{
+    st->st_ino = mount_ino(m, st->st_ino);
+    st->st_blksize = SHARE_BLKSIZE;
+}
+
 static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
 {
     (void)fi;
@@ -200,7 +212,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         mount_done(n.m);
         if (rc < 0)
             return op_error(n.m, &status, rc);
-        st->st_ino = mount_ino(n.m, st->st_ino);
+        share_stat_fixup(n.m, st);
         return 0;
     }
     default:
@@ -255,7 +267,7 @@ static int fill_one(void *ctx, const char *name, const struct stat *st)
         return 1;
     l->e[l->n].name = copy;
     l->e[l->n].st = *st;
-    l->e[l->n].st.st_ino = mount_ino(f->m, st->st_ino);
+    share_stat_fixup(f->m, &l->e[l->n].st);
     l->n++;
     return 0;
 }
@@ -764,6 +776,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 {
     struct sharesfs *fs = fuse_get_context()->private_data;
     cfg->attr_timeout = fs->attr_timeout;
+    cfg->direct_io = fs->direct_io;
     cfg->entry_timeout = fs->attr_timeout;
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */

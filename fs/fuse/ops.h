@@ -12,6 +12,7 @@ extern const struct fuse_operations sharesfs_ops;
 struct sharesfs {
     struct mount_table table;
     double attr_timeout;
+    bool direct_io;   /* --direct-io: every file opened without the page cache */
     /* A direct-map entry mounted at its own path: the table holds that one
      * entry and "/" is its share (no keys, no .sharesfs directory). */
     bool direct;

@@ -4,7 +4,7 @@
 #   SMB: sharesfs read/write vs `smbclient get`/`put` of the same file
 #   AFP: sharesfs read/write vs reading/writing the file afpsim serves, on local disk
 #   ls -l of a 2000-entry directory through sharesfs vs `smbclient -c ls`
-# SIZE_MB (default 512) per file; RUNS (default 3) pairs, each a sharesfs run
+# SIZE_MB (default 512) per file; RUNS (default 5) pairs, each a sharesfs run
 # followed at once by the peer's, so both meet the same machine (this one
 # varies by 20 % from minute to minute): printed are the best time of each
 # and the median of the pairs' ratios.  Every sharesfs run is a fresh mount,
@@ -12,7 +12,7 @@
 # Needs the lab (contrib/lab/lab.sh start) and a built tree (ninja -C build).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 SIZE_MB=${SIZE_MB:-512}
 SHARESFS=${SHARESFS:-$ROOT/build/fs/fuse/sharesfs}
 eval "$("$ROOT/contrib/lab/lab.sh" env)"
@@ -39,7 +39,7 @@ done
 now() { date +%s.%N; }
 best() { sort -n | head -1; }
 mount_fs() {
-    "$SHARESFS" "$tmp/map" "$tmp/mnt" 2>/dev/null || exit 1
+    "$SHARESFS" ${MOUNT_OPTS:-} "$tmp/map" "$tmp/mnt" 2>/dev/null || exit 1
     for _ in $(seq 100); do mountpoint -q "$tmp/mnt" && break; sleep 0.02; done
     ls "$tmp/mnt/$1" >/dev/null
 }
@@ -49,6 +49,8 @@ timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1; t1=$(now); echo "$t1 - $
 fs_read()  { mount_fs "$1"; timed cat "$tmp/mnt/$1/bench/file.bin"; umount_fs; }
 # O_DIRECT: FUSE hands the data straight to the reader, no page cache: what
 # sharesfs itself delivers, without the kernel's copy into the cache.
+# --direct-io: the same cat on a mount without the page cache for file data.
+fs_read_dio() { MOUNT_OPTS=--direct-io fs_read "$1"; }
 fs_read_direct() { mount_fs "$1"; timed dd if="$tmp/mnt/$1/bench/file.bin" of=/dev/null bs=1M iflag=direct; umount_fs; }
 fs_write() { mount_fs "$1"; timed dd if="$tmp/src.bin" of="$tmp/mnt/$1/bench/w.bin" bs=1M conv=fsync; umount_fs; }
 fs_ls()    { mount_fs "$1"; timed ls -l "$tmp/mnt/$1/bench/many"; umount_fs; }
@@ -80,6 +82,7 @@ line() {   # label "ours peer ratio"
 echo "$SIZE_MB MiB files, $RUNS pairs of runs (sharesfs, then the peer); times: best run;"
 echo "ratio = peer time / sharesfs time, median of the pairs (best: of the best times); 1.00 = as fast as the peer"
 line "SMB read  (vs smbclient get)" "$(pairs 'fs_read Smb' smb_get)"
+line "SMB read --direct-io (vs get)" "$(pairs 'fs_read_dio Smb' smb_get)"
 line "SMB read O_DIRECT (vs get)" "$(pairs 'fs_read_direct Smb' smb_get)"
 line "SMB write (vs smbclient put)" "$(pairs 'fs_write Smb' smb_put)"
 line "AFP read  (vs local read)" "$(pairs 'fs_read Afp' local_read)"

@@ -4,9 +4,12 @@
 # directory operations, the errors applications rely on, a random-I/O
 # integrity run against a local reference file, and a tree of 1000 small
 # files plus a 256 MiB file copied there and back byte for byte.
+# POSIX_MOUNT_OPTS: extra sharesfs options (--direct-io), POSIX_KEYS: the
+# keys to run (default all three).
 . "$(dirname "$0")/lib.sh"
 lab_join
-KEYS=(Smb AfpLion AfpNetatalk)
+read -r -a KEYS <<<"${POSIX_KEYS:-Smb AfpLion AfpNetatalk}"
+read -r -a MOUNT_OPTS <<<"${POSIX_MOUNT_OPTS:-}"
 PER_KEY=31
 plan $(( ${#KEYS[@]} * PER_KEY + 1 ))
 
@@ -22,7 +25,7 @@ AfpLion	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@lion.lab.test/Priv
 AfpNetatalk	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@netatalk4.lab.test/Private
 MAP
 "$SHARESFS" -f -t 10 "$mnt/../mnt" >/dev/null 2>&1 </dev/null &   # usage error: exits at once
-"$SHARESFS" -f -t 10 "$tmp/map" "$mnt" >"$tmp/log" 2>&1 &
+"$SHARESFS" -f -t 10 "${MOUNT_OPTS[@]}" "$tmp/map" "$mnt" >"$tmp/log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
 mountpoint -q "$mnt" || bail "sharesfs did not mount: $(cat "$tmp/log")"
