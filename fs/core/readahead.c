@@ -29,6 +29,7 @@ struct ra_slot {
     size_t want;       /* asked of the fetch */
     size_t len;        /* valid bytes once READY */
     bool eof;          /* the fetch came back short: the file ends at off+len */
+    bool pooled;       /* buf came from the pool, not malloc */
 };
 
 struct sfs_readahead {
@@ -36,6 +37,7 @@ struct sfs_readahead {
     pthread_cond_t cond;
     sfs_readahead_fetch fetch;
     void *ctx;
+    struct sfs_readahead_pool pool;   /* get == NULL: malloc */
     struct ra_slot slot[2];
     off_t next;            /* where the sequential run continues */
     size_t window;
@@ -152,6 +154,15 @@ static void enqueue(struct sfs_readahead *ra)
 
 /* ---- one file ---- */
 
+struct sfs_readahead *sfs_readahead_new_pooled(sfs_readahead_fetch fetch, void *ctx,
+                                               const struct sfs_readahead_pool *pool)
+{
+    struct sfs_readahead *ra = sfs_readahead_new(fetch, ctx);
+    if (ra && pool)
+        ra->pool = *pool;
+    return ra;
+}
+
 struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx)
 {
     pthread_once(&worker_once, worker_start);
@@ -168,10 +179,20 @@ struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx)
     return ra;
 }
 
-static bool slot_grow(struct ra_slot *s, size_t size)
+static bool slot_grow(struct sfs_readahead *ra, struct ra_slot *s, size_t size)
 {
     if (s->cap >= size)
         return true;
+    if (!s->buf && ra->pool.get && size <= SFS_READAHEAD_MAX_WINDOW) {
+        s->buf = ra->pool.get(ra->pool.ctx);
+        if (s->buf) {
+            s->pooled = true;
+            s->cap = SFS_READAHEAD_MAX_WINDOW;
+            return true;
+        }
+    }
+    if (s->pooled)
+        return false;   /* a window larger than the pool's: read directly */
     char *b = realloc(s->buf, size);
     if (!b)
         return false;
@@ -222,9 +243,9 @@ static struct ra_slot *slot_reusable(struct sfs_readahead *ra, off_t off)
 
 /* Claims S for a fetch of WANT bytes at OFF: its buffer is the fetcher's
  * until slot_finish. */
-static bool slot_begin(struct ra_slot *s, off_t off, size_t want)
+static bool slot_begin(struct sfs_readahead *ra, struct ra_slot *s, off_t off, size_t want)
 {
-    if (!slot_grow(s, want))
+    if (!slot_grow(ra, s, want))
         return false;
     s->state = SLOT_FILLING;
     s->off = off;
@@ -263,7 +284,7 @@ static void maybe_prefetch(struct sfs_readahead *ra, off_t end)
     struct ra_slot *s = slot_reusable(ra, end);
     if (!s || s == cur)
         return;
-    if (!slot_begin(s, after, ra->window))
+    if (!slot_begin(ra, s, after, ra->window))
         return;
     ra->prefetch_slot = (int)(s - ra->slot);
     ra->queued = true;
@@ -312,7 +333,7 @@ ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off
             continue;
         }
         size_t want = ra->window > size - done ? ra->window : size - done;
-        if (!slot_begin(s, o, want)) {
+        if (!slot_begin(ra, s, o, want)) {
             miss = true;
             break;
         }
@@ -371,8 +392,12 @@ void sfs_readahead_free(struct sfs_readahead *ra)
     while (ra->queued || ra->slot[0].state == SLOT_FILLING || ra->slot[1].state == SLOT_FILLING)
         pthread_cond_wait(&ra->cond, &ra->lock);
     pthread_mutex_unlock(&ra->lock);
-    for (int i = 0; i < 2; i++)
-        free(ra->slot[i].buf);
+    for (int i = 0; i < 2; i++) {
+        if (ra->slot[i].pooled)
+            ra->pool.put(ra->pool.ctx, ra->slot[i].buf);
+        else
+            free(ra->slot[i].buf);
+    }
     pthread_cond_destroy(&ra->cond);
     pthread_mutex_destroy(&ra->lock);
     free(ra);

@@ -35,6 +35,18 @@ struct sfs_readahead;
 
 struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx);
 
+/* Where windows may live instead of malloc'd memory (the SMB worker's
+ * shared buffer, so a fetch lands where the reader copies from): get
+ * returns a buffer of SFS_READAHEAD_MAX_WINDOW bytes or NULL (then the
+ * window is malloc'd), put takes it back once no fetch uses it. */
+struct sfs_readahead_pool {
+    void *(*get)(void *ctx);
+    void (*put)(void *ctx, void *buf);
+    void *ctx;
+};
+struct sfs_readahead *sfs_readahead_new_pooled(sfs_readahead_fetch fetch, void *ctx,
+                                               const struct sfs_readahead_pool *pool);
+
 /* Copies [off, off+size) into buf when the read is part of a sequential
  * run: the byte count (short only at end of file), or SFS_READAHEAD_MISS. */
 ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off_t off);

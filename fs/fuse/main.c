@@ -20,6 +20,7 @@
 #include "fuse/ops.h"
 #include "fuse/status_table.h"
 #include "fuse/supervisor.h"
+#include "smb/smb_worker.h"
 
 #define STATUS_XATTR "user.sharesfs.status"
 
@@ -396,6 +397,9 @@ static int print_status(const char *path)
 
 int main(int argc, char **argv)
 {
+    /* Started by this process itself for each SMB key (smb/smb_worker.h). */
+    if (argc >= 2 && !strcmp(argv[1], "--smb-worker"))
+        return sfs_smb_worker_main();
     static const struct option long_opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 't'},

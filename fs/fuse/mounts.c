@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sharesfs/probe.h"
+#include "smb/smb_worker.h"
 
 const char *mount_state_name(enum mount_state s)
 {
@@ -51,7 +52,13 @@ static struct mount *mount_new(const struct sfs_map_entry *e)
         char *d = sfs_url_to_display(&e->url);
         snprintf(m->url_display, sizeof(m->url_display), "%s", d ? d : "");
         free(d);
-        m->ops = sfs_backend_for(e->url.proto);
+        /* SMB keys each get a worker process (smb/smb_worker.h), so one
+         * server that stops answering holds up only its own key.
+         * SHARESFS_SMB_IN_PROCESS=1 keeps libsmbclient in this process
+         * (for debuggers; every SMB key then shares one lock). */
+        bool in_process = getenv("SHARESFS_SMB_IN_PROCESS") && !strcmp(getenv("SHARESFS_SMB_IN_PROCESS"), "1");
+        m->ops = e->url.proto == SFS_PROTO_SMB && !in_process ? &sfs_smb_proxy_backend
+                                                              : sfs_backend_for(e->url.proto);
     } else {
         snprintf(m->url_display, sizeof(m->url_display), "%s", e->location_display ? e->location_display : "");
     }

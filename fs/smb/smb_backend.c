@@ -24,6 +24,7 @@
 #include "core/net.h"
 #include "core/readahead.h"
 #include "sharesfs/backend.h"
+#include "smb/smb_backend.h"
 #include "smb/smb_negotiate.h"
 #include "smb/smb_ntstatus_capture.h"
 
@@ -438,6 +439,18 @@ static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
     return n;
 }
 
+static bool smb_readahead_on = true;
+
+void sfs_smb_backend_no_readahead(void)
+{
+    smb_readahead_on = false;
+}
+
+ssize_t sfs_smb_fetch_window(struct sfs_file *f, char *buf, size_t size, off_t off)
+{
+    return smb_fetch(f, buf, size, off);
+}
+
 static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_READ);
@@ -460,7 +473,7 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     /* Read-only opens only: a handle that writes would have to keep the
      * windows in step with its own writes. */
     f->size = -1;
-    if ((flags & O_ACCMODE) == O_RDONLY)
+    if ((flags & O_ACCMODE) == O_RDONLY && smb_readahead_on)
         f->ra = sfs_readahead_new(smb_fetch, f);
     *out = f;
     return 0;

@@ -2,7 +2,9 @@
 # A server that stops answering (SIGSTOP) and a server that restarts, under
 # a real sharesfs mount, over SMB (smbd) and AFP (afpsim, lion personality):
 # operations return within the stage timeout, never hang; unmount still
-# works; after a restart the next operation reconnects and re-authenticates.
+# works; after a restart the next operation reconnects and re-authenticates;
+# while one SMB server is stopped, another SMB key of the same mount (its
+# own worker process) still answers.
 # The servers are this test's own (own_servers.sh: one network namespace
 # each, config, state, shares and user under a temporary dir), never the
 # shared lab's, so it needs no lab and disturbs no other test.
@@ -38,8 +40,10 @@ own_pre_cleanup() {
 
 own_init
 own_smbd smb
+own_smbd smb2
 own_afpsim afp macos-10.7-lion
 own_wait smb
+own_wait smb2
 own_wait afp
 diag "smbd on ${OWN_IP[smb]}:445 (netns ${OWN_NS[smb]}), afpsim on ${OWN_IP[afp]}:548 (netns ${OWN_NS[afp]})"
 
@@ -47,6 +51,7 @@ mnt=$OWN_DIR/mnt
 mkdir "$mnt"
 cat >"$OWN_DIR/map" <<MAP
 Smb	-fstype=url,credentials=$OWN_CRED	smb://${OWN_IP[smb]}/user
+Smb2	-fstype=url,credentials=$OWN_CRED	smb://${OWN_IP[smb2]}/user
 Afp	-fstype=url,credentials=$OWN_CRED	afp://$OWN_USER;AUTH=DHX2@${OWN_IP[afp]}/Private
 MAP
 declare -A SERVER=([Smb]=smb [Afp]=afp)
@@ -120,6 +125,34 @@ for key in Smb Afp; do
     diag "$key: status.json connects: $connects before the restart, $after after"
     rm -f "$mnt/$key/fail-$$.txt" "$mnt/$key/after-$$.txt"
 done
+# Isolation: each SMB key has its own worker process, so with the Smb
+# server stopped an operation on Smb2 completes while the one on Smb is
+# still waiting for its timeout (in one process they would share
+# libsmbclient's lock and Smb2 would wait too).
+echo iso >"$mnt/Smb2/iso-$$.txt"
+echo iso >"$mnt/Smb/iso-$$.txt"
+smb_failures() { jq -r '.mounts[] | select(.key=="Smb") | .counters.failures' "$mnt/.sharesfs/status.json"; }
+failures=$(smb_failures)
+for p in $(own_pids smb); do kill -STOP "$p" && stopped+=("$p"); done
+( timeout 60 stat "$mnt/Smb/iso-$$.txt" >/dev/null 2>&1; echo $? >"$OWN_DIR/stalled.rc" ) &
+stalled=$!
+sleep 0.5
+kill -0 "$stalled" 2>/dev/null || diag "the operation on the stopped server ended early: $(cat "$OWN_DIR/stalled.rc" 2>/dev/null)"
+t0=$(date +%s.%N)
+got=$(timeout 30 cat "$mnt/Smb2/iso-$$.txt" 2>&1)
+diag "isolation: Smb2 read in $(echo "$(date +%s.%N) - $t0" | bc) s; SMB workers running: $(pgrep -fc -- '--smb-worker')"
+is "$got" iso "isolation: Smb2 reads while the Smb server is stopped"
+# Ordering, not timing: the stalled operation's failure is counted in
+# status.json when it gives up; Smb2 must have answered before that.
+is "$(smb_failures)" "$failures" "isolation: ... before the operation on Smb gave up (Smb2 did not wait for it)"
+wait "$stalled"
+resume
+[ "$(cat "$OWN_DIR/stalled.rc")" != 0 ] && pass "isolation: the operation on the stopped server failed" \
+    || fail "isolation: the operation on the stopped server failed"
+for _ in $(seq 50); do cat "$mnt/Smb/iso-$$.txt" >/dev/null 2>&1 && break; sleep 0.1; done
+is "$(cat "$mnt/Smb/iso-$$.txt" 2>&1)" iso "isolation: after SIGCONT Smb answers again"
+rm -f "$mnt/Smb/iso-$$.txt" "$mnt/Smb2/iso-$$.txt"
+
 if fusermount3 -u "$mnt"; then
     for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     if kill -0 "$pid" 2>/dev/null; then
