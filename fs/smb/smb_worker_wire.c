@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sharesfs/config.h"
+#include "sharesfs/auth.h"
 #include "smb/smb_worker.h"
 
 void smb_wire_put_status(struct sfs_wire_out *w, const struct sfs_status *st)
@@ -95,7 +95,9 @@ int smb_wire_get_target(struct sfs_wire_in *r, struct smb_wire_target *out)
 
 void smb_wire_target_free(struct smb_wire_target *wt)
 {
-    sfs_target_free(&wt->t);
+    sfs_credentials_free(&wt->t.creds);
+    free((char *)wt->t.krb5_ccache);
+    free((char *)wt->t.smb_conf);
     sfs_url_free(&wt->url);
     free(wt->label);
     free(wt->module);
