@@ -82,10 +82,12 @@ static void append_mount(GString *s, struct mount *m)
     g_string_append_printf(s,
                            ",\"counters\":{\"connects\":%" G_GUINT64_FORMAT ",\"failures\":%" G_GUINT64_FORMAT
                            ",\"opens\":%" G_GUINT64_FORMAT ",\"bytes_read\":%" G_GUINT64_FORMAT
+                           ",\"reconnects\":%" G_GUINT64_FORMAT
                            ",\"requests\":%" G_GUINT64_FORMAT ",\"max_in_flight\":%u"
                            ",\"readahead\":{\"hits\":%" G_GUINT64_FORMAT ",\"misses\":%" G_GUINT64_FORMAT
                            ",\"fetches\":%" G_GUINT64_FORMAT "}}}",
-                           m->connects, m->failures, m->opens, m->bytes_read, (guint64)cs.requests,
+                           m->connects, m->failures, m->opens, m->bytes_read, (guint64)cs.reconnects,
+                           (guint64)cs.requests,
                            cs.max_in_flight, (guint64)cs.readahead_hits, (guint64)cs.readahead_misses,
                            (guint64)cs.readahead_fetches);
     pthread_mutex_unlock(&m->lock);

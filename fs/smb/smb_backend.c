@@ -40,6 +40,7 @@ struct sfs_conn {
     int timeout_ms;
     SMBCCTX *ctx;
     bool dead;               /* the session is gone (see session_lost) */
+    uint64_t relogins;       /* sessions libsmbclient set up again by itself */
     struct sfs_readahead_totals ra_totals;
 };
 
@@ -55,6 +56,22 @@ static pthread_mutex_t smb_lib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void smb_lock(void) { pthread_mutex_lock(&smb_lib_lock); }
 static void smb_unlock(void) { pthread_mutex_unlock(&smb_lib_lock); }
+
+/* Around an operation on connected C: libsmbclient silently reconnects
+ * (and logs in again) when it finds its session gone; counted here so
+ * status.json shows it.  Begin returns the mark end compares with. */
+static uint64_t smb_op_begin(void)
+{
+    smb_lock();
+    return smb_capture_sessions();
+}
+
+static void smb_op_end(struct sfs_conn *c, uint64_t mark)
+{
+    if (smb_capture_sessions() != mark)
+        __atomic_add_fetch(&c->relogins, smb_capture_sessions() - mark, __ATOMIC_RELAXED);
+    smb_unlock();
+}
 
 static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg, int wglen,
                         char *un, int unlen, char *pw, int pwlen)
@@ -356,13 +373,13 @@ static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionStat(ctx)(ctx, url, out);
     int err = errno;
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_LIST, err, "stat");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -370,12 +387,12 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, url);
     if (!dir) {
         int rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "opendir");
-        smb_unlock();
+        smb_op_end(c, mark);
         return rc;
     }
     smbc_readdirplus2_fn next = smbc_getFunctionReaddirPlus2(ctx);
@@ -389,7 +406,7 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
             break;
     }
     smbc_getFunctionClosedir(ctx)(ctx, dir);
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc;
 }
 
@@ -421,7 +438,7 @@ static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
     struct sfs_file *f = ctx;
     SMBCCTX *sctx = f->conn->ctx;
     const char *what;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     /* Never ask past the end of file: libsmbclient splits a large read
      * into parallel READs of the server's maximum (64 KiB on SMB 2.0.2),
@@ -435,7 +452,7 @@ static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
     if (f->size >= 0)
         size = off >= f->size ? 0 : ((off_t)size > f->size - off ? (size_t)(f->size - off) : size);
     ssize_t n = size ? smb_pread_locked(sctx, f->fh, buf, size, off, &what) : 0;
-    smb_unlock();
+    smb_op_end(f->conn, mark);
     return n;
 }
 
@@ -458,17 +475,17 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     if (!f)
         return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     SMBCCTX *ctx = c->ctx;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     /* No O_APPEND: FUSE gives every write its offset. */
     f->fh = smbc_getFunctionOpen(ctx)(ctx, url, flags & (O_ACCMODE | O_TRUNC), 0);
     if (!f->fh) {
         int rc = smb_op_fail(c, st, SFS_STAGE_READ, errno, "open");
-        smb_unlock();
+        smb_op_end(c, mark);
         free(f);
         return rc;
     }
-    smb_unlock();
+    smb_op_end(c, mark);
     f->conn = c;
     /* Read-only opens only: a handle that writes would have to keep the
      * windows in step with its own writes. */
@@ -486,12 +503,12 @@ static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
     if (n != SFS_READAHEAD_MISS)
         return n;
     const char *what;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     n = smb_pread_locked(c->ctx, f->fh, buf, size, off, &what);
     if (n < 0)
         n = smb_op_fail(c, st, SFS_STAGE_READ, (int)-n, what);
-    smb_unlock();
+    smb_op_end(c, mark);
     return n;
 }
 
@@ -500,9 +517,9 @@ static int smb_release(struct sfs_conn *c, struct sfs_file *f)
     if (f->ra)
         sfs_readahead_add_stats(&c->ra_totals, f->ra);
     sfs_readahead_free(f->ra);
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
-    smb_unlock();
+    smb_op_end(c, mark);
     free(f);
     return 0;
 }
@@ -511,12 +528,12 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
     SMBCCTX *ctx = c->ctx;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionStatVFS(ctx)(ctx, url, out);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "statvfs");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -529,16 +546,16 @@ static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     struct sfs_file *f = calloc(1, sizeof(*f));
     if (!f)
         return sfs_status_set(st, SFS_STAGE_WRITE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode);
     if (!f->fh) {
         int rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "create");
-        smb_unlock();
+        smb_op_end(c, mark);
         free(f);
         return rc;
     }
-    smb_unlock();
+    smb_op_end(c, mark);
     *out = f;
     return 0;
 }
@@ -547,7 +564,7 @@ static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
                          struct sfs_status *st)
 {
     SMBCCTX *ctx = c->ctx;
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     ssize_t total = 0;
     if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
@@ -563,18 +580,18 @@ static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
         total += n;
     }
 out:
-    smb_unlock();
+    smb_op_end(c, mark);
     return total;
 }
 
 static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "truncate");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -590,12 +607,12 @@ static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
 static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionMkdir(c->ctx)(c->ctx, url, mode);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "mkdir");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -604,12 +621,12 @@ static int smb_remove(struct sfs_conn *c, const char *path, int (*fn)(SMBCCTX *,
                       struct sfs_status *st)
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = fn(c->ctx, url);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, what);
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -628,7 +645,7 @@ static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsi
     char ufrom[4096], uto[4096];
     if (smb_url_for(c, from, ufrom, sizeof(ufrom)) < 0 || smb_url_for(c, to, uto, sizeof(uto)) < 0)
         return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     struct stat sb;
     bool target_exists = smbc_getFunctionStat(c->ctx)(c->ctx, uto, &sb) == 0;
@@ -648,7 +665,7 @@ static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsi
         if (smbc_getFunctionRename(c->ctx)(c->ctx, ufrom, c->ctx, uto) < 0)
             rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "rename");
     }
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -657,12 +674,12 @@ static int smb_utimens(struct sfs_conn *c, const char *path, const struct timesp
     SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
     struct timeval t[2] = {{.tv_sec = tv[0].tv_sec, .tv_usec = tv[0].tv_nsec / 1000},
                            {.tv_sec = tv[1].tv_sec, .tv_usec = tv[1].tv_nsec / 1000}};
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionUtimes(c->ctx)(c->ctx, url, t);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "utimes");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
@@ -671,18 +688,19 @@ static int smb_utimens(struct sfs_conn *c, const char *path, const struct timesp
 static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
     SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    smb_lock();
+    uint64_t mark = smb_op_begin();
     smb_capture_begin();
     int rc = smbc_getFunctionChmod(c->ctx)(c->ctx, url, mode);
     if (rc < 0)
         rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "chmod");
-    smb_unlock();
+    smb_op_end(c, mark);
     return rc < 0 ? rc : 0;
 }
 
-/* libsmbclient keeps no request counters: only read-ahead's. */
+/* libsmbclient keeps no request counters: its own reconnects and read-ahead's. */
 static void smb_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
+    out->reconnects = __atomic_load_n(&c->relogins, __ATOMIC_RELAXED);
     sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
                               &out->readahead_fetches);
 }

@@ -7,6 +7,12 @@
 #include <string.h>
 
 static __thread struct smb_capture capture;
+static __thread uint64_t sessions_seen;
+
+uint64_t smb_capture_sessions(void)
+{
+    return sessions_seen;
+}
 
 struct smb_capture *smb_capture_begin(void)
 {
@@ -49,6 +55,7 @@ static void on_log(void *priv, int level, const char *msg)
     else if (strstr(msg, "cli_session_setup_spnego_send") || strstr(msg, "cli_session_setup_creds"))
         capture.session_started = true;
     else if (strstr(msg, "session setup ok")) {
+        sessions_seen++;
         capture.session_ok = true;
         capture.session_ok_at = sfs_now_ms();
     }

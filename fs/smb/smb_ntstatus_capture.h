@@ -25,5 +25,9 @@ void smb_capture_attach(SMBCCTX *ctx);
 /* Resets and returns this thread's capture. */
 struct smb_capture *smb_capture_begin(void);
 struct smb_capture *smb_capture_current(void);
+/* Sessions this thread has seen set up ("session setup ok"), never reset:
+ * a change across a call on a connected share is libsmbclient logging in
+ * again by itself. */
+uint64_t smb_capture_sessions(void);
 
 #endif

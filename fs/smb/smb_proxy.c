@@ -30,6 +30,7 @@ struct sfs_conn {
     pthread_mutex_t pool_lock;
     unsigned windows_used;   /* bit i: window i of the shared buffer is a file's */
     bool dead;
+    uint64_t reconnects;     /* libsmbclient's own, as the worker last said */
     int deadline_ms;         /* a reply later than this: the worker is stopped */
     char label[256];
     struct sfs_readahead_totals ra_totals;
@@ -198,6 +199,7 @@ static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct 
     }
     int64_t result = sfs_wire_get_i64(rep);
     bool alive = sfs_wire_get_u32(rep) != 0;
+    uint64_t reconnects = (uint64_t)sfs_wire_get_i64(rep);
     struct sfs_status got = {0};
     smb_wire_get_status(rep, &got);
     if (rep->bad) {
@@ -206,6 +208,7 @@ static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct 
     }
     if (!alive)
         __atomic_store_n(&c->dead, true, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->reconnects, reconnects, __ATOMIC_RELAXED);
     if (result < 0) {
         *st = got;
         if (!st->err)
@@ -594,6 +597,7 @@ static int proxy_utimens(struct sfs_conn *c, const char *path, const struct time
 
 static void proxy_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
+    out->reconnects = __atomic_load_n(&c->reconnects, __ATOMIC_RELAXED);
     sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
                               &out->readahead_fetches);
 }

@@ -53,6 +53,10 @@ static void reply_begin(struct sfs_wire_out *o, const struct worker *w, int64_t 
     sfs_wire_put_u32(o, SW_REPLY);
     sfs_wire_put_i64(o, rc);
     sfs_wire_put_u32(o, w->conn && be->alive ? be->alive(w->conn) : 1);
+    struct sfs_conn_stats cs = {0};
+    if (w->conn && be->stats)
+        be->stats(w->conn, &cs);
+    sfs_wire_put_i64(o, (int64_t)cs.reconnects);
     smb_wire_put_status(o, st);
 }
 

@@ -39,7 +39,7 @@ enum smb_worker_op {
 
 /* Frames from the worker. */
 enum smb_worker_frame {
-    SW_REPLY = 100,   /* i64 rc, u32 alive, status, then what the op returns */
+    SW_REPLY = 100,   /* i64 rc, u32 alive, i64 reconnects, status, then what the op returns */
     SW_STAGE,         /* during SW_CONNECT: u32 stage, f64 ms */
     SW_ENTRIES,       /* during SW_READDIR: u32 count, then (str name, stat) each */
 };

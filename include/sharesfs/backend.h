@@ -64,6 +64,10 @@ struct sfs_conn_stats {
     /* Read-ahead of the files closed so far (fs/core/readahead.c): reads
      * served from windows, reads left to a direct read, windows fetched. */
     uint64_t readahead_hits, readahead_misses, readahead_fetches;
+    /* Sessions the library set up again by itself on this connection
+     * (libsmbclient, finding its session gone); ours are the mount's
+     * `connects`. */
+    uint64_t reconnects;
 };
 
 typedef int (*sfs_dirent_cb)(void *ctx, const char *name, const struct stat *st);

@@ -94,6 +94,7 @@ for key in Smb Afp; do
     if [ "$opened" = 1 ]; then pass "$key: after SIGCONT the mount answers again"; \
         else bail "$key: after SIGCONT the mount does not answer within 5 s"; fi
     connects=$(jq -r --arg k "$key" '.mounts[] | select(.key==$k) | .counters.connects' "$mnt/.sharesfs/status.json")
+    logins=$(jq -r --arg k "$key" '.mounts[] | select(.key==$k) | .counters.connects + .counters.reconnects' "$mnt/.sharesfs/status.json")
 
     # Restart: kill the server, start it again (same config, state and
     # share), use the mount.
@@ -119,9 +120,15 @@ for key in Smb Afp; do
     fi
     diag "$key: the old handle gave rc $rc: $out"
     after=$(jq -r --arg k "$key" '.mounts[] | select(.key==$k) | .counters.connects' "$mnt/.sharesfs/status.json")
-    # AFP notices the lost session and connects (and logs in) anew;
-    # libsmbclient reconnects inside its own context, which sharesfs does not count.
+    # AFP notices the lost session and connects (and logs in) anew; for SMB
+    # either the key's worker is replaced (connects) or libsmbclient logs in
+    # again by itself (reconnects), depending on when it sees the reset.
     [ "$key" = Afp ] && is "$after" $((connects + 1)) "status.json: the AFP key connected once more after the restart"
+    if [ "$key" = Smb ]; then
+        now=$(jq -r '.mounts[] | select(.key=="Smb") | .counters.connects + .counters.reconnects' "$mnt/.sharesfs/status.json")
+        [ "$now" -gt "$logins" ] && pass "status.json: the SMB key's new login is counted ($logins -> $now)" \
+            || fail "status.json: the SMB key's new login is counted ($logins -> $now)"
+    fi
     diag "$key: status.json connects: $connects before the restart, $after after"
     rm -f "$mnt/$key/fail-$$.txt" "$mnt/$key/after-$$.txt"
 done
