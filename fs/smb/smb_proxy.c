@@ -68,13 +68,26 @@ static int worker_spawn(struct sfs_conn *c, struct sfs_status *st)
     /* Above the numbers they are moved to, so each dup2 clears CLOEXEC. */
     if ((memfd = fd_above(memfd, 10)) < 0 || (sv[1] = fd_above(sv[1], 10)) < 0)
         goto fail;
-    c->memfd = dup(memfd);
+    c->memfd = fcntl(memfd, F_DUPFD_CLOEXEC, 0);   /* for giving window pages back */
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, sv[1], SMB_WORKER_SOCK_FD);
     posix_spawn_file_actions_adddup2(&fa, memfd, SMB_WORKER_SHM_FD);
+    /* Not the signal mask of whichever FUSE thread starts it (a master's
+     * mount processes block SIGTERM and friends for their signalfd). */
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, dflt;
+    sigemptyset(&none);
+    sigemptyset(&dflt);
+    sigaddset(&dflt, SIGTERM);
+    sigaddset(&dflt, SIGCHLD);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &dflt);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     char *argv[] = {"sharesfs", "--smb-worker", c->label, NULL};
-    int rc = posix_spawn(&c->pid, "/proc/self/exe", &fa, NULL, argv, environ);
+    int rc = posix_spawn(&c->pid, "/proc/self/exe", &fa, &attr, argv, environ);
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(sv[1]);
     close(memfd);

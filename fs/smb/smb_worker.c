@@ -288,6 +288,9 @@ int sfs_smb_worker_main(void)
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    /* Nothing else of the FUSE process's: a descriptor it did not mark
+     * close-on-exec (a daemonising pipe, say) must not live on here. */
+    close_range(SMB_WORKER_SHM_FD + 1, ~0u, 0);
     struct worker w = {.sock = SMB_WORKER_SOCK_FD};
     w.shm = mmap(NULL, SMB_WORKER_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, SMB_WORKER_SHM_FD, 0);
     if (w.shm == MAP_FAILED) {

@@ -138,6 +138,14 @@ done
 # libsmbclient's lock and Smb2 would wait too).
 echo iso >"$mnt/Smb2/iso-$$.txt"
 echo iso >"$mnt/Smb/iso-$$.txt"
+# The workers: one per SMB key, children of sharesfs, holding none of its
+# descriptors (/dev/fuse, pipes) beyond their socket.
+workers=$(pgrep -P "$pid" -f -- '--smb-worker' | tr '\n' ' ')
+is "$(echo $workers | wc -w)" 2 "one SMB worker process per SMB key ($workers)"
+leaked=""
+for w in $workers; do leaked+=$(ls -l "/proc/$w/fd" 2>/dev/null | grep -E 'fuse|pipe:' || true); done
+is "$leaked" "" "the SMB workers hold no descriptor of sharesfs's (/dev/fuse, pipes)"
+
 smb_failures() { jq -r '.mounts[] | select(.key=="Smb") | .counters.failures' "$mnt/.sharesfs/status.json"; }
 failures=$(smb_failures)
 for p in $(own_pids smb); do kill -STOP "$p" && stopped+=("$p"); done
