@@ -304,8 +304,18 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
     for (;;) {
         if (m->state == MOUNT_UP && m->ops->alive && !m->ops->alive(m->conn)) {
             retire_connection(m);
+            /* Lost to a timeout just now: the server is most likely still
+             * not answering, and a reconnect would cost the caller a second
+             * full timeout.  The timeout is answered from cache like a
+             * failed mount; a reset (a restarted server) reconnects now. */
+            bool timed_out = m->last_error.err == ETIMEDOUT &&
+                             time(NULL) - m->last_error_at < t->negative_timeout_s;
+            if (timed_out)
+                m->state = MOUNT_FAILED;
+            struct sfs_status why = m->last_error;
             pthread_mutex_unlock(&m->lock);
-            log_state(m, "connection lost: reconnecting", NULL);
+            log_state(m, timed_out ? "connection lost: server not answering" : "connection lost: reconnecting",
+                      timed_out ? &why : NULL);
             pthread_mutex_lock(&m->lock);
             continue;
         }
