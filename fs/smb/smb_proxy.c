@@ -151,8 +151,10 @@ static int worker_failed(struct sfs_conn *c, int err, enum sfs_stage stage, stru
     if (WIFSIGNALED(status))
         return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the SMB worker died (signal %d)",
                               WTERMSIG(status));
-    return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the SMB worker ended (%s)",
-                          err == -EPROTO ? "garbled reply" : "connection closed");
+    if (err == -EPROTO)
+        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the SMB worker sent a garbled reply");
+    return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the SMB worker ended (exit status %d)",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 struct call {
@@ -380,47 +382,61 @@ static bool in_windows(const struct sfs_conn *c, const char *buf, size_t size)
     return c->shm && buf >= lo && buf < hi && size <= (size_t)(hi - buf);
 }
 
-/* A read-ahead window: filled in place when it lives in the shared
- * buffer, else through the scratch area. */
-static ssize_t proxy_fetch(void *ctx, char *buf, size_t size, off_t off)
+/* A read, fetch or write of SIZE bytes at OFF, the data at AT in the
+ * shared buffer. */
+static void io_request(struct sfs_wire_out *req, enum smb_worker_op op, const struct sfs_file *f, size_t at,
+                       size_t size, off_t off)
 {
-    struct sfs_file *f = ctx;
-    struct sfs_conn *c = f->conn;
-    if (in_windows(c, buf, size)) {
-        struct sfs_wire_out req;
-        request(&req, SW_FETCH);
-        sfs_wire_put_i64(&req, f->id);
-        sfs_wire_put_i64(&req, buf - c->shm);
-        sfs_wire_put_i64(&req, (int64_t)size);
-        sfs_wire_put_i64(&req, off);
-        struct sfs_status st = {0};
-        return (ssize_t)call(c, &req, SFS_STAGE_READ, &st);
-    }
+    request(req, op);
+    sfs_wire_put_i64(req, f->id);
+    sfs_wire_put_i64(req, (int64_t)at);
+    sfs_wire_put_i64(req, (int64_t)size);
+    sfs_wire_put_i64(req, off);
+}
+
+/* Reads (into RBUF), window fetches (into RBUF) and writes (from WBUF)
+ * through the scratch area, in pieces it holds. */
+static ssize_t transfer(struct sfs_conn *c, struct sfs_file *f, enum smb_worker_op op, char *rbuf, const char *wbuf,
+                        size_t size, off_t off, struct sfs_status *st)
+{
+    enum sfs_stage stage = op == SW_WRITE ? SFS_STAGE_WRITE : SFS_STAGE_READ;
     size_t done = 0;
     while (done < size) {
         size_t chunk = size - done < SMB_WORKER_SCRATCH_SIZE ? size - done : SMB_WORKER_SCRATCH_SIZE;
         struct sfs_wire_out req;
-        request(&req, SW_FETCH);
-        sfs_wire_put_i64(&req, f->id);
-        sfs_wire_put_i64(&req, 0);
-        sfs_wire_put_i64(&req, (int64_t)chunk);
-        sfs_wire_put_i64(&req, off + (off_t)done);
-        struct sfs_status st = {0};
+        io_request(&req, op, f, 0, chunk, off + (off_t)done);
         struct sfs_wire_in rep;
         pthread_mutex_lock(&c->lock);
-        int64_t n = call_locked(c, &req, NULL, SFS_STAGE_READ, &rep, &st);
-        if (n > 0)
-            memcpy(buf + done, c->shm, (size_t)n);
+        if (wbuf)
+            memcpy(c->shm, wbuf + done, chunk);
+        int64_t n = call_locked(c, &req, NULL, stage, &rep, st);
+        if (n > 0 && rbuf)
+            memcpy(rbuf + done, c->shm, (size_t)n);
         pthread_mutex_unlock(&c->lock);
         sfs_wire_in_free(&rep);
         sfs_wire_out_free(&req);
         if (n < 0)
-            return done ? (ssize_t)done : (ssize_t)n;
+            return (ssize_t)n;
         done += (size_t)n;
         if ((size_t)n < chunk)
             break;
     }
     return (ssize_t)done;
+}
+
+/* A read-ahead window: filled in place when it lives in the shared
+ * buffer, else through the scratch area.  A failure needs no status: the
+ * read-ahead then reads directly, and that read reports it. */
+static ssize_t proxy_fetch(void *ctx, char *buf, size_t size, off_t off)
+{
+    struct sfs_file *f = ctx;
+    struct sfs_conn *c = f->conn;
+    struct sfs_status st = {0};
+    if (!in_windows(c, buf, size))
+        return transfer(c, f, SW_FETCH, buf, NULL, size, off, &st);
+    struct sfs_wire_out req;
+    io_request(&req, SW_FETCH, f, (size_t)(buf - c->shm), size, off);
+    return (ssize_t)call(c, &req, SFS_STAGE_READ, &st);
 }
 
 static int open_or_create(struct sfs_conn *c, enum smb_worker_op op, const char *path, int flags, mode_t mode,
@@ -465,39 +481,6 @@ static int proxy_create(struct sfs_conn *c, const char *path, mode_t mode, int f
                         struct sfs_status *st)
 {
     return open_or_create(c, SW_CREATE, path, flags, mode, out, st);
-}
-
-/* Reads and writes in pieces the shared buffer holds. */
-static ssize_t transfer(struct sfs_conn *c, struct sfs_file *f, enum smb_worker_op op, char *rbuf, const char *wbuf,
-                        size_t size, off_t off, struct sfs_status *st)
-{
-    enum sfs_stage stage = op == SW_READ ? SFS_STAGE_READ : SFS_STAGE_WRITE;
-    size_t done = 0;
-    while (done < size) {
-        size_t chunk = size - done < SMB_WORKER_SCRATCH_SIZE ? size - done : SMB_WORKER_SCRATCH_SIZE;
-        struct sfs_wire_out req;
-        request(&req, op);
-        sfs_wire_put_i64(&req, f->id);
-        sfs_wire_put_i64(&req, 0);
-        sfs_wire_put_i64(&req, (int64_t)chunk);
-        sfs_wire_put_i64(&req, off + (off_t)done);
-        struct sfs_wire_in rep;
-        pthread_mutex_lock(&c->lock);
-        if (wbuf && c->shm)
-            memcpy(c->shm, wbuf + done, chunk);
-        int64_t n = call_locked(c, &req, NULL, stage, &rep, st);
-        if (n > 0 && rbuf)
-            memcpy(rbuf + done, c->shm, (size_t)n);
-        pthread_mutex_unlock(&c->lock);
-        sfs_wire_in_free(&rep);
-        sfs_wire_out_free(&req);
-        if (n < 0)
-            return (ssize_t)n;
-        done += (size_t)n;
-        if ((size_t)n < chunk)
-            break;
-    }
-    return (ssize_t)done;
 }
 
 static ssize_t proxy_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,

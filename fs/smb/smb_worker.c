@@ -137,7 +137,6 @@ static bool serve_one(struct worker *w, struct sfs_wire_in *r)
         if (w->conn || smb_wire_get_target(r, &t) < 0) {
             rc = sfs_status_set(&st, SFS_STAGE_CONNECT, EPROTO, SFS_DOMAIN_SYS, EPROTO, "bad connect request");
         } else {
-            prctl(PR_SET_NAME, "sfs-smb-worker", 0, 0, 0);
             rc = be->connect(&t.t, &w->conn, &info, stage_forward, &fwd, &st);
             smb_wire_target_free(&t);
         }
@@ -288,6 +287,7 @@ int sfs_smb_worker_main(void)
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_NAME, "sfs-smb-worker", 0, 0, 0);
     /* Nothing else of the FUSE process's: a descriptor it did not mark
      * close-on-exec (a daemonising pipe, say) must not live on here. */
     close_range(SMB_WORKER_SHM_FD + 1, ~0u, 0);

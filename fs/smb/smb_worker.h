@@ -13,6 +13,7 @@
 #ifndef SHARESFS_SMB_WORKER_H
 #define SHARESFS_SMB_WORKER_H
 
+#include "core/readahead.h"
 #include "core/wire.h"
 #include "sharesfs/backend.h"
 
@@ -53,7 +54,7 @@ enum smb_worker_frame {
  * Pages are only allocated as they are used, and given back when a
  * window is. */
 #define SMB_WORKER_SCRATCH_SIZE (8u << 20)
-#define SMB_WORKER_WINDOW_SIZE (8u << 20)   /* SFS_READAHEAD_MAX_WINDOW */
+#define SMB_WORKER_WINDOW_SIZE SFS_READAHEAD_MAX_WINDOW
 #define SMB_WORKER_WINDOWS 8
 #define SMB_WORKER_SHM_SIZE (SMB_WORKER_SCRATCH_SIZE + SMB_WORKER_WINDOWS * SMB_WORKER_WINDOW_SIZE)
 
