@@ -34,10 +34,9 @@ static bool out_reserve(struct sfs_wire_out *w, size_t n)
     size_t cap = w->cap ? w->cap : 256;
     while (cap < w->len + n)
         cap *= 2;
-    char *p = malloc(cap);
-    if (!p || cap > SFS_WIRE_MAX_FRAME) {
-        free(p);
-        w->oom = true;
+    char *p = cap <= SFS_WIRE_MAX_FRAME ? malloc(cap) : NULL;
+    if (!p) {
+        w->oom = true;   /* sfs_wire_send then refuses the frame */
         return false;
     }
     if (w->p) {

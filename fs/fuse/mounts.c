@@ -56,7 +56,8 @@ static struct mount *mount_new(const struct sfs_map_entry *e)
          * server that stops answering holds up only its own key.
          * SHARESFS_SMB_IN_PROCESS=1 keeps libsmbclient in this process
          * (for debuggers; every SMB key then shares one lock). */
-        bool in_process = getenv("SHARESFS_SMB_IN_PROCESS") && !strcmp(getenv("SHARESFS_SMB_IN_PROCESS"), "1");
+        const char *in_process_env = getenv("SHARESFS_SMB_IN_PROCESS");
+        bool in_process = in_process_env && !strcmp(in_process_env, "1");
         m->ops = e->url.proto == SFS_PROTO_SMB && !in_process ? &sfs_smb_proxy_backend
                                                               : sfs_backend_for(e->url.proto);
     } else {
