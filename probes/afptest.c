@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/net.h"
+#include "sharesfs/clock.h"
 #include "info.h"
 #include "report.h"
 #include "sharesfs/config.h"

@@ -5,7 +5,7 @@
  *
  * Wire formats are taken from the shared protocol code in fs/afp/ (DSI
  * header, bounds-checked reader/writer, constants, DH/CAST5 helpers) and
- * from captures of real netatalk traffic (../shared/vectors/afp/). */
+ * from captures of real netatalk traffic (tests/data/afp/). */
 #ifndef AFPSIM_H
 #define AFPSIM_H
 

@@ -2,7 +2,7 @@
  * command dispatch, tickles, attentions, closing, and the hostile
  * misbehaviours that wrap replies.
  *
- * Observed netatalk behaviour imitated here (../shared/vectors/afp/):
+ * Observed netatalk behaviour imitated here (tests/data/afp/):
  *  - DSIOpenSession reply options: server request quantum (type 0), and the
  *    replay cache size (type 2) when the personality has one.
  *  - After a refused login: the error reply, a DSIAttention 0x8000 (server

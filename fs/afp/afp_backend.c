@@ -16,23 +16,23 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "afp/afp_catalog.h"
-#include "afp/afp_enum.h"
-#include "afp/afp_fork.h"
-#include "afp/afp_login.h"
-#include "afp/afp_login_gss.h"
-#include "afp/afp_params.h"
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
-#include "afp/afp_srvrinfo.h"
-#include "afp/afp_uam.h"
-#include "afp/afp_volume.h"
-#include "afp/afp_xattr.h"
-#include "afp/dsi_session.h"
-#include "auth/krb5_preflight.h"
-#include "core/net.h"
-#include "core/readahead.h"
-#include "sharesfs/backend.h"
+#include "sharesfs/clock.h"
+#include "afp_catalog.h"
+#include "afp_enum.h"
+#include "afp_fork.h"
+#include "afp_login.h"
+#include "afp_login_gss.h"
+#include "afp_params.h"
+#include "afp_path.h"
+#include "afp_proto.h"
+#include "afp_srvrinfo.h"
+#include "afp_uam.h"
+#include "afp_volume.h"
+#include "afp_xattr.h"
+#include "dsi_session.h"
+#include "sharesfs/krb5_preflight.h"
+#include "sharesfs/net.h"
+#include "afp_backend.h"
 
 #define ROOT_DIR_ID 2
 #define FILE_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPFinderInfoBit | \
@@ -53,13 +53,11 @@ struct sfs_conn {
     char host[256];        /* for attention messages */
     bool logged_in;
     bool ext_attrs;        /* the volume has kSupportsExtAttrs */
-    struct sfs_readahead_totals ra_totals;
 };
 
 struct sfs_file {
     uint16_t fork;
     struct sfs_conn *conn;
-    struct sfs_readahead *ra;   /* files opened read-only: sequential read-ahead */
 };
 
 static int errno_for_transport(int rc)
@@ -410,6 +408,26 @@ static void on_attention(void *ctx, uint16_t flags)
                          "AFP server %s sent attention 0x%04x", host, flags);
 }
 
+/* server_info: the GetStatus stage alone: no session, no login. */
+static int afp_server_info(const struct sfs_target *t, struct sfs_server_info *info, struct sfs_server_facts *facts,
+                           struct sfs_status *st)
+{
+    memset(info, 0, sizeof(*info));
+    struct sfs_addr addr;
+    int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), &addr, st);
+    if (rc < 0)
+        return rc;
+    snprintf(info->address, sizeof(info->address), "%s", addr.text);
+    struct afp_srvrinfo *si = calloc(1, sizeof(*si));
+    if (!si)
+        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    rc = stage_get_status(t, &addr, si, info, st);
+    if (rc == 0)
+        afp_srvrinfo_facts(si, facts);
+    free(si);
+    return rc;
+}
+
 static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
                        sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
@@ -636,7 +654,6 @@ static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
 static int afp_release(struct sfs_conn *c, struct sfs_file *f);
-static ssize_t afp_fetch(void *ctx, char *buf, size_t size, off_t off);
 
 static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
@@ -667,10 +684,6 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
         return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
     f->fork = of.fork;
     f->conn = c;
-    /* Read-only handles only: one that writes would have to keep the
-     * windows in step with its own writes. */
-    if ((flags & O_ACCMODE) == O_RDONLY)
-        f->ra = sfs_readahead_new(afp_fetch, f);
     *out = f;
     if (flags & O_TRUNC) {
         rc = afp_ftruncate(c, f, 0, st);
@@ -749,29 +762,17 @@ static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf
     return (ssize_t)total;
 }
 
-/* Read-ahead's fetch: a window of 1-8 MiB is READ_PIPELINE requests of
- * up to the quantum in flight, where the kernel's 128 KiB reads alone
- * would be two small ones. */
-static ssize_t afp_fetch(void *ctx, char *buf, size_t size, off_t off)
-{
-    struct sfs_file *f = ctx;
-    struct sfs_status st = {0};
-    ssize_t n = afp_read_direct(f->conn, f, buf, size, off, &st);
-    return n < 0 ? -(st.err ? st.err : EIO) : n;
-}
-
+/* Read-ahead (the engine's wrapper) asks for windows of 1-8 MiB: that is
+ * READ_PIPELINE requests of up to the quantum in flight, where the
+ * kernel's 128 KiB reads alone would be two small ones. */
 static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
-    ssize_t n = sfs_readahead_read(f->ra, buf, size, off);
-    return n != SFS_READAHEAD_MISS ? n : afp_read_direct(c, f, buf, size, off, st);
+    return afp_read_direct(c, f, buf, size, off, st);
 }
 
 static int afp_release(struct sfs_conn *c, struct sfs_file *f)
 {
-    if (f->ra)
-        sfs_readahead_add_stats(&c->ra_totals, f->ra);
-    sfs_readahead_free(f->ra);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_closefork(&w, f->fork);
@@ -1401,12 +1402,12 @@ static int afp_removexattr(struct sfs_conn *c, const char *path, const char *nam
 static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
-    sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
-                              &out->readahead_fetches);
 }
 
 const struct sfs_backend_ops sfs_afp_backend = {
     .name = "afp",
+    .prepare_target = afp_prepare_target,
+    .server_info = afp_server_info,
     .connect = afp_connect,
     .disconnect = afp_disconnect,
     .getattr = afp_getattr,

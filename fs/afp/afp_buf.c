@@ -1,4 +1,4 @@
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 #include <errno.h>
 #include <stdlib.h>

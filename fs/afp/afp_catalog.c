@@ -1,9 +1,9 @@
-#include "afp/afp_catalog.h"
+#include "afp_catalog.h"
 
 #include <errno.h>
 
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
+#include "afp_path.h"
+#include "afp_proto.h"
 
 static void write_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t vol_id, uint32_t dir_id)
 {

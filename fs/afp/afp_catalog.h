@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_params.h"
+#include "afp_buf.h"
+#include "afp_params.h"
 
 /* hard: replace an existing file (soft create fails with kFPObjectExists). */
 int afp_encode_createfile(struct afp_writer *w, bool hard, uint16_t vol_id, uint32_t dir_id,

@@ -1,10 +1,10 @@
-#include "afp/afp_enum.h"
+#include "afp_enum.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
+#include "afp_path.h"
+#include "afp_proto.h"
 
 static void write_vol_dir(struct afp_writer *w, uint8_t cmd, uint16_t vol_id, uint32_t dir_id)
 {

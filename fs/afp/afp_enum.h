@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_params.h"
+#include "afp_buf.h"
+#include "afp_params.h"
 
 /* Bitmaps the probe client enumerates with (p02): attributes, parent ID,
  * node ID, ext data fork length / offspring count, UTF-8 name. */

@@ -1,10 +1,10 @@
-#include "afp/afp_fork.h"
+#include "afp_fork.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
+#include "afp_path.h"
+#include "afp_proto.h"
 
 int afp_encode_openfork(struct afp_writer *w, bool rsrc, uint16_t vol_id, uint32_t dir_id,
                         uint16_t bitmap, uint16_t access, const char *path)

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_params.h"
+#include "afp_buf.h"
+#include "afp_params.h"
 
 /* rsrc: open the resource fork instead of the data fork.  bitmap: file
  * parameters wanted in the reply (kFPExtDataForkLenBit gives the size).

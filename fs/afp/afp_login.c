@@ -1,4 +1,4 @@
-#include "afp/afp_login.h"
+#include "afp_login.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "afp/afp_proto.h"
-#include "afp/afp_uam.h"
+#include "afp_proto.h"
+#include "afp_uam.h"
 
 /* ---- AFP version ---- */
 

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_srvrinfo.h"
+#include "afp_buf.h"
+#include "afp_srvrinfo.h"
 
 /* ---- AFP version ---- */
 

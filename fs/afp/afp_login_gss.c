@@ -1,9 +1,9 @@
-#include "afp/afp_login_gss.h"
+#include "afp_login_gss.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 int afp_gss_decode_login_id(const uint8_t *buf, size_t len, uint16_t *id)
 {

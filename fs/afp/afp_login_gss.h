@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 #define AFP_UAM_KRB5 "Client Krb v2"
 

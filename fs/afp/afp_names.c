@@ -1,5 +1,5 @@
 /* Human names of AFP command and result codes (for logs, reports, tests). */
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 #include <stddef.h>
 

@@ -1,4 +1,4 @@
-#include "afp/afp_params.h"
+#include "afp_params.h"
 
 #include <errno.h>
 #include <string.h>

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
+#include "afp_buf.h"
+#include "afp_path.h"
+#include "afp_proto.h"
 
 /* AFP dates are signed seconds since 2000-01-01 00:00 UTC. */
 time_t afp_date_to_time(int32_t afp_date);

@@ -1,9 +1,9 @@
-#include "afp/afp_path.h"
+#include "afp_path.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 int afp_name_to_posix(const char *afp, size_t len, char *out, size_t outsz)
 {

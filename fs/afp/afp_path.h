@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 #define AFP_NAME_MAX 1023       /* bytes in one UTF-8 name we accept */
 #define AFP_PATH_MAX 65535      /* the u16 length field */

@@ -1,7 +1,7 @@
 /* AFP 3.x protocol constants: command codes, result codes, bitmaps, flags.
  * Names follow Apple's "Apple Filing Protocol Reference" where it has names.
  * Values checked against the netatalk 4.0.3dev captures in
- * ../shared/vectors/afp/ where a capture uses them (marked "seen"). */
+ * tests/data/afp/ where a capture uses them (marked "seen"). */
 #ifndef SHARESFS_AFP_PROTO_H
 #define SHARESFS_AFP_PROTO_H
 

@@ -17,14 +17,14 @@
  * pin the release down, so the same tolerance is applied to every
  * offset-addressed structure, with validity checks strict enough that a
  * shifted read of a correct reply does not validate. */
-#include "afp/afp_srvrinfo.h"
+#include "afp_srvrinfo.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 int afp_encode_getsrvrinfo(struct afp_writer *w)
 {

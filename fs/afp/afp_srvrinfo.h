@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 #define AFP_SRVRINFO_MAX_LIST 32      /* versions, UAMs; more are counted, not kept */
 #define AFP_SRVRINFO_MAX_ADDRS 16

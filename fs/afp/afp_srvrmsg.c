@@ -1,9 +1,9 @@
-#include "afp/afp_srvrmsg.h"
+#include "afp_srvrmsg.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 int afp_encode_getsrvrmsg(struct afp_writer *w, uint16_t type, uint16_t bitmap)
 {

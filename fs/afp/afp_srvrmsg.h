@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 enum afp_srvrmsg_type {
     AFP_SRVRMSG_LOGIN = 0,

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_login.h"
+#include "afp_buf.h"
+#include "afp_login.h"
 
 #define AFP_UAM_NO_STEP 0xffffu
 

@@ -1,9 +1,9 @@
-#include "afp/afp_volume.h"
+#include "afp_volume.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_proto.h"
+#include "afp_proto.h"
 
 int afp_encode_getsrvrparms(struct afp_writer *w)
 {

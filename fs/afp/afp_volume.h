@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
-#include "afp/afp_params.h"
+#include "afp_buf.h"
+#include "afp_params.h"
 
 /* The bitmap the probe client opens volumes with: attributes, signature,
  * volume ID (seen in every capture). */

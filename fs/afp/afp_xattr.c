@@ -1,10 +1,10 @@
-#include "afp/afp_xattr.h"
+#include "afp_xattr.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "afp/afp_path.h"
-#include "afp/afp_proto.h"
+#include "afp_path.h"
+#include "afp_proto.h"
 
 static bool xattr_name_ok(const char *name)
 {

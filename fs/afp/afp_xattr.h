@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "afp/afp_buf.h"
+#include "afp_buf.h"
 
 #define AFP_XATTR_NOFOLLOW 0x0001   /* bitmap: do not follow a symlink */
 #define AFP_XATTR_CREATE 0x0002     /* FPSetExtAttr: fail if it exists */

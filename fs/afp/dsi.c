@@ -1,4 +1,4 @@
-#include "afp/dsi.h"
+#include "dsi.h"
 
 #include <errno.h>
 

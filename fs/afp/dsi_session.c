@@ -1,4 +1,6 @@
-#include "afp/dsi_session.h"
+#include "dsi_session.h"
+
+#include "sharesfs/clock.h"
 
 #include <errno.h>
 #include <poll.h>

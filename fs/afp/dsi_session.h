@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "afp/dsi.h"
-#include "core/net.h"
+#include "dsi.h"
+#include "sharesfs/net.h"
 #include "sharesfs/status.h"
 
 #define DSI_MAX_IN_FLIGHT 64

@@ -1,7 +1,7 @@
 /* "Cleartxt Passwrd": user name, pad to even, the password in 8 bytes,
  * NUL-padded, in clear (p03).  One reply judges user and password
  * together, so a refusal cannot say which was wrong. */
-#include "afp/afp_uam.h"
+#include "afp_uam.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* Crypto for the DH UAMs, on libgcrypt: MPI arithmetic for Diffie-Hellman,
  * CAST5-CBC, MD5, and random numbers. */
-#include "afp/afp_uam.h"
+#include "afp_uam.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -7,7 +7,7 @@
  *   FPLoginCont  u16 id, E_c(nonce + 1 (16), password (64, NUL-padded))
  *   <- 0
  * E_c/E_s: CAST5-CBC, key K = Mb^Ra mod p, IV "LWallace" / "CJalbert". */
-#include "afp/afp_uam.h"
+#include "afp_uam.h"
 
 #include <errno.h>
 #include <stdlib.h>

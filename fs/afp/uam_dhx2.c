@@ -11,7 +11,7 @@
  * E_c/E_s: CAST5-CBC with K, IV "LWallace" / "CJalbert".  netatalk refuses
  * an unknown user at the first reply and a wrong password only at the
  * last, so the two can be told apart (p12, p13). */
-#include "afp/afp_uam.h"
+#include "afp_uam.h"
 
 #include <errno.h>
 #include <stdlib.h>

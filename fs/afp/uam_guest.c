@@ -1,5 +1,5 @@
 /* "No User Authent": guest login, no auth info, one reply. */
-#include "afp/afp_uam.h"
+#include "afp_uam.h"
 
 static int guest_start(struct afp_login *l, struct afp_writer *w)
 {

@@ -1,4 +1,4 @@
-#include "auth/krb5_preflight.h"
+#include "sharesfs/krb5_preflight.h"
 
 #include <errno.h>
 #include <krb5.h>

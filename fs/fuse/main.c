@@ -16,13 +16,12 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-#include "fuse/mountplan.h"
-#include "fuse/ops.h"
-#include "fuse/status_table.h"
-#include "fuse/supervisor.h"
-#include "smb/smb_worker.h"
+#include "mountplan.h"
+#include "ops.h"
+#include "status_table.h"
+#include "supervisor.h"
+#include "sharesfs/engine.h"
 
-#define STATUS_XATTR "user.sharesfs.status"
 
 static void usage(FILE *out)
 {
@@ -332,11 +331,11 @@ static int run_master(const struct run_opts *o, const char *master_path)
  * not log in); NULL when PATH is not one. */
 static gchar *direct_status(const char *path)
 {
-    ssize_t len = getxattr(path, STATUS_XATTR, NULL, 0);
+    ssize_t len = getxattr(path, SFS_STATUS_XATTR, NULL, 0);
     if (len <= 0)
         return NULL;
     gchar *buf = g_malloc0((gsize)len + 1);
-    ssize_t got = getxattr(path, STATUS_XATTR, buf, (size_t)len);
+    ssize_t got = getxattr(path, SFS_STATUS_XATTR, buf, (size_t)len);
     if (got <= 0) {
         g_free(buf);
         return NULL;
@@ -397,9 +396,10 @@ static int print_status(const char *path)
 
 int main(int argc, char **argv)
 {
-    /* Started by this process itself for each SMB key (smb/smb_worker.h). */
-    if (argc >= 2 && !strcmp(argv[1], "--smb-worker"))
-        return sfs_smb_worker_main();
+    /* Started by this process itself for each key whose backend runs in a
+     * worker process (sharesfs/engine.h). */
+    if (argc >= 2 && !strcmp(argv[1], "--worker"))
+        return sfs_worker_main();
     static const struct option long_opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 't'},

@@ -1,4 +1,4 @@
-#include "fuse/mountplan.h"
+#include "mountplan.h"
 
 #include <errno.h>
 #include <stdio.h>

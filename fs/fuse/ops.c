@@ -1,6 +1,6 @@
 /* FUSE operations (high-level, path based).  Paths are "/" (the map's keys),
  * "/.sharesfs/status.json", and "/KEY/rest" served by KEY's backend. */
-#include "fuse/ops.h"
+#include "ops.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "fuse/status_file.h"
+#include "status_file.h"
 
 #define STATUS_DIR ".sharesfs"
 #define STATUS_FILE "status.json"
-#define STATUS_XATTR "user.sharesfs.status"
 
 enum node_kind { NODE_ROOT, NODE_STATUS_DIR, NODE_STATUS_FILE, NODE_SHARE, NODE_NONE };
 
@@ -664,7 +663,7 @@ static int sfs_getxattr(const char *path, const char *name, char *value, size_t 
     resolve(path, &n);
     if (n.kind != NODE_SHARE)
         return -ENODATA;
-    if (!*n.rest && strcmp(name, STATUS_XATTR) == 0) {
+    if (!*n.rest && strcmp(name, SFS_STATUS_XATTR) == 0) {
         size_t len = 0;
         char *text = status_json_render_one(n.m, &len);
         int rc;
@@ -699,11 +698,11 @@ static int sfs_listxattr(const char *path, char *list, size_t size)
     resolve(path, &n);
     if (n.kind != NODE_SHARE)
         return 0;
-    size_t own = *n.rest ? 0 : sizeof(STATUS_XATTR);
+    size_t own = *n.rest ? 0 : sizeof(SFS_STATUS_XATTR);
     if (size && size < own)
         return -ERANGE;
     if (size && own)
-        memcpy(list, STATUS_XATTR, own);
+        memcpy(list, SFS_STATUS_XATTR, own);
     if (!n.m->ops->listxattr || (!*n.rest && n.m->state != MOUNT_UP))
         return (int)own;
     struct sfs_status status = {0};
@@ -724,7 +723,7 @@ static int xattr_changeable(const char *path, const char *name, struct node *n)
     resolve(path, n);
     if (n->kind != NODE_SHARE)
         return n->kind == NODE_NONE ? -ENOENT : -ENOTSUP;
-    if (!*n->rest && strcmp(name, STATUS_XATTR) == 0)
+    if (!*n->rest && strcmp(name, SFS_STATUS_XATTR) == 0)
         return -EPERM;
     if (strncmp(name, "user.", 5) != 0)
         return -ENOTSUP;

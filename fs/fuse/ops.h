@@ -4,9 +4,12 @@
 #define FUSE_USE_VERSION 314
 #include <fuse.h>
 
-#include "fuse/mounts.h"
+#include "sharesfs/mounts.h"
 
 extern const struct fuse_operations sharesfs_ops;
+
+/* The extended attribute on each key that explains its state (JSON). */
+#define SFS_STATUS_XATTR "user.sharesfs.status"
 
 /* The FUSE private data. */
 struct sharesfs {

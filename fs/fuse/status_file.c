@@ -1,4 +1,4 @@
-#include "fuse/status_file.h"
+#include "status_file.h"
 
 #include <glib.h>
 #include <stdio.h>

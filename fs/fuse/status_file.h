@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "fuse/mounts.h"
+#include "sharesfs/mounts.h"
 
 /* status.json: every mount point, its state and last error (schema
  * sharesfs.status/1, docs/status-json.md).  Caller frees. */

@@ -1,4 +1,4 @@
-#include "fuse/status_table.h"
+#include "status_table.h"
 
 #include <glib.h>
 #include <stdio.h>

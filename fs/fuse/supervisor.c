@@ -1,4 +1,4 @@
-#include "fuse/supervisor.h"
+#include "supervisor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "fuse/mountplan.h"
+#include "mountplan.h"
 
 #define FSTYPE "fuse.sharesfs"
 #define BACKOFF_MAX_S 60

@@ -20,13 +20,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "auth/krb5_preflight.h"
-#include "core/net.h"
-#include "core/readahead.h"
+#include "sharesfs/clock.h"
+#include "sharesfs/krb5_preflight.h"
+#include "sharesfs/net.h"
 #include "sharesfs/backend.h"
-#include "smb/smb_backend.h"
-#include "smb/smb_negotiate.h"
-#include "smb/smb_ntstatus_capture.h"
+#include "smb_backend.h"
+#include "smb_negotiate.h"
+#include "smb_ntstatus_capture.h"
 
 struct sfs_conn {
     char *base_url;          /* smb://host[:port]/share[/path], percent-encoded */
@@ -41,14 +41,13 @@ struct sfs_conn {
     SMBCCTX *ctx;
     bool dead;               /* the session is gone (see session_lost) */
     uint64_t relogins;       /* sessions libsmbclient set up again by itself */
-    struct sfs_readahead_totals ra_totals;
 };
 
 struct sfs_file {
     SMBCFILE *fh;
     struct sfs_conn *conn;
-    struct sfs_readahead *ra;   /* files opened read-only: sequential read-ahead */
-    off_t size;                 /* for read-ahead: the size at its first fetch; -1 unknown */
+    bool read_only;
+    off_t size;                 /* read-only handles: the size last seen; -1 unknown */
 };
 
 /* Held around every libsmbclient call (see the top of this file). */
@@ -264,7 +263,7 @@ static int stage_probe_network(const struct sfs_target *t, struct sfs_server_inf
         return fd;
     double t0 = sfs_now_ms();
     struct smb_negotiate_result neg;
-    int rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->smb_min_proto), smb_dialect_from_name(t->smb_max_proto),
+    int rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->dialect_min), smb_dialect_from_name(t->dialect_max),
                              t->timeout_ms, &neg, st);
     close(fd);
     if (rc < 0)
@@ -296,12 +295,12 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     c->user = t->creds.user ? strdup(t->creds.user) : NULL;
     c->domain = t->creds.domain ? strdup(t->creds.domain) : NULL;
     c->password = t->creds.password ? strdup(t->creds.password) : NULL;
-    c->smb_conf = t->smb_conf ? strdup(t->smb_conf) : NULL;
+    c->smb_conf = t->client_conf ? strdup(t->client_conf) : NULL;
     c->krb5_ccache = t->krb5_ccache ? strdup(t->krb5_ccache) : NULL;
     c->port = (uint16_t)t->url->port;
     c->timeout_ms = t->timeout_ms;
-    snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->smb_min_proto);
-    snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->smb_max_proto);
+    snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->dialect_min);
+    snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->dialect_max);
     rc = build_base_url(c, t->url);
     if (rc < 0) {
         conn_free(c);
@@ -431,41 +430,25 @@ static ssize_t smb_pread_locked(SMBCCTX *ctx, SMBCFILE *fh, char *buf, size_t si
     return (ssize_t)total;
 }
 
-/* Read-ahead's fetch: one large smbc_read, which libsmbclient splits into
- * SMB2 READs of the server's maximum size. */
-static ssize_t smb_fetch(void *ctx, char *buf, size_t size, off_t off)
+/* Caps a read on a read-only handle at the end of file.  libsmbclient
+ * splits a large read (read-ahead asks for windows of up to 8 MiB) into
+ * parallel READs of the server's maximum (64 KiB on SMB 2.0.2), and when
+ * the first comes back short it drops the others while they are in
+ * flight; their late replies then break the connection
+ * (NT_STATUS_CONNECTION_DISCONNECTED on the next call, seen here).  The
+ * size is asked again only when a read reaches past the size last seen,
+ * so a file that grew is still read to its new end. */
+static size_t smb_cap_at_eof(SMBCCTX *ctx, struct sfs_file *f, size_t size, off_t off)
 {
-    struct sfs_file *f = ctx;
-    SMBCCTX *sctx = f->conn->ctx;
-    const char *what;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    /* Never ask past the end of file: libsmbclient splits a large read
-     * into parallel READs of the server's maximum (64 KiB on SMB 2.0.2),
-     * and when the first comes back short it drops the others while they
-     * are in flight; their late replies then break the connection
-     * (NT_STATUS_CONNECTION_DISCONNECTED on the next call, seen here). */
-    if (f->size < 0) {
+    if (!f->read_only)
+        return size;
+    if (f->size < 0 || off + (off_t)size > f->size) {
         struct stat sb;
-        f->size = smbc_getFunctionFstat(sctx)(sctx, f->fh, &sb) == 0 ? sb.st_size : -2;
+        f->size = smbc_getFunctionFstat(ctx)(ctx, f->fh, &sb) == 0 ? sb.st_size : -2;
     }
-    if (f->size >= 0)
-        size = off >= f->size ? 0 : ((off_t)size > f->size - off ? (size_t)(f->size - off) : size);
-    ssize_t n = size ? smb_pread_locked(sctx, f->fh, buf, size, off, &what) : 0;
-    smb_op_end(f->conn, mark);
-    return n;
-}
-
-static bool smb_readahead_on = true;
-
-void sfs_smb_backend_no_readahead(void)
-{
-    smb_readahead_on = false;
-}
-
-ssize_t sfs_smb_fetch_window(struct sfs_file *f, char *buf, size_t size, off_t off)
-{
-    return smb_fetch(f, buf, size, off);
+    if (f->size < 0)
+        return size;
+    return off >= f->size ? 0 : ((off_t)size > f->size - off ? (size_t)(f->size - off) : size);
 }
 
 static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
@@ -487,11 +470,8 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     }
     smb_op_end(c, mark);
     f->conn = c;
-    /* Read-only opens only: a handle that writes would have to keep the
-     * windows in step with its own writes. */
+    f->read_only = (flags & O_ACCMODE) == O_RDONLY;
     f->size = -1;
-    if ((flags & O_ACCMODE) == O_RDONLY && smb_readahead_on)
-        f->ra = sfs_readahead_new(smb_fetch, f);
     *out = f;
     return 0;
 }
@@ -499,13 +479,11 @@ static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
 static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
-    ssize_t n = sfs_readahead_read(f->ra, buf, size, off);
-    if (n != SFS_READAHEAD_MISS)
-        return n;
-    const char *what;
+    const char *what = "read";
     uint64_t mark = smb_op_begin();
     smb_capture_begin();
-    n = smb_pread_locked(c->ctx, f->fh, buf, size, off, &what);
+    size = smb_cap_at_eof(c->ctx, f, size, off);
+    ssize_t n = size ? smb_pread_locked(c->ctx, f->fh, buf, size, off, &what) : 0;
     if (n < 0)
         n = smb_op_fail(c, st, SFS_STAGE_READ, (int)-n, what);
     smb_op_end(c, mark);
@@ -514,9 +492,6 @@ static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
 
 static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 {
-    if (f->ra)
-        sfs_readahead_add_stats(&c->ra_totals, f->ra);
-    sfs_readahead_free(f->ra);
     uint64_t mark = smb_op_begin();
     smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
     smb_op_end(c, mark);
@@ -701,8 +676,6 @@ static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
 static void smb_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     out->reconnects = __atomic_load_n(&c->relogins, __ATOMIC_RELAXED);
-    sfs_readahead_read_totals(&c->ra_totals, &out->readahead_hits, &out->readahead_misses,
-                              &out->readahead_fetches);
 }
 
 static bool smb_alive(struct sfs_conn *c)
@@ -712,6 +685,9 @@ static bool smb_alive(struct sfs_conn *c)
 
 const struct sfs_backend_ops sfs_smb_backend = {
     .name = "smb",
+    .flags = SFS_BACKEND_ISOLATE,
+    .prepare_target = smb_prepare_target,
+    .server_info = smb_server_info,
     .connect = smb_connect,
     .disconnect = smb_disconnect,
     .getattr = smb_getattr,
@@ -733,15 +709,3 @@ const struct sfs_backend_ops sfs_smb_backend = {
     .alive = smb_alive,
     .stats = smb_stats,
 };
-
-const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto)
-{
-    switch (proto) {
-    case SFS_PROTO_SMB:
-        return &sfs_smb_backend;
-    case SFS_PROTO_AFP:
-        return &sfs_afp_backend;
-    default:
-        return NULL;
-    }
-}

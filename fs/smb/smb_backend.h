@@ -1,19 +1,15 @@
-/* What the SMB worker (smb_worker.c) needs of the in-process backend
- * beyond its operations table. */
+/* What the SMB backend's files share beyond the operations table. */
 #ifndef SHARESFS_SMB_BACKEND_H
 #define SHARESFS_SMB_BACKEND_H
 
-#include <sys/types.h>
+#include "sharesfs/config.h"
+#include "sharesfs/smb.h"
 
-#include "sharesfs/backend.h"
-
-/* Files opened from now on get no read-ahead of their own: in a worker the
- * FUSE side reads ahead, asking for whole windows (sfs_smb_fetch_window). */
-void sfs_smb_backend_no_readahead(void);
-
-/* One read-ahead window of F: SIZE bytes at OFF, never past the end of
- * file.  Bytes read, or -errno (the direct read that follows a failed
- * window reports the cause). */
-ssize_t sfs_smb_fetch_window(struct sfs_file *f, char *buf, size_t size, off_t off);
+/* The backend's prepare_target (smb_target.c). */
+int smb_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
+                       struct sfs_status *st);
+/* The backend's server_info (smb_server_info.c). */
+int smb_server_info(const struct sfs_target *t, struct sfs_server_info *info, struct sfs_server_facts *facts,
+                    struct sfs_status *st);
 
 #endif

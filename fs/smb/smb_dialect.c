@@ -1,4 +1,4 @@
-#include "smb/smb_dialect.h"
+#include "smb_dialect.h"
 
 #include <string.h>
 #include <strings.h>

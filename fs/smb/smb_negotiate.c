@@ -1,10 +1,10 @@
-#include "smb/smb_negotiate.h"
+#include "smb_negotiate.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/net.h"
+#include "sharesfs/net.h"
 
 #define NBT_HDR 4
 #define SMB2_HDR 64

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "sharesfs/status.h"
-#include "smb/smb_dialect.h"
+#include "smb_dialect.h"
 
 struct smb_negotiate_result {
     enum smb_dialect dialect;

@@ -1,6 +1,8 @@
-#include "smb/smb_ntstatus_capture.h"
+#include "smb_ntstatus_capture.h"
 
-#include "core/net.h"
+#include "sharesfs/clock.h"
+
+#include "sharesfs/net.h"
 
 #include <stdio.h>
 #include <stdlib.h>

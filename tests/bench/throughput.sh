@@ -103,7 +103,7 @@ fs_read_hwm() {
     cat "$tmp/mnt/Smb/bench/file.bin" >/dev/null
     # The key's SMB worker process (libsmbclient and its buffers live there).
     local worker
-    worker=$(pgrep -n -f -- "--smb-worker $tmp/mnt/Smb") || worker=
+    worker=$(pgrep -n -f -- "--worker $tmp/mnt/Smb") || worker=
     echo "$before $(hwm_kib "$pid") ${worker:+$(hwm_kib "$worker")}"
     umount_fs
 }

@@ -140,7 +140,7 @@ echo iso >"$mnt/Smb2/iso-$$.txt"
 echo iso >"$mnt/Smb/iso-$$.txt"
 # The workers: one per SMB key, children of sharesfs, holding none of its
 # descriptors (/dev/fuse, pipes) beyond their socket.
-workers=$(pgrep -P "$pid" -f -- '--smb-worker' | tr '\n' ' ')
+workers=$(pgrep -P "$pid" -f -- '--worker' | tr '\n' ' ')
 is "$(echo $workers | wc -w)" 2 "one SMB worker process per SMB key ($workers)"
 leaked=""
 for w in $workers; do leaked+=$(ls -l "/proc/$w/fd" 2>/dev/null | grep -E 'fuse|pipe:' || true); done
@@ -155,7 +155,7 @@ sleep 0.5
 kill -0 "$stalled" 2>/dev/null || diag "the operation on the stopped server ended early: $(cat "$OWN_DIR/stalled.rc" 2>/dev/null)"
 t0=$(date +%s.%N)
 got=$(timeout 30 cat "$mnt/Smb2/iso-$$.txt" 2>&1)
-diag "isolation: Smb2 read in $(echo "$(date +%s.%N) - $t0" | bc) s; SMB workers running: $(pgrep -fc -- '--smb-worker')"
+diag "isolation: Smb2 read in $(echo "$(date +%s.%N) - $t0" | bc) s; SMB workers running: $(pgrep -fc -- '--worker')"
 is "$got" iso "isolation: Smb2 reads while the Smb server is stopped"
 # Ordering, not timing: the stalled operation's failure is counted in
 # status.json when it gives up; Smb2 must have answered before that.

@@ -1,4 +1,4 @@
-/* Loads the recorded AFP/DSI exchanges in ../shared/vectors/afp/ (the
+/* Loads the recorded AFP/DSI exchanges in tests/data/afp/ (the
  * *.dsi.txt files: one DSI message per line) and the DH keylogs.
  *
  * tests/unit/meson.build builds each test from its own .c file only, so
@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define AFPV_DIR SHARED_VECTORS "/afp/netatalk-4.0.3dev/"
+#define AFPV_DIR TEST_VECTORS "/afp/netatalk-4.0.3dev/"
 
 struct afpv_msg {
     int conn;               /* 1 for "c1" */

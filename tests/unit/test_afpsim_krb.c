@@ -18,7 +18,7 @@
 
 #include "afpsim.h"
 
-#define VEC SHARED_VECTORS "/afp/netatalk-4.0.3dev/"
+#define VEC TEST_VECTORS "/afp/netatalk-4.0.3dev/"
 
 /* Payload of the first message in a .dsi.txt file whose line contains both
  * `dir` (" C>S " / " S>C ") and `what`. */

@@ -19,7 +19,7 @@
 #include "afpsim.h"
 #include "afp/afp_srvrinfo.h"
 
-#define P01 SHARED_VECTORS "/afp/netatalk-4.0.3dev/p01-getstatus.dsi.txt"
+#define P01 TEST_VECTORS "/afp/netatalk-4.0.3dev/p01-getstatus.dsi.txt"
 
 static void loopback(struct sockaddr_storage *ss, uint16_t port)
 {

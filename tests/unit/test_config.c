@@ -1,4 +1,4 @@
-/* sharesfs.conf, credentials files and sfs_target_from_entry(): where each
+/* sharesfs.conf, credentials files and sfs_engine_target(): where each
  * entry's auth module, password and dialect range come from. */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sharesfs/engine.h"
 #include "sharesfs/auth.h"
 #include "sharesfs/config.h"
 #include "sharesfs/map.h"
@@ -179,10 +180,10 @@ static void test_target_guest_and_dialects(void **state)
     struct sfs_map map = one_entry("Pub -fstype=cifs,guest,vers=1.0 ://nas.lab.test/public\n");
     struct sfs_target t;
     struct sfs_status st = {0};
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), 0);
     assert_int_equal(t.auth.kind, SFS_AUTH_NONE);
-    assert_string_equal(t.smb_min_proto, "NT1");
-    assert_string_equal(t.smb_max_proto, "NT1");
+    assert_string_equal(t.dialect_min, "NT1");
+    assert_string_equal(t.dialect_max, "NT1");
     sfs_target_free(&t);
     sfs_map_free(&map);
 }
@@ -193,7 +194,7 @@ static void test_target_bad_vers(void **state)
     struct sfs_map map = one_entry("Pub -fstype=cifs,guest,vers=9.9 ://nas.lab.test/public\n");
     struct sfs_target t;
     struct sfs_status st = {0};
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), -EINVAL);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), -EINVAL);
     assert_int_equal(st.stage, SFS_STAGE_PARSE);
     assert_non_null(strstr(st.detail, "vers=9.9"));
     sfs_map_free(&map);
@@ -206,10 +207,10 @@ static void test_target_user_without_password(void **state)
     struct sfs_map map = one_entry("Home smb://alice@fs.lab.test/home\n");
     struct sfs_target t;
     struct sfs_status st = {0};
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), -ENOKEY);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), -ENOKEY);
     assert_non_null(strstr(st.detail, "alice"));
     setenv("SHARESFS_PASSWORD", "from-env", 1);
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), 0);
     assert_int_equal(t.auth.kind, SFS_AUTH_PASSWORD);
     assert_string_equal(t.creds.password, "from-env");
     assert_string_equal(t.creds.source, "SHARESFS_PASSWORD");
@@ -227,12 +228,12 @@ static void test_target_credentials_option(void **state)
     struct sfs_map map = one_entry(line);
     struct sfs_target t;
     struct sfs_status st = {0};
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), 0);
     assert_string_equal(t.creds.user, "bob");
     assert_string_equal(t.creds.domain, "D");
     assert_string_equal(t.auth.module, "ntlmssp");
-    assert_string_equal(t.smb_min_proto, "SMB2_02");
-    assert_string_equal(t.smb_max_proto, "SMB3_11");
+    assert_string_equal(t.dialect_min, "SMB2_02");
+    assert_string_equal(t.dialect_max, "SMB3_11");
     sfs_target_free(&t);
     sfs_map_free(&map);
 }
@@ -246,11 +247,11 @@ static void test_target_config_dialects(void **state)
     assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
     struct sfs_map map = one_entry("Old -fstype=cifs,guest ://a.lab.test/x\nNew -fstype=cifs,guest ://b.lab.test/x\n");
     struct sfs_target t;
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], cfg, &t, &st), 0);
-    assert_string_equal(t.smb_min_proto, "NT1");
+    assert_int_equal(sfs_engine_target(&map.entries[0], cfg, &t, &st), 0);
+    assert_string_equal(t.dialect_min, "NT1");
     sfs_target_free(&t);
-    assert_int_equal(sfs_target_from_entry(&map.entries[1], cfg, &t, &st), 0);
-    assert_string_equal(t.smb_min_proto, "SMB3_00");
+    assert_int_equal(sfs_engine_target(&map.entries[1], cfg, &t, &st), 0);
+    assert_string_equal(t.dialect_min, "SMB3_00");
     sfs_target_free(&t);
     sfs_map_free(&map);
     sfs_config_free(cfg);
@@ -264,22 +265,22 @@ static void test_target_afp_uams(void **state)
                                    "Clear afp://u;AUTH=Cleartxt%20Passwrd:pw@lion.lab.test/Vol\n");
     struct sfs_target t;
     struct sfs_status st = {0};
-    assert_int_equal(sfs_target_from_entry(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), 0);
     assert_int_equal(t.auth.kind, SFS_AUTH_NONE);
     assert_string_equal(t.auth.uam, "No User Authent");
     sfs_target_free(&t);
-    assert_int_equal(sfs_target_from_entry(&map.entries[1], NULL, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[1], NULL, &t, &st), 0);
     assert_int_equal(t.auth.kind, SFS_AUTH_KRB5);
     assert_string_equal(t.auth.uam, "Client Krb v2");
     sfs_target_free(&t);
     /* Cleartext sends the password in the clear: refused unless allowed. */
-    assert_int_equal(sfs_target_from_entry(&map.entries[2], NULL, &t, &st), -EPERM);
+    assert_int_equal(sfs_engine_target(&map.entries[2], NULL, &t, &st), -EPERM);
     assert_non_null(strstr(st.detail, "allow_cleartext"));
     assert_null(strstr(st.detail, "pw@"));
     const char *p = write_file("clear.conf", "[entry Clear]\nallow_cleartext = true\n", 0644);
     struct sfs_config *cfg = NULL;
     assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
-    assert_int_equal(sfs_target_from_entry(&map.entries[2], cfg, &t, &st), 0);
+    assert_int_equal(sfs_engine_target(&map.entries[2], cfg, &t, &st), 0);
     assert_int_equal(t.auth.kind, SFS_AUTH_CLEARTEXT);
     sfs_target_free(&t);
     sfs_config_free(cfg);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "sharesfs/clock.h"
 #include "afp/dsi.h"
 #include "afp/dsi_session.h"
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "auth/krb5_preflight.h"
+#include "sharesfs/krb5_preflight.h"
 
 static char dir[] = "/tmp/sfs-test-krb5-XXXXXX";
 static char conf[600];

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "core/readahead.h"
+#include "engine/readahead.h"
 
 struct memfile {
     unsigned char *data;

@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "core/wire.h"
+#include "sharesfs/wire.h"
 #include "sharesfs/config.h"
-#include "smb/smb_worker.h"
+#include "engine/worker.h"
 
 static void pair(int sv[2])
 {
@@ -101,12 +101,12 @@ static struct sfs_wire_out target_frame(struct sfs_url *u, struct sfs_target *t)
     t->creds.password = "s3cret";
     t->auth.kind = SFS_AUTH_PASSWORD;
     t->auth.module = "ntlmssp";
-    snprintf(t->smb_max_proto, sizeof(t->smb_max_proto), "SMB3_11");
+    snprintf(t->dialect_max, sizeof(t->dialect_max), "SMB3_11");
     t->timeout_ms = 2500;
-    t->smb_conf = "/tmp/smb.conf";
+    t->client_conf = "/tmp/smb.conf";
     struct sfs_wire_out w;
     sfs_wire_out_init(&w);
-    smb_wire_put_target(&w, t);
+    sfs_worker_wire_put_target(&w, t);
     return w;
 }
 
@@ -117,8 +117,8 @@ static void target_round_trip(void **state)
     struct sfs_target t;
     struct sfs_wire_out w = target_frame(&u, &t);
     struct sfs_wire_in r = {.buf = w.p + 4, .len = w.len - 4};
-    struct smb_wire_target got;
-    assert_int_equal(smb_wire_get_target(&r, &got), 0);
+    struct sfs_worker_target got;
+    assert_int_equal(sfs_worker_wire_get_target(&r, &got), 0);
     assert_string_equal(got.t.label, "/Network/Shares/Smb");
     assert_string_equal(got.t.url->host, "fs-default.lab.test");
     assert_string_equal(got.t.url->share, "user");
@@ -130,12 +130,12 @@ static void target_round_trip(void **state)
     assert_null(got.t.creds.domain);
     assert_int_equal(got.t.auth.kind, SFS_AUTH_PASSWORD);
     assert_string_equal(got.t.auth.module, "ntlmssp");
-    assert_string_equal(got.t.smb_max_proto, "SMB3_11");
-    assert_string_equal(got.t.smb_min_proto, "");
+    assert_string_equal(got.t.dialect_max, "SMB3_11");
+    assert_string_equal(got.t.dialect_min, "");
     assert_int_equal(got.t.timeout_ms, 2500);
-    assert_string_equal(got.t.smb_conf, "/tmp/smb.conf");
+    assert_string_equal(got.t.client_conf, "/tmp/smb.conf");
     assert_null(got.t.krb5_ccache);
-    smb_wire_target_free(&got);
+    sfs_worker_wire_target_free(&got);
     sfs_wire_out_free(&w);
 }
 
@@ -148,8 +148,8 @@ static void truncated_targets_are_refused(void **state)
     struct sfs_wire_out w = target_frame(&u, &t);
     for (size_t n = 0; n < w.len - 4; n++) {
         struct sfs_wire_in r = {.buf = w.p + 4, .len = n};
-        struct smb_wire_target got;
-        assert_int_equal(smb_wire_get_target(&r, &got), -EPROTO);
+        struct sfs_worker_target got;
+        assert_int_equal(sfs_worker_wire_get_target(&r, &got), -EPROTO);
     }
     sfs_wire_out_free(&w);
 }
@@ -162,9 +162,9 @@ static void status_round_trip(void **state)
                    "session setup failed: NT_STATUS_LOGON_FAILURE");
     struct sfs_wire_out w;
     sfs_wire_out_init(&w);
-    smb_wire_put_status(&w, &st);
+    sfs_worker_wire_put_status(&w, &st);
     struct sfs_wire_in r = {.buf = w.p + 4, .len = w.len - 4};
-    smb_wire_get_status(&r, &got);
+    sfs_worker_wire_get_status(&r, &got);
     assert_false(r.bad);
     assert_int_equal(got.stage, SFS_STAGE_AUTHENTICATE);
     assert_int_equal(got.err, EACCES);

@@ -3,7 +3,7 @@
 
 Not the sharesfs client: a throwaway-quality but careful probe, with the
 login math of the DH UAMs written out so it can be checked against the
-keylog vectors of ../shared/vectors/afp/netatalk-4.0.3dev (p08, p09):
+keylog vectors of tests/data/afp/netatalk-4.0.3dev (p08, p09):
 
     afpsim-probe.py --keylog-selftest DIR       # replays p08/p09 byte for byte
     afpsim-probe.py 127.0.0.181:10548 --status

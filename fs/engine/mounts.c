@@ -1,0 +1,359 @@
+#include "sharesfs/mounts.h"
+
+#include <errno.h>
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sharesfs/engine.h"
+
+/* Each key with a worker process where its backend asks for one (a
+ * server that stops answering holds up only its own key), and read-ahead
+ * for files read front to back. */
+#define MOUNT_ENGINE_FLAGS (SFS_ENGINE_ISOLATE | SFS_ENGINE_READAHEAD)
+
+const char *mount_state_name(enum mount_state s)
+{
+    switch (s) {
+    case MOUNT_IDLE: return "idle";
+    case MOUNT_CONNECTING: return "connecting";
+    case MOUNT_UP: return "mounted";
+    case MOUNT_FAILED: return "failed";
+    }
+    return "?";
+}
+
+/* One structured line per state change; journald gets the fields. */
+static void log_state(const struct mount *m, const char *what, const struct sfs_status *st)
+{
+    char errno_text[16] = "0", code[96] = "";
+    if (st) {
+        snprintf(errno_text, sizeof(errno_text), "%d", st->err);
+        sfs_status_code_text(st, code, sizeof(code));
+    }
+    g_log_structured("sharesfs", st && st->err ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_MESSAGE,
+                     "SHARESFS_MOUNT", m->entry.mountpoint ? m->entry.mountpoint : m->entry.key,
+                     "SHARESFS_STATE", mount_state_name(m->state),
+                     "SHARESFS_STAGE", st ? sfs_stage_name(st->stage) : "",
+                     "SHARESFS_ERRNO", errno_text,
+                     "SHARESFS_STATUS", code,
+                     "MESSAGE", "%s: %s%s%s%s%s", m->entry.mountpoint ? m->entry.mountpoint : m->entry.key, what,
+                     st && st->err ? " at " : "", st && st->err ? sfs_stage_name(st->stage) : "",
+                     st && st->err ? ": " : "", st && st->err ? st->detail : "");
+}
+
+static struct mount *mount_new(const struct sfs_map_entry *e)
+{
+    struct mount *m = calloc(1, sizeof(*m));
+    if (!m || sfs_map_entry_copy(&m->entry, e) < 0) {
+        free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->changed, NULL);
+    if (e->url_ok) {
+        char *d = sfs_url_to_display(&e->url);
+        snprintf(m->url_display, sizeof(m->url_display), "%s", d ? d : "");
+        free(d);
+        m->ops = sfs_engine_ops(e->url.proto, MOUNT_ENGINE_FLAGS);
+    } else {
+        snprintf(m->url_display, sizeof(m->url_display), "%s", e->location_display ? e->location_display : "");
+    }
+    return m;
+}
+
+static int table_add(struct mount_table *t, struct mount *m)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct mount **grown = realloc(t->mounts, cap * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        t->mounts = grown;
+        t->cap = cap;
+    }
+    m->index = (unsigned)t->n;
+    t->mounts[t->n++] = m;
+    return 0;
+}
+
+int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *cfg, const char *root)
+{
+    memset(t, 0, sizeof(*t));
+    t->map = *map;
+    t->cfg = cfg;
+    t->root = strdup(root);
+    t->negative_timeout_s = 10;
+    t->idle_timeout_s = 600;
+    pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->reaper_lock, NULL);
+    pthread_cond_init(&t->reaper_wake, NULL);
+    for (size_t i = 0; i < map->n_entries; i++) {
+        const struct sfs_map_entry *e = &map->entries[i];
+        if (e->wildcard)
+            continue;
+        if (e->opts.nobrowse)
+            t->nobrowse = true;
+        struct mount *m = mount_new(e);
+        if (!m || table_add(t, m) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+ino_t mount_ino(const struct mount *m, ino_t server_ino)
+{
+    return (ino_t)(((uint64_t)(m->index + 1) << 48) ^ (uint64_t)server_ino);
+}
+
+static void mount_free(struct mount *m)
+{
+    if (m->conn)
+        m->ops->disconnect(m->conn);
+    for (size_t i = 0; i < m->n_retired; i++)
+        m->ops->disconnect(m->retired[i]);
+    free(m->retired);
+    sfs_map_entry_free(&m->entry);
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->changed);
+    free(m);
+}
+
+/* Connections replaced after they died are freed once nothing can use
+ * them: no operation running and no file open on the key (files opened
+ * on an old connection are counted in open_files too).  Caller holds
+ * m->lock; the list returned is the caller's to disconnect unlocked. */
+static struct sfs_conn **take_unused_retired(struct mount *m, size_t *n)
+{
+    *n = 0;
+    if (m->n_retired == 0 || m->busy > 0 || m->open_files > 0)
+        return NULL;
+    struct sfs_conn **list = m->retired;
+    *n = m->n_retired;
+    m->retired = NULL;
+    m->n_retired = 0;
+    return list;
+}
+
+static void disconnect_all(struct mount *m, struct sfs_conn **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        m->ops->disconnect(list[i]);
+    free(list);
+}
+
+void mount_done(struct mount *m)
+{
+    size_t n;
+    pthread_mutex_lock(&m->lock);
+    if (m->busy > 0)
+        m->busy--;
+    m->last_used = time(NULL);
+    struct sfs_conn **dead = take_unused_retired(m, &n);
+    pthread_mutex_unlock(&m->lock);
+    disconnect_all(m, dead, n);
+}
+
+void mount_file_closed(struct mount *m)
+{
+    size_t n;
+    pthread_mutex_lock(&m->lock);
+    if (m->open_files > 0)
+        m->open_files--;
+    m->last_used = time(NULL);
+    struct sfs_conn **dead = take_unused_retired(m, &n);
+    pthread_mutex_unlock(&m->lock);
+    disconnect_all(m, dead, n);
+}
+
+/* Disconnects M if it has been idle long enough; the caller holds nothing. */
+static void reap_one(struct mount_table *t, struct mount *m, time_t now)
+{
+    struct sfs_conn *conn = NULL;
+    pthread_mutex_lock(&m->lock);
+    if (m->state == MOUNT_UP && m->busy == 0 && m->open_files == 0 &&
+        now - m->last_used >= t->idle_timeout_s) {
+        conn = m->conn;
+        m->conn = NULL;
+        m->state = MOUNT_IDLE;
+        m->idle_disconnects++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (conn) {
+        m->ops->disconnect(conn);
+        log_state(m, "idle: disconnected", NULL);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    struct mount_table *t = arg;
+    int step = t->idle_timeout_s >= 20 ? 5 : (t->idle_timeout_s + 3) / 4;
+    pthread_mutex_lock(&t->reaper_lock);
+    while (!t->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += step > 0 ? step : 1;
+        pthread_cond_timedwait(&t->reaper_wake, &t->reaper_lock, &ts);
+        if (t->stopping)
+            break;
+        pthread_mutex_unlock(&t->reaper_lock);
+        time_t now = time(NULL);
+        pthread_mutex_lock(&t->lock);
+        size_t n = t->n;
+        pthread_mutex_unlock(&t->lock);
+        for (size_t i = 0; i < n; i++)
+            reap_one(t, t->mounts[i], now);
+        pthread_mutex_lock(&t->reaper_lock);
+    }
+    pthread_mutex_unlock(&t->reaper_lock);
+    return NULL;
+}
+
+void mounts_start_reaper(struct mount_table *t)
+{
+    if (t->idle_timeout_s <= 0 || t->reaper_running)
+        return;
+    t->reaper_running = pthread_create(&t->reaper, NULL, reaper_main, t) == 0;
+}
+
+void mounts_destroy(struct mount_table *t)
+{
+    if (t->reaper_running) {
+        pthread_mutex_lock(&t->reaper_lock);
+        t->stopping = true;
+        pthread_cond_signal(&t->reaper_wake);
+        pthread_mutex_unlock(&t->reaper_lock);
+        pthread_join(t->reaper, NULL);
+    }
+    for (size_t i = 0; i < t->n; i++)
+        mount_free(t->mounts[i]);
+    free(t->mounts);
+    free(t->root);
+    sfs_map_free(&t->map);
+    sfs_config_free(t->cfg);
+}
+
+struct mount *mounts_find(struct mount_table *t, const char *key)
+{
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->mounts[i]->entry.key, key) == 0) {
+            struct mount *m = t->mounts[i];
+            pthread_mutex_unlock(&t->lock);
+            return m;
+        }
+    struct sfs_map_entry inst;
+    struct sfs_parse_error perr;
+    struct mount *m = NULL;
+    if (sfs_map_lookup(&t->map, NULL, key, &inst, &perr) == 0) {
+        m = mount_new(&inst);
+        if (m && table_add(t, m) < 0) {
+            mount_free(m);
+            m = NULL;
+        }
+        sfs_map_entry_free(&inst);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return m;
+}
+
+static void record_failure(struct mount *m, const struct sfs_status *st)
+{
+    m->last_error = *st;
+    m->last_error_at = time(NULL);
+    m->failures++;
+}
+
+void mount_note_error(struct mount *m, const struct sfs_status *st)
+{
+    pthread_mutex_lock(&m->lock);
+    record_failure(m, st);
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, "operation failed", st);
+}
+
+/* The connection died under an up mount: keep it for the open files that
+ * name it (their operations fail with EIO), and connect anew.  Caller
+ * holds m->lock. */
+static void retire_connection(struct mount *m)
+{
+    struct sfs_conn **grown = realloc(m->retired, (m->n_retired + 1) * sizeof(*grown));
+    if (grown) {
+        m->retired = grown;
+        m->retired[m->n_retired++] = m->conn;
+    }   /* else: leak one connection rather than free it under an open file */
+    m->conn = NULL;
+    m->state = MOUNT_IDLE;
+}
+
+struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st)
+{
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        if (m->state == MOUNT_UP && m->ops->alive && !m->ops->alive(m->conn)) {
+            retire_connection(m);
+            /* Lost to a timeout just now: the server is most likely still
+             * not answering, and a reconnect would cost the caller a second
+             * full timeout.  The timeout is answered from cache like a
+             * failed mount; a reset (a restarted server) reconnects now. */
+            bool timed_out = m->last_error.err == ETIMEDOUT &&
+                             time(NULL) - m->last_error_at < t->negative_timeout_s;
+            if (timed_out)
+                m->state = MOUNT_FAILED;
+            struct sfs_status why = m->last_error;
+            pthread_mutex_unlock(&m->lock);
+            log_state(m, timed_out ? "connection lost: server not answering" : "connection lost: reconnecting",
+                      timed_out ? &why : NULL);
+            pthread_mutex_lock(&m->lock);
+            continue;
+        }
+        if (m->state == MOUNT_UP) {
+            struct sfs_conn *c = m->conn;
+            m->busy++;
+            m->last_used = time(NULL);
+            pthread_mutex_unlock(&m->lock);
+            return c;
+        }
+        if (m->state == MOUNT_FAILED && time(NULL) - m->last_error_at < t->negative_timeout_s) {
+            *st = m->last_error;
+            pthread_mutex_unlock(&m->lock);
+            return NULL;
+        }
+        if (m->state != MOUNT_CONNECTING)
+            break;
+        pthread_cond_wait(&m->changed, &m->lock);
+    }
+    m->state = MOUNT_CONNECTING;
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, "connecting", NULL);
+
+    struct sfs_status fail = {0};
+    struct sfs_server_info info = {0};
+    char auth[sizeof(m->auth)] = "";
+    struct sfs_connect_request req = {.entry = &m->entry, .cfg = t->cfg, .ccache = ccache,
+                                      .flags = MOUNT_ENGINE_FLAGS};
+    struct sfs_session s = {0};
+    int rc = sfs_engine_connect(&req, &s, &info, auth, sizeof(auth), &fail);
+
+    pthread_mutex_lock(&m->lock);
+    m->server = info;
+    if (auth[0])
+        snprintf(m->auth, sizeof(m->auth), "%s", auth);
+    if (rc == 0) {
+        m->state = MOUNT_UP;
+        m->conn = s.conn;
+        m->connected_at = m->last_used = time(NULL);
+        m->connects++;
+        m->busy++;
+    } else {
+        m->state = MOUNT_FAILED;
+        record_failure(m, &fail);
+        *st = fail;
+    }
+    pthread_cond_broadcast(&m->changed);
+    pthread_mutex_unlock(&m->lock);
+    log_state(m, rc == 0 ? "mounted" : "mount failed", rc == 0 ? NULL : &fail);
+    return s.conn;
+}

@@ -1,0 +1,117 @@
+#include "sharesfs/probe.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sharesfs/clock.h"
+#include "sharesfs/engine.h"
+
+static void on_stage(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st)
+{
+    (void)st;
+    struct sfs_probe_result *r = ctx;
+    r->ran[stage] = true;
+    r->ms[stage] = ms;
+    r->reached = stage;
+}
+
+struct list_state {
+    struct sfs_probe_result *r;
+    char first_file[512];
+};
+
+static int on_dirent(void *ctx, const char *name, const struct stat *st)
+{
+    struct list_state *ls = ctx;
+    ls->r->listed++;
+    if (!ls->first_file[0] && S_ISREG(st->st_mode))
+        snprintf(ls->first_file, sizeof(ls->first_file), "%s", name);
+    return 0;
+}
+
+static void describe_entry(const struct sfs_map_entry *e, struct sfs_probe_result *r)
+{
+    snprintf(r->key, sizeof(r->key), "%s", e->key ? e->key : "");
+    snprintf(r->mountpoint, sizeof(r->mountpoint), "%s", e->mountpoint ? e->mountpoint : (e->key ? e->key : ""));
+    snprintf(r->source, sizeof(r->source), "%s:%d", e->file, e->line);
+    if (e->url_ok) {
+        char *display = sfs_url_to_display(&e->url);
+        snprintf(r->url, sizeof(r->url), "%s", display ? display : "");
+        free(display);
+        snprintf(r->protocol, sizeof(r->protocol), "%s", sfs_proto_name(e->url.proto));
+    } else {
+        snprintf(r->url, sizeof(r->url), "%s", e->location_display ? e->location_display : "");
+    }
+}
+
+/* The failing stage reports no time of its own: it is what the connect
+ * call spent beyond the stages that completed. */
+static void note_failed_stage_time(struct sfs_probe_result *r, double connect_ms)
+{
+    double done = 0;
+    for (int s = SFS_STAGE_RESOLVE; s < SFS_STAGE_COUNT; s++)
+        done += r->ran[s] ? r->ms[s] : 0;
+    enum sfs_stage failed = r->status.stage;
+    if (failed > SFS_STAGE_NONE && failed < SFS_STAGE_COUNT && !r->ran[failed]) {
+        r->ran[failed] = true;
+        r->ms[failed] = connect_ms > done ? connect_ms - done : 0;
+    }
+}
+
+static int stage_list_and_read(const struct sfs_backend_ops *ops, struct sfs_conn *conn,
+                               const struct sfs_probe_options *opts, struct sfs_probe_result *r)
+{
+    struct list_state ls = {.r = r};
+    double t0 = sfs_now_ms();
+    int rc = ops->readdir(conn, "/", on_dirent, &ls, &r->status);
+    if (rc < 0)
+        return rc;
+    on_stage(r, SFS_STAGE_LIST, sfs_now_ms() - t0, NULL);
+    if (opts && opts->skip_read)
+        return 0;
+    const char *path = opts && opts->read_path ? opts->read_path : ls.first_file;
+    if (!path[0])
+        return 0;   /* an empty share: nothing to read, not a failure */
+    snprintf(r->read_path, sizeof(r->read_path), "%s", path);
+    t0 = sfs_now_ms();
+    struct sfs_file *f = NULL;
+    rc = ops->open(conn, path, O_RDONLY, &f, &r->status);
+    if (rc < 0)
+        return rc;
+    char *buf = malloc(SFS_PROBE_READ_BYTES);
+    ssize_t n = buf ? ops->read(conn, f, buf, SFS_PROBE_READ_BYTES, 0, &r->status) : -ENOMEM;
+    free(buf);
+    ops->release(conn, f);
+    if (n < 0) {
+        if (r->status.err == 0)
+            sfs_status_set(&r->status, SFS_STAGE_READ, (int)-n, SFS_DOMAIN_SYS, -n, "read: %s", strerror((int)-n));
+        return (int)n;
+    }
+    r->read_bytes = (size_t)n;
+    on_stage(r, SFS_STAGE_READ, sfs_now_ms() - t0, NULL);
+    return 0;
+}
+
+void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
+                     const struct sfs_probe_options *opts, struct sfs_probe_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    describe_entry(entry, r);
+    /* Each probe runs in a process of its own (afptest), and reads one
+     * small block: no worker process, no read-ahead. */
+    struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r};
+    struct sfs_session s;
+    double t0 = sfs_now_ms();
+    int rc = sfs_engine_connect(&req, &s, &r->server, r->auth, sizeof(r->auth), &r->status);
+    if (rc < 0) {
+        if (r->ran[SFS_STAGE_PARSE])   /* failures before that have no stage time */
+            note_failed_stage_time(r, sfs_now_ms() - t0);
+        return;
+    }
+    stage_list_and_read(s.ops, s.conn, opts, r);
+    sfs_session_close(&s);
+}

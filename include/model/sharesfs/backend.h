@@ -1,0 +1,188 @@
+/* A backend is a table of operations over one connected share.
+ * Operations return 0 (or a byte count) or a negative errno, and fill the
+ * caller's struct sfs_status on failure.  A connection may be used from
+ * several threads at once: each backend serialises what its library needs. */
+#ifndef SHARESFS_BACKEND_H
+#define SHARESFS_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "sharesfs/auth.h"
+#include "sharesfs/map.h"
+#include "sharesfs/status.h"
+#include "sharesfs/url.h"
+
+struct sfs_config;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the server says about itself (filled during negotiate). */
+struct sfs_server_info {
+    char address[64];        /* numeric address connected to */
+    char dialect[32];        /* "SMB3_11", "AFP3.4" */
+    char server_name[128];   /* AFP server name / SMB NetBIOS or DNS name when known */
+    char server_os[128];     /* SMB native OS / AFP machine type */
+    char versions[256];      /* AFP versions offered, comma-separated */
+    char uams[256];          /* AFP UAMs offered, comma-separated */
+    uint32_t flags;          /* AFP server flags */
+    char principal[256];     /* Kerberos principal the server advertises */
+    bool encrypted;          /* SMB3 encryption offered */
+    char auth_used[64];      /* the auth module finally used, when the backend chose it (AFP auto) */
+};
+
+/* Everything a backend needs to reach one share. */
+struct sfs_target {
+    const char *label;               /* mount point or key: names the entry in messages */
+    const struct sfs_url *url;
+    const struct sfs_mount_options *opts; /* may be NULL */
+    struct sfs_credentials creds;
+    struct sfs_auth_choice auth;
+    /* Filled by the backend's prepare_target: */
+    char dialect_min[16];            /* SMB: "NT1", "SMB2_02", "SMB3_11"; empty = library default */
+    char dialect_max[16];
+    int timeout_ms;                  /* per stage */
+    bool allow_cleartext;
+    const char *client_conf;         /* the protocol library's client config (SMB: smb.conf); NULL = its default */
+    const char *krb5_ccache;         /* Kerberos ccache ("FILE:/tmp/x"); NULL = KRB5CCNAME or the default */
+};
+
+/* Called as stages complete so probes can time them. */
+typedef void (*sfs_stage_cb)(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st);
+
+struct sfs_conn;
+struct sfs_file;
+
+/* Protocol counters of one connection, for status.json. */
+struct sfs_conn_stats {
+    uint64_t requests;          /* protocol requests sent */
+    unsigned max_in_flight;     /* most requests outstanding at once */
+    /* Read-ahead of the files closed so far (fs/core/readahead.c): reads
+     * served from windows, reads left to a direct read, windows fetched. */
+    uint64_t readahead_hits, readahead_misses, readahead_fetches;
+    /* Sessions the library set up again by itself on this connection
+     * (libsmbclient, finding its session gone); ours are the mount's
+     * `connects`. */
+    uint64_t reconnects;
+};
+
+typedef int (*sfs_dirent_cb)(void *ctx, const char *name, const struct stat *st);
+
+/* Memory for read-ahead windows that a backend provides (the isolation
+ * wrapper's shared buffer, so a fetch lands where the reader copies
+ * from): get returns a buffer of at least 8 MiB or NULL (then the window
+ * is malloc'd), put takes it back once no fetch uses it. */
+struct sfs_window_pool {
+    void *(*get)(void *ctx);
+    void (*put)(void *ctx, void *buf);
+    void *ctx;
+};
+
+/* What a server says about itself before any login, as labelled lines for
+ * `afptest info` (the backend formats them: it knows the protocol). */
+#define SFS_SERVER_FACTS_MAX 24
+struct sfs_server_facts {
+    size_t n;
+    struct {
+        char label[24];
+        char value[768];
+    } rows[SFS_SERVER_FACTS_MAX];
+};
+/* Appends one line (silently dropped past SFS_SERVER_FACTS_MAX). */
+void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Backend flags. */
+enum {
+    /* Run each connection in a worker process of its own (the engine's
+     * isolation wrapper): the protocol library cannot serve two calls at
+     * once in one process, so one stalled server would hold up every key. */
+    SFS_BACKEND_ISOLATE = 1u << 0,
+};
+
+struct sfs_backend_ops {
+    const char *name;
+    unsigned flags;                  /* SFS_BACKEND_* */
+    /* Optional: the protocol's part of ENTRY -> target (auth module,
+     * dialect range, client config), after the generic part
+     * (sfs_target_from_entry).  Fails with stage PARSE or AUTHENTICATE. */
+    int (*prepare_target)(const struct sfs_map_entry *entry, const struct sfs_config *cfg, struct sfs_target *t,
+                          struct sfs_status *st);
+    /* Optional: resolve, connect and ask the server to describe itself,
+     * without logging in (AFP FPGetSrvrInfo, SMB NEGOTIATE). */
+    int (*server_info)(const struct sfs_target *t, struct sfs_server_info *info, struct sfs_server_facts *facts,
+                       struct sfs_status *st);
+    int (*connect)(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                   sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
+    void (*disconnect)(struct sfs_conn *c);
+    int (*getattr)(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st);
+    /* cb returns nonzero to stop early. */
+    int (*readdir)(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st);
+    int (*open)(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st);
+    ssize_t (*read)(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off, struct sfs_status *st);
+    int (*release)(struct sfs_conn *c, struct sfs_file *f);
+    int (*statfs)(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st);
+    /* The write side (NULL: the backend is read-only: EROFS).  Writes are
+     * write-through: a write returns only after the server acknowledged
+     * it, so fsync has nothing left to lose (it still asks the server to
+     * flush where the protocol can). */
+    int (*create)(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
+                  struct sfs_status *st);
+    ssize_t (*write)(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
+                     struct sfs_status *st);
+    int (*ftruncate)(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
+    int (*fsync)(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st);
+    int (*mkdir)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
+    int (*unlink)(struct sfs_conn *c, const char *path, struct sfs_status *st);
+    int (*rmdir)(struct sfs_conn *c, const char *path, struct sfs_status *st);
+    /* flags: RENAME_NOREPLACE; without it an existing target is replaced. */
+    int (*rename)(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st);
+    int (*utimens)(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st);
+    int (*chmod)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
+    /* Optional (NULL where the library keeps no such counters). */
+    void (*stats)(struct sfs_conn *c, struct sfs_conn_stats *out);
+    /* Optional: false once the connection is gone for good (the server
+     * closed the session, stopped answering); NULL where the library
+     * reconnects by itself.  A dead connection is replaced on next use. */
+    bool (*alive)(struct sfs_conn *c);
+    /* Optional: the target of a symbolic link, NUL-terminated; the length or -errno. */
+    int (*readlink)(struct sfs_conn *c, const char *path, char *buf, size_t size, struct sfs_status *st);
+    /* Optional: creates PATH as a symbolic link to TARGET (NULL: EPERM). */
+    int (*symlink)(struct sfs_conn *c, const char *target, const char *path, struct sfs_status *st);
+    /* Optional extended attributes (NULL: ENOTSUP).  NAME is a Linux name
+     * with its namespace ("user.x"); the FUSE layer passes only "user.*".
+     * As for the syscalls, SIZE 0 asks for the length only, a value or
+     * list longer than SIZE is -ERANGE, and a missing attribute -ENODATA.
+     * These answers (ENODATA, ERANGE, ENOTSUP) leave *st untouched: they
+     * say nothing about the mount. */
+    ssize_t (*getxattr)(struct sfs_conn *c, const char *path, const char *name, char *value, size_t size,
+                        struct sfs_status *st);
+    /* flags: XATTR_CREATE, XATTR_REPLACE, or 0. */
+    int (*setxattr)(struct sfs_conn *c, const char *path, const char *name, const char *value, size_t size,
+                    int flags, struct sfs_status *st);
+    /* NUL-separated names, as listxattr(2). */
+    ssize_t (*listxattr)(struct sfs_conn *c, const char *path, char *list, size_t size, struct sfs_status *st);
+    int (*removexattr)(struct sfs_conn *c, const char *path, const char *name, struct sfs_status *st);
+    /* Optional: where read-ahead windows of files on C should live; false
+     * (or NULL): malloc'd memory. */
+    bool (*window_pool)(struct sfs_conn *c, struct sfs_window_pool *out);
+};
+
+/* The resolve and connect stages of every backend: resolves the target's
+ * host, connects, reports both stages' times through CB and the address in
+ * INFO; returns the connected fd (ADDR kept for more connections). */
+struct sfs_addr;
+int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                              sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

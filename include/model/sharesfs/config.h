@@ -1,0 +1,49 @@
+/* sharesfs.conf (GKeyFile): /etc/sharesfs/sharesfs.conf or --config FILE.
+ *   [global]  timeout, smb_min_protocol, smb_max_protocol, smb_conf,
+ *             credentials, allow_cleartext
+ *   [entry KEY] the same keys, for one map key or mount point
+ * See docs/config.md. */
+#ifndef SHARESFS_CONFIG_H
+#define SHARESFS_CONFIG_H
+
+#include <stdbool.h>
+
+#include "sharesfs/backend.h"
+#include "sharesfs/map.h"
+#include "sharesfs/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SFS_DEFAULT_CONFIG "/etc/sharesfs/sharesfs.conf"
+
+struct sfs_config;
+
+/* PATH NULL: the default file, which may be absent.  A named file that is
+ * missing, or any syntax error, is an error naming file, line and cause. */
+int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status *st);
+void sfs_config_free(struct sfs_config *cfg);
+
+/* Overrides from the command line (afptest --timeout). */
+void sfs_config_set_timeout_ms(struct sfs_config *cfg, int ms);
+int sfs_config_timeout_ms(const struct sfs_config *cfg);
+
+/* A string setting for ENTRY_KEY ("[entry KEY]" first, then [global]);
+ * caller frees; NULL when unset or CFG is NULL. */
+char *sfs_config_string(const struct sfs_config *cfg, const char *entry_key, const char *name);
+/* Boolean setting likewise; DEF when unset. */
+bool sfs_config_bool(const struct sfs_config *cfg, const char *entry_key, const char *name, bool def);
+
+/* Builds the connection target for ENTRY: auth module, credentials,
+ * dialect range, timeouts.  Fails (stage PARSE or AUTHENTICATE) when the
+ * entry cannot be tried at all, e.g. a credentials file with mode 0644 or
+ * cleartext auth that is not allowed.  Free with sfs_target_free. */
+int sfs_target_from_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
+                          struct sfs_target *t, struct sfs_status *st);
+void sfs_target_free(struct sfs_target *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
