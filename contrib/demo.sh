@@ -50,6 +50,6 @@ step "afptest probe $ROOT/contrib/maps/auto_master"
 build/probes/afptest probe -j 12 contrib/maps/auto_master
 echo
 echo "sharesfs stays mounted at $MOUNT (log: $LOG).  To stop:"
-echo "  fusermount3 -u $MOUNT && sudo $ROOT/contrib/lab/lab.sh stop"
+echo "  fusermount3 -u $MOUNT && $ROOT/contrib/lab/lab.sh stop"
 echo "To use the lab's host names in your shell: eval \"\$($ROOT/contrib/lab/lab.sh env)\""
 exit 0

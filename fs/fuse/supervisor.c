@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "mountplan.h"
+#include "sharesfs/clock.h"
 
 #define FSTYPE "fuse.sharesfs"
 #define BACKOFF_MAX_S 60
@@ -59,11 +60,10 @@ struct sup {
     int start_timeout_ms, stop_timeout_ms;
 };
 
+/* Whole milliseconds of the one monotonic clock (sharesfs/clock.h). */
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)sfs_now_ms();
 }
 
 static void say(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
