@@ -1,11 +1,11 @@
 /* sharesfs MAP MOUNTPOINT: every key of an indirect automount map as a
- * directory under MOUNTPOINT, connected on first use.
+ * directory under MOUNTPOINT, connected on first use; mount(8) runs it so
+ * for a fuse.sharesfs line of /etc/fstab (options: options.c).
  * sharesfs AUTO_MASTER: every mount point an auto_master lists, each in its
  * own process (fs/fuse/supervisor.c); direct-map entries are mounted at
  * their own paths, the share itself at the mount's root. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <glib.h>
 #include <malloc.h>
 #include <limits.h>
@@ -18,6 +18,7 @@
 
 #include "mountplan.h"
 #include "ops.h"
+#include "options.h"
 #include "status_table.h"
 #include "supervisor.h"
 #include "sharesfs/engine.h"
@@ -29,6 +30,7 @@ static void usage(FILE *out)
             "usage: sharesfs [options] MAP MOUNTPOINT\n"
             "       sharesfs [options] AUTO_MASTER\n"
             "       sharesfs --status MOUNTPOINT|AUTO_MASTER\n"
+            "       mount -t fuse.sharesfs [-o OPT[,OPT...]] MAP MOUNTPOINT  (/etc/fstab)\n"
             "\n"
             "Mounts every key of the automount map MAP (an indirect map, or an auto_master\n"
             "whose entry for MOUNTPOINT names one) as a directory under MOUNTPOINT.  A key is\n"
@@ -40,22 +42,8 @@ static void usage(FILE *out)
             "the share itself at the root (status: the user.sharesfs.status xattr of that\n"
             "root).  Each mount point is served by its own process.  A direct map given alone\n"
             "is mounted the same way.\n"
-            "\n"
-            "options:\n"
-            "  -f                     stay in the foreground and log to stderr\n"
-            "  -d                     foreground with FUSE debug output\n"
-            "  -s                     single-threaded\n"
-            "  -o OPT[,OPT...]        FUSE mount options (allow_other, ...)\n"
-            "  -c, --config FILE      sharesfs.conf (default /etc/sharesfs/sharesfs.conf if present)\n"
-            "  -t, --timeout SECS     timeout of each connection stage (default 10)\n"
-            "      --negative-timeout SECS  how long a failed mount is answered from cache (default 10)\n"
-            "      --attr-timeout SECS      kernel attribute cache (default 1)\n"
-            "      --idle-timeout SECS      disconnect a key unused this long (default 600, 0 = never)\n"
-            "      --direct-io              no page cache for file data: reads and writes go to sharesfs\n"
-            "                               in the caller's sizes (faster streaming reads; no shared mmap)\n"
-            "      --status MOUNTPOINT      print the status of a running sharesfs as a table\n"
-            "                               (an AUTO_MASTER: of every mount point it lists)\n"
-            "  -V, --version\n");
+            "\n");
+    sharesfs_options_print_help(out);
 }
 
 static int mkdir_p(const char *path)
@@ -95,12 +83,10 @@ static size_t keep_entries_for_root(struct sfs_map *map, const char *root)
     return kept;
 }
 
+/* What every mount of this run is given. */
 struct run_opts {
-    bool foreground, debug, single, direct_io;
-    const char *config_path;
-    double timeout_s, negative_s, attr_s, idle_s;
-    const char *fuse_opts;
-    const char *argv0;
+    struct sharesfs_options opt;
+    struct fuse_args fuse;   /* all of libfuse's arguments but the mount point and -f */
 };
 
 /* In a child of the supervisor: told once the kernel's INIT is answered,
@@ -123,6 +109,19 @@ static void *child_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     return data;
 }
 
+/* libfuse's arguments for one mount: the run's, MOUNTPOINT, -f when
+ * FOREGROUND.  Returns 0, or -1 when out of memory. */
+static int fuse_args_for_mount(const struct run_opts *o, const char *mountpoint, bool foreground,
+                               struct fuse_args *args)
+{
+    for (int i = 0; i < o->fuse.argc; i++)
+        if (fuse_opt_add_arg(args, o->fuse.argv[i]) < 0)
+            return -1;
+    if (fuse_opt_add_arg(args, mountpoint) < 0)
+        return -1;
+    return foreground && fuse_opt_add_arg(args, "-f") < 0 ? -1 : 0;
+}
+
 /* Mounts MAP's entries at MOUNTPOINT and serves until unmounted.  Takes MAP
  * and CFG.  DIRECT: MAP holds one direct entry, served at the root.
  * READY_FD >= 0: run as a child of the supervisor (in the foreground,
@@ -141,36 +140,33 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
         fprintf(stderr, "sharesfs: out of memory\n");
         return 1;
     }
-    fs->attr_timeout = o->attr_s;
-    fs->direct_io = o->direct_io;
+    fs->attr_timeout = o->opt.attr_s;
+    fs->direct_io = o->opt.direct_io;
     fs->direct = direct;
     if (mounts_init(&fs->table, map, cfg, mountpoint) < 0) {
         fprintf(stderr, "sharesfs: out of memory\n");
         return 1;
     }
-    fs->table.negative_timeout_s = (int)o->negative_s;
-    fs->table.idle_timeout_s = (int)o->idle_s;
+    fs->table.negative_timeout_s = o->opt.negative_s;
+    fs->table.idle_timeout_s = o->opt.idle_s;
+    if (o->opt.nobrowse)
+        fs->table.nobrowse = true;
 
-    char *fargv[8];
-    int fargc = 0;
-    fargv[fargc++] = (char *)o->argv0;
-    fargv[fargc++] = (char *)mountpoint;
-    fargv[fargc++] = "-o";
-    fargv[fargc++] = (char *)o->fuse_opts;
-    if (o->foreground || ready_fd >= 0)
-        fargv[fargc++] = "-f";
-    if (o->debug)
-        fargv[fargc++] = "-d";
-    if (o->single)
-        fargv[fargc++] = "-s";
-    fargv[fargc] = NULL;
+    struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
+    rc = fuse_args_for_mount(o, mountpoint, o->opt.foreground || ready_fd >= 0, &args);
     struct fuse_operations ops = sharesfs_ops;
     if (ready_fd >= 0) {
         child_ready_fd = ready_fd;
-        child_detach = !o->foreground;
+        child_detach = !o->opt.foreground;
         ops.init = child_init;
     }
-    rc = fuse_main(fargc, fargv, &ops, fs);
+    if (rc == 0) {
+        rc = fuse_main(args.argc, args.argv, &ops, fs);
+    } else {
+        fprintf(stderr, "sharesfs: out of memory\n");
+        rc = 1;
+    }
+    fuse_opt_free_args(&args);
     mounts_destroy(&fs->table);
     free(fs);
     return rc;
@@ -180,12 +176,12 @@ static struct sfs_config *load_config(const struct run_opts *o)
 {
     struct sfs_status st = {0};
     struct sfs_config *cfg = NULL;
-    if (sfs_config_load(o->config_path, &cfg, &st) < 0) {
+    if (sfs_config_load(o->opt.config_path, &cfg, &st) < 0) {
         fprintf(stderr, "sharesfs: %s\n", st.detail);
         return NULL;
     }
-    if (o->timeout_s > 0)
-        sfs_config_set_timeout_ms(cfg, (int)(o->timeout_s * 1000));
+    if (o->opt.timeout_s > 0)
+        sfs_config_set_timeout_ms(cfg, (int)(o->opt.timeout_s * 1000));
     return cfg;
 }
 
@@ -310,8 +306,8 @@ static int run_master(const struct run_opts *o, const char *master_path)
         }
     }
     if (rc == 0) {
-        struct supervisor_opts so = {.foreground = o->foreground, .notify_fd = -1};
-        if (!o->foreground && (so.notify_fd = supervisor_daemonize()) < 0) {
+        struct supervisor_opts so = {.foreground = o->opt.foreground, .notify_fd = -1};
+        if (!o->opt.foreground && (so.notify_fd = supervisor_daemonize()) < 0) {
             fprintf(stderr, "sharesfs: cannot go to the background: %s\n", strerror(errno));
             rc = 1;
         } else {
@@ -394,59 +390,53 @@ static int print_status(const char *path)
     return 0;
 }
 
+/* What to do with the parsed command line. */
+static int run(const struct run_opts *o)
+{
+    switch (o->opt.action) {
+    case SHARESFS_ACTION_STATUS:
+        return print_status(o->opt.status_path);
+    case SHARESFS_ACTION_HELP:
+        usage(stdout);
+        return 0;
+    case SHARESFS_ACTION_VERSION:
+        printf("sharesfs %s\n", SHARESFS_VERSION);
+        return 0;
+    case SHARESFS_ACTION_RUN:
+        break;
+    }
+    if (o->opt.n_args == 2)
+        return run_single(o, o->opt.args[0], o->opt.args[1]);
+    if (o->opt.n_args == 1)
+        return run_master(o, o->opt.args[0]);
+    usage(stderr);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     /* Started by this process itself for each key whose backend runs in a
      * worker process (sharesfs/engine.h). */
     if (argc >= 2 && !strcmp(argv[1], "--worker"))
         return sfs_worker_main();
-    static const struct option long_opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"timeout", required_argument, NULL, 't'},
-        {"negative-timeout", required_argument, NULL, 'n'},
-        {"attr-timeout", required_argument, NULL, 'a'},
-        {"idle-timeout", required_argument, NULL, 'i'},
-        {"direct-io", no_argument, NULL, 'D'},
-        {"status", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
     /* One malloc arena: every thread (FUSE's, read-ahead's) otherwise keeps
      * its own, each holding libsmbclient's 8 MiB read buffers; measured on
      * a 512 MiB SMB read: peak RSS 84-92 MiB -> 48-51 MiB, same speed. */
     mallopt(M_ARENA_MAX, 1);
-    struct run_opts o = {.negative_s = 10, .attr_s = 1, .idle_s = 600, .argv0 = argv[0]};
-    GString *fuse_opts = g_string_new("fsname=sharesfs,subtype=sharesfs,max_read=1048576,max_threads=32,max_idle_threads=16");
-    int opt;
-    while ((opt = getopt_long(argc, argv, "fdso:c:t:hV", long_opts, NULL)) != -1) {
-        switch (opt) {
-        case 'f': o.foreground = true; break;
-        case 'd': o.debug = o.foreground = true; break;
-        case 's': o.single = true; break;
-        case 'o': g_string_append_printf(fuse_opts, ",%s", optarg); break;
-        case 'c': o.config_path = optarg; break;
-        case 't': o.timeout_s = atof(optarg); break;
-        case 'n': o.negative_s = atof(optarg); break;
-        case 'a': o.attr_s = atof(optarg); break;
-        case 'i': o.idle_s = atof(optarg); break;
-        case 'D': o.direct_io = true; break;
-        case 'S': return print_status(optarg);
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("sharesfs %s\n", SHARESFS_VERSION); return 0;
-        default: usage(stderr); return 2;
-        }
+    struct run_opts o;
+    char err[512];
+    int rc = sharesfs_options_parse(argc, argv, &o.opt, &o.fuse, err, sizeof(err));
+    if (rc < 0) {
+        /* Before anything is loaded or mounted; exit status 2, like every
+         * error of the command line, so systemd does not restart a unit
+         * whose options can never work (RestartPreventExitStatus=2). */
+        fprintf(stderr, "sharesfs: %s\n", err);
+        if (rc == SHARESFS_OPT_USAGE)
+            usage(stderr);
+        return 2;
     }
-    int rc;
-    o.fuse_opts = fuse_opts->str;
-    if (argc - optind == 2)
-        rc = run_single(&o, argv[optind], argv[optind + 1]);
-    else if (argc - optind == 1)
-        rc = run_master(&o, argv[optind]);
-    else {
-        usage(stderr);
-        rc = 2;
-    }
-    g_string_free(fuse_opts, TRUE);
+    rc = run(&o);
+    sharesfs_options_free(&o.opt);
+    fuse_opt_free_args(&o.fuse);
     return rc;
 }
