@@ -27,10 +27,10 @@
 #include "smb_backend.h"
 #include "smb_negotiate.h"
 #include "smb_ntstatus_capture.h"
+#include "smb_url.h"
 
 struct sfs_conn {
-    char *base_url;          /* smb://host[:port]/share[/path], percent-encoded */
-    char *label;
+    char *base_url;          /* smb://host/share[/path], percent-encoded (smb_url.h) */
     char *user, *domain, *password;
     enum sfs_auth_kind auth;
     char min_proto[16], max_proto[16];
@@ -45,32 +45,14 @@ struct sfs_conn {
 
 struct sfs_file {
     SMBCFILE *fh;
-    struct sfs_conn *conn;
     bool read_only;
     off_t size;                 /* read-only handles: the size last seen; -1 unknown */
+    char path[];                /* as opened: failures on the handle name it */
 };
 
-/* Held around every libsmbclient call (see the top of this file). */
+/* Held around every libsmbclient call (see the top of this file); taken
+ * only by smb_call_begin. */
 static pthread_mutex_t smb_lib_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void smb_lock(void) { pthread_mutex_lock(&smb_lib_lock); }
-static void smb_unlock(void) { pthread_mutex_unlock(&smb_lib_lock); }
-
-/* Around an operation on connected C: libsmbclient silently reconnects
- * (and logs in again) when it finds its session gone; counted here so
- * status.json shows it.  Begin returns the mark end compares with. */
-static uint64_t smb_op_begin(void)
-{
-    smb_lock();
-    return smb_capture_sessions();
-}
-
-static void smb_op_end(struct sfs_conn *c, uint64_t mark)
-{
-    if (smb_capture_sessions() != mark)
-        __atomic_add_fetch(&c->relogins, smb_capture_sessions() - mark, __ATOMIC_RELAXED);
-    smb_unlock();
-}
 
 static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg, int wglen,
                         char *un, int unlen, char *pw, int pwlen)
@@ -89,7 +71,7 @@ static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg
         snprintf(wg, wglen, "%s", c->domain);
 }
 
-/* Caller holds smb_lib_lock. */
+/* Called inside an smb_call (it holds the lock). */
 static SMBCCTX *smb_context_new(struct sfs_conn *c)
 {
     SMBCCTX *ctx = smbc_new_context();
@@ -121,86 +103,24 @@ static SMBCCTX *smb_context_new(struct sfs_conn *c)
     return ok ? ctx : NULL;
 }
 
-static int append_encoded(char *out, size_t cap, size_t *len, const char *s, bool keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                     ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '$' || (keep_slash && ch == '/');
-        if (*len + 4 >= cap)
-            return -ENAMETOOLONG;
-        if (plain) {
-            out[(*len)++] = (char)ch;
-        } else {
-            out[(*len)++] = '%';
-            out[(*len)++] = hex[ch >> 4];
-            out[(*len)++] = hex[ch & 15];
-        }
-    }
-    out[*len] = '\0';
-    return 0;
-}
+/* ---- one request path: every libsmbclient call goes through smb_call ---- */
 
-/* smb://host/share/<base path>/<path>; path is relative to the mount root. */
-static int smb_url_for(const struct sfs_conn *c, const char *path, char *out, size_t cap)
-{
-    size_t len = strlen(c->base_url);
-    if (len + 1 >= cap)
-        return -ENAMETOOLONG;
-    memcpy(out, c->base_url, len + 1);
-    while (*path == '/')
-        path++;
-    if (*path) {
-        out[len++] = '/';
-        return append_encoded(out, cap, &len, path, true);
-    }
-    return 0;
-}
-
-static int build_base_url(struct sfs_conn *c, const struct sfs_url *u)
-{
-    char buf[4096];
-    size_t len = 0;
-    int rc = 0;
-    len = (size_t)snprintf(buf, sizeof(buf), "smb://");
-    if (u->host_is_ipv6) {
-        /* libsmbclient takes IPv6 hosts in brackets. */
-        buf[len++] = '[';
-        memcpy(buf + len, u->host, strlen(u->host) + 1);
-        len += strlen(u->host);
-        buf[len++] = ']';
-        buf[len] = '\0';
-    } else {
-        rc = append_encoded(buf, sizeof(buf), &len, u->host, false);
-    }
-    if (rc == 0) {
-        buf[len++] = '/';
-        rc = append_encoded(buf, sizeof(buf), &len, u->share, false);
-    }
-    if (rc == 0 && u->path && *u->path) {
-        buf[len++] = '/';
-        rc = append_encoded(buf, sizeof(buf), &len, u->path, true);
-    }
-    if (rc < 0)
-        return rc;
-    c->base_url = strdup(buf);
-    return c->base_url ? 0 : -ENOMEM;
-}
-
-/* errno and stage for a failed libsmbclient call, from what its log showed. */
-static int smb_fail(struct sfs_status *st, enum sfs_stage stage, int sys_err, const char *what)
-{
-    struct smb_capture *cap = smb_capture_current();
-    if (cap->have_status) {
-        uint32_t code = cap->status;
-        const char *name = sfs_ntstatus_name(code);
-        return sfs_status_set(st, stage, sfs_errno_for_ntstatus(code), SFS_DOMAIN_SMB, code,
-                              "%s failed: %s", what, name ? name : "unknown NTSTATUS");
-    }
-    return sfs_status_set(st, stage, sys_err ? sys_err : EIO, SFS_DOMAIN_SYS, sys_err,
-                          "%s failed: %s", what, strerror(sys_err ? sys_err : EIO));
-}
+/* An operation on a connection: smb_call_begin takes the process-wide lock,
+ * each libsmbclient call is checked with smb_call_check right after it
+ * returns (errno is still its own), and smb_call_end lets go, returning 0
+ * or the -errno of the first failure, whose status names the step and the
+ * path.  Failures are attributed from libsmbclient's log (smb_capture). */
+struct smb_call {
+    struct sfs_conn *conn;
+    struct sfs_status *st;
+    enum sfs_stage stage;
+    const char *step;        /* what the detail says failed: "stat", "seek" */
+    const char *path;        /* relative to the mount root; NULL: the share itself */
+    uint64_t sessions;       /* sessions seen at begin (see smb_call_end) */
+    bool locked;
+    int rc;                  /* 0, or the -errno of the first failure */
+    char url[4096];          /* PATH's URL (smb_call_begin_path only) */
+};
 
 /* A failed operation whose cause says the session is gone: the
  * connection is reported dead and replaced on next use (a fresh login),
@@ -212,14 +132,111 @@ static bool session_lost(int err)
            err == ENOTCONN || err == ESHUTDOWN || err == ENETRESET;
 }
 
-static int smb_op_fail(struct sfs_conn *c, struct sfs_status *st, enum sfs_stage stage, int sys_err,
-                       const char *what)
+/* The errno a failed call stands for: its NTSTATUS's when the log showed one. */
+static int smb_failure_errno(int sys_err)
 {
-    int rc = smb_fail(st, stage, sys_err, what);
-    if (session_lost(st->err))
-        __atomic_store_n(&c->dead, true, __ATOMIC_RELAXED);
-    return rc;
+    struct smb_capture *cap = smb_capture_current();
+    if (cap->have_status)
+        return sfs_errno_for_ntstatus(cap->status);
+    return sys_err ? sys_err : EIO;
 }
+
+/* errno and stage for a failed libsmbclient call, from what its log showed. */
+static int smb_fail(struct sfs_status *st, enum sfs_stage stage, int sys_err, const char *what)
+{
+    struct smb_capture *cap = smb_capture_current();
+    int err = smb_failure_errno(sys_err);
+    if (cap->have_status) {
+        const char *name = sfs_ntstatus_name(cap->status);
+        return sfs_status_set(st, stage, err, SFS_DOMAIN_SMB, cap->status, "%s failed: %s", what,
+                              name ? name : "unknown NTSTATUS");
+    }
+    return sfs_status_set(st, stage, err, SFS_DOMAIN_SYS, sys_err, "%s failed: %s", what, strerror(err));
+}
+
+/* The status of a path whose URL does not fit: nothing was sent. */
+static int smb_path_too_long(struct sfs_status *st, enum sfs_stage stage, const char *step, const char *path)
+{
+    return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                          "%s \"%.80s...\": path too long (%zu bytes)", step, path, strlen(path));
+}
+
+static void smb_call_begin(struct smb_call *call, struct sfs_conn *c, enum sfs_stage stage, const char *step,
+                           const char *path, struct sfs_status *st)
+{
+    call->conn = c;
+    call->st = st;
+    call->stage = stage;
+    call->step = step;
+    call->path = path;
+    call->rc = 0;
+    pthread_mutex_lock(&smb_lib_lock);
+    call->locked = true;
+    call->sessions = smb_capture_sessions();
+    smb_capture_begin();
+}
+
+/* The same for an operation on PATH, whose URL it puts in call->url
+ * first; false (and nothing to do but smb_call_end) when it does not fit. */
+static bool smb_call_begin_path(struct smb_call *call, struct sfs_conn *c, enum sfs_stage stage, const char *step,
+                                const char *path, struct sfs_status *st)
+{
+    if (smb_url_for(c->base_url, path, call->url, sizeof(call->url)) < 0) {
+        *call = (struct smb_call){.st = st, .rc = smb_path_too_long(st, stage, step, path)};
+        return false;
+    }
+    smb_call_begin(call, c, stage, step, path, st);
+    return true;
+}
+
+/* The next libsmbclient call of the same operation: a failure is named
+ * after it, and attributed from its own log lines only. */
+static void smb_call_step(struct smb_call *call, const char *step)
+{
+    call->step = step;
+    smb_capture_begin();
+}
+
+/* Records a failure of the current step (SYS_ERR: its errno).  The detail
+ * names it and the path ('stat "/a/b" failed: ...'), a long path cut so
+ * that the cause still fits. */
+static void smb_call_fail(struct smb_call *call, int sys_err)
+{
+    char what[400];
+    if (call->path)
+        snprintf(what, sizeof(what), "%s \"%.300s%s\"", call->step, call->path,
+                 strlen(call->path) > 300 ? "..." : "");
+    else
+        snprintf(what, sizeof(what), "%s", call->step);
+    call->rc = smb_fail(call->st, call->stage, sys_err, what);
+    if (session_lost(call->st->err))
+        __atomic_store_n(&call->conn->dead, true, __ATOMIC_RELAXED);
+}
+
+/* Call straight after the libsmbclient call: SUCCEEDED is its result's
+ * test, and on failure errno still holds its cause. */
+static bool smb_call_check(struct smb_call *call, bool succeeded)
+{
+    if (!succeeded)
+        smb_call_fail(call, errno);
+    return succeeded;
+}
+
+/* libsmbclient silently reconnects (and logs in again) when it finds its
+ * session gone; counted here so status.json shows it. */
+static int smb_call_end(struct smb_call *call)
+{
+    if (!call->locked)
+        return call->rc;
+    uint64_t now = smb_capture_sessions();
+    if (now != call->sessions)
+        __atomic_add_fetch(&call->conn->relogins, now - call->sessions, __ATOMIC_RELAXED);
+    call->locked = false;
+    pthread_mutex_unlock(&smb_lib_lock);
+    return call->rc;
+}
+
+/* ---- connect ---- */
 
 static enum sfs_stage connect_failure_stage(const struct smb_capture *cap)
 {
@@ -237,12 +254,14 @@ static void conn_free(struct sfs_conn *c)
     if (!c)
         return;
     if (c->ctx) {
-        smb_lock();
+        /* Teardown: nothing to report, but still under the lock. */
+        struct sfs_status ignored;
+        struct smb_call call;
+        smb_call_begin(&call, c, SFS_STAGE_NONE, "disconnect", NULL, &ignored);
         smbc_free_context(c->ctx, 1);
-        smb_unlock();
+        smb_call_end(&call);
     }
     free(c->base_url);
-    free(c->label);
     free(c->user);
     free(c->domain);
     if (c->password) {
@@ -276,6 +295,81 @@ static int stage_probe_network(const struct sfs_target *t, struct sfs_server_inf
     return 0;
 }
 
+/* A copy of S, or NULL for NULL; false when out of memory. */
+static bool copy_optional(char **out, const char *s)
+{
+    *out = s ? strdup(s) : NULL;
+    return !s || *out;
+}
+
+/* The connection's settings from T, before any libsmbclient call. */
+static int conn_new(const struct sfs_target *t, struct sfs_conn **out, struct sfs_status *st)
+{
+    struct sfs_conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        return sfs_status_set(st, SFS_STAGE_MOUNT, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    bool copied = copy_optional(&c->user, t->creds.user) && copy_optional(&c->domain, t->creds.domain) &&
+                  copy_optional(&c->password, t->creds.password) && copy_optional(&c->smb_conf, t->client_conf) &&
+                  copy_optional(&c->krb5_ccache, t->krb5_ccache);
+    c->auth = t->auth.kind;
+    c->port = (uint16_t)t->url->port;
+    c->timeout_ms = t->timeout_ms;
+    snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->dialect_min);
+    snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->dialect_max);
+    int rc = copied ? smb_url_base(t->url, &c->base_url) : -ENOMEM;
+    if (rc == -ENAMETOOLONG)
+        rc = sfs_status_set(st, SFS_STAGE_PARSE, ENAMETOOLONG, SFS_DOMAIN_URL, 0, "URL too long");
+    else if (rc < 0)
+        rc = sfs_status_set(st, SFS_STAGE_MOUNT, -rc, SFS_DOMAIN_SYS, -rc, "out of memory");
+    if (rc < 0) {
+        conn_free(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+/* libsmbclient connects, logs in and connects the tree all in its first
+ * call on the share: the failure's stage is judged from its log. */
+static void smb_login_failed(struct smb_call *call, int sys_err)
+{
+    struct smb_capture *cap = smb_capture_current();
+    call->stage = connect_failure_stage(cap);
+    call->step = call->stage == SFS_STAGE_MOUNT ? "tree connect"
+               : call->stage == SFS_STAGE_AUTHENTICATE ? "session setup" : "connect";
+    smb_call_fail(call, sys_err);
+    struct sfs_status *st = call->st;
+    if (cap->last_error[0] && !cap->have_status)
+        snprintf(st->detail + strlen(st->detail), sizeof(st->detail) - strlen(st->detail), " (%s)",
+                 cap->last_error);
+}
+
+/* The context and the login (an opendir of the share); *T_END: when the
+ * login's answer came. */
+static int smb_login(struct sfs_conn *c, double *t_end, struct sfs_status *st)
+{
+    struct smb_call call;
+    smb_call_begin(&call, c, SFS_STAGE_AUTHENTICATE, "connect", NULL, st);
+    c->ctx = smb_context_new(c);
+    if (!c->ctx) {
+        int err = errno;
+        call.rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err ? err : EIO, SFS_DOMAIN_SYS, err,
+                                 "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
+    } else {
+        smb_call_step(&call, "connect");
+        SMBCFILE *dir = smbc_getFunctionOpendir(c->ctx)(c->ctx, c->base_url);
+        int err = errno;
+        *t_end = sfs_now_ms();
+        if (dir)
+            smbc_getFunctionClosedir(c->ctx)(c->ctx, dir);
+        else
+            smb_login_failed(&call, err);
+    }
+    /* This session is our login, not libsmbclient logging in again. */
+    call.sessions = smb_capture_sessions();
+    return smb_call_end(&call);
+}
+
 static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
                        sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
@@ -284,28 +378,11 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         info = &scratch;
     memset(info, 0, sizeof(*info));
     int rc = stage_probe_network(t, info, cb, cb_ctx, st);
+    struct sfs_conn *c = NULL;
+    if (rc == 0)
+        rc = conn_new(t, &c, st);
     if (rc < 0)
         return rc;
-
-    struct sfs_conn *c = calloc(1, sizeof(*c));
-    if (!c)
-        return sfs_status_set(st, SFS_STAGE_MOUNT, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
-    c->label = strdup(t->label ? t->label : t->url->host);
-    c->auth = t->auth.kind;
-    c->user = t->creds.user ? strdup(t->creds.user) : NULL;
-    c->domain = t->creds.domain ? strdup(t->creds.domain) : NULL;
-    c->password = t->creds.password ? strdup(t->creds.password) : NULL;
-    c->smb_conf = t->client_conf ? strdup(t->client_conf) : NULL;
-    c->krb5_ccache = t->krb5_ccache ? strdup(t->krb5_ccache) : NULL;
-    c->port = (uint16_t)t->url->port;
-    c->timeout_ms = t->timeout_ms;
-    snprintf(c->min_proto, sizeof(c->min_proto), "%s", t->dialect_min);
-    snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->dialect_max);
-    rc = build_base_url(c, t->url);
-    if (rc < 0) {
-        conn_free(c);
-        return sfs_status_set(st, SFS_STAGE_PARSE, -rc, SFS_DOMAIN_URL, 0, "URL too long");
-    }
 
     double t0 = sfs_now_ms();
     if (t->auth.kind == SFS_AUTH_KRB5) {
@@ -318,36 +395,16 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
             return rc;
         }
     }
-    smb_lock();
-    struct smb_capture *cap = smb_capture_begin();
-    SMBCCTX *ctx = smb_context_new(c);
-    if (!ctx) {
-        int err = errno;
-        smb_unlock();
-        conn_free(c);
-        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err ? err : EIO, SFS_DOMAIN_SYS, err,
-                              "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
-    }
-    c->ctx = ctx;
-    cap = smb_capture_begin();
-    SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, c->base_url);
-    double t_end = sfs_now_ms();
-    if (!dir) {
-        int err = errno;
-        smb_unlock();
+    double t_end = t0;
+    rc = smb_login(c, &t_end, st);
+    /* The capture is this thread's: still the login's after smb_call_end. */
+    const struct smb_capture *cap = smb_capture_current();
+    if (rc < 0) {
         if (cb && cap->session_ok)
             cb(cb_ctx, SFS_STAGE_AUTHENTICATE, cap->session_ok_at - t0, NULL);
-        enum sfs_stage stage = connect_failure_stage(cap);
-        smb_fail(st, stage, err, stage == SFS_STAGE_MOUNT ? "tree connect" :
-                                 stage == SFS_STAGE_AUTHENTICATE ? "session setup" : "connect");
-        if (cap->last_error[0] && !cap->have_status)
-            snprintf(st->detail + strlen(st->detail), sizeof(st->detail) - strlen(st->detail),
-                     " (%s)", cap->last_error);
         conn_free(c);
-        return -st->err;
+        return rc;
     }
-    smbc_getFunctionClosedir(ctx)(ctx, dir);
-    smb_unlock();
     if (cb) {
         double t_auth = cap->session_ok ? cap->session_ok_at : t_end;
         cb(cb_ctx, SFS_STAGE_AUTHENTICATE, t_auth - t0, NULL);
@@ -362,72 +419,99 @@ static void smb_disconnect(struct sfs_conn *c)
     conn_free(c);
 }
 
-/* url: the share URL of PATH, or the status "path too long" for STAGE. */
-#define SMB_PATH_OR_FAIL(stage)                                                                            \
-    char url[4096];                                                                                        \
-    if (smb_url_for(c, path, url, sizeof(url)) < 0)                                                        \
-        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
+/* ---- the read side ---- */
 
 static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
-    SMBCCTX *ctx = c->ctx;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionStat(ctx)(ctx, url, out);
-    int err = errno;
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_LIST, err, "stat");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "stat", path, st))
+        smb_call_check(&call, smbc_getFunctionStat(c->ctx)(c->ctx, call.url, out) >= 0);
+    return smb_call_end(&call);
+}
+
+/* Passes DIR's entries but "." and ".." to CB, then closes it.  opendir
+ * fetched the whole listing: nothing here can fail. */
+static void smb_list_and_close(SMBCCTX *ctx, SMBCFILE *dir, sfs_dirent_cb cb, void *cb_ctx)
+{
+    smbc_readdirplus2_fn next = smbc_getFunctionReaddirPlus2(ctx);
+    const struct libsmb_file_info *fi;
+    struct stat sb;
+    while ((fi = next(ctx, dir, &sb)) != NULL) {
+        if (strcmp(fi->name, ".") && strcmp(fi->name, "..") && cb(cb_ctx, fi->name, &sb))
+            break;
+    }
+    smbc_getFunctionClosedir(ctx)(ctx, dir);
 }
 
 static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
-    SMBCCTX *ctx = c->ctx;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    SMBCFILE *dir = smbc_getFunctionOpendir(ctx)(ctx, url);
-    if (!dir) {
-        int rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "opendir");
-        smb_op_end(c, mark);
-        return rc;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "opendir", path, st)) {
+        SMBCFILE *dir = smbc_getFunctionOpendir(c->ctx)(c->ctx, call.url);
+        if (smb_call_check(&call, dir != NULL))
+            smb_list_and_close(c->ctx, dir, cb, cb_ctx);
     }
-    smbc_readdirplus2_fn next = smbc_getFunctionReaddirPlus2(ctx);
-    const struct libsmb_file_info *fi;
-    struct stat sb;
-    int rc = 0;
-    while ((fi = next(ctx, dir, &sb)) != NULL) {
-        if (!strcmp(fi->name, ".") || !strcmp(fi->name, ".."))
-            continue;
-        if (cb(cb_ctx, fi->name, &sb))
-            break;
+    return smb_call_end(&call);
+}
+
+static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
+{
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "statvfs", path, st))
+        smb_call_check(&call, smbc_getFunctionStatVFS(c->ctx)(c->ctx, call.url, out) >= 0);
+    return smb_call_end(&call);
+}
+
+/* open and create: OFLAGS go to the server as they are. */
+static int smb_open_file(struct sfs_conn *c, const char *path, int oflags, mode_t mode, enum sfs_stage stage,
+                         const char *step, struct sfs_file **out, struct sfs_status *st)
+{
+    struct sfs_file *f = calloc(1, sizeof(*f) + strlen(path) + 1);
+    if (!f)
+        return sfs_status_set(st, stage, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "%s: out of memory", step);
+    strcpy(f->path, path);
+    /* Only a handle that can see no writes of its own is capped at end of file. */
+    f->read_only = !(oflags & O_CREAT) && (oflags & O_ACCMODE) == O_RDONLY;
+    f->size = -1;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, stage, step, path, st)) {
+        f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, call.url, oflags, mode);
+        smb_call_check(&call, f->fh != NULL);
     }
-    smbc_getFunctionClosedir(ctx)(ctx, dir);
-    smb_op_end(c, mark);
+    int rc = smb_call_end(&call);
+    if (rc < 0)
+        free(f);
+    else
+        *out = f;
     return rc;
 }
 
-/* SIZE bytes at OFF, fewer only at end of file, or -errno with *what set
- * to the step that failed.  Caller holds smb_lib_lock. */
-static ssize_t smb_pread_locked(SMBCCTX *ctx, SMBCFILE *fh, char *buf, size_t size, off_t off,
-                                const char **what)
+static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
-    *what = "seek";
-    if (smbc_getFunctionLseek(ctx)(ctx, fh, off, SEEK_SET) < 0)
-        return -errno;
-    *what = "read";
-    size_t total = 0;
-    while (total < size) {
-        ssize_t n = smbc_getFunctionRead(ctx)(ctx, fh, buf + total, size - total);
-        if (n < 0)
-            return -errno;
-        if (n == 0)
-            break;
-        total += (size_t)n;
-    }
-    return (ssize_t)total;
+    /* No O_APPEND: FUSE gives every write its offset. */
+    return smb_open_file(c, path, flags & (O_ACCMODE | O_TRUNC), 0, SFS_STAGE_READ, "open", out, st);
+}
+
+/* F's size, or -2 when it cannot be had: the read then goes uncapped,
+ * unless the session is gone (the call then fails here rather than wait
+ * a second timeout on the read).  libsmbclient's fstat drops the cause
+ * (always EINVAL, nothing in its log), so one that took the whole
+ * timeout is taken for one: the server stopped answering. */
+static off_t smb_file_size(struct smb_call *call, struct sfs_file *f)
+{
+    SMBCCTX *ctx = call->conn->ctx;
+    struct stat sb;
+    smb_call_step(call, "fstat");
+    double t0 = sfs_now_ms();
+    if (smbc_getFunctionFstat(ctx)(ctx, f->fh, &sb) == 0)
+        return sb.st_size;
+    int err = errno;
+    int timeout_ms = call->conn->timeout_ms;
+    if (timeout_ms > 0 && sfs_now_ms() - t0 >= timeout_ms)
+        err = ETIMEDOUT;
+    if (session_lost(smb_failure_errno(err)))
+        smb_call_fail(call, err);
+    return -2;
 }
 
 /* Caps a read on a read-only handle at the end of file.  libsmbclient
@@ -438,78 +522,59 @@ static ssize_t smb_pread_locked(SMBCCTX *ctx, SMBCFILE *fh, char *buf, size_t si
  * (NT_STATUS_CONNECTION_DISCONNECTED on the next call, seen here).  The
  * size is asked again only when a read reaches past the size last seen,
  * so a file that grew is still read to its new end. */
-static size_t smb_cap_at_eof(SMBCCTX *ctx, struct sfs_file *f, size_t size, off_t off)
+static size_t smb_cap_at_eof(struct smb_call *call, struct sfs_file *f, size_t size, off_t off)
 {
     if (!f->read_only)
         return size;
-    if (f->size < 0 || off + (off_t)size > f->size) {
-        struct stat sb;
-        f->size = smbc_getFunctionFstat(ctx)(ctx, f->fh, &sb) == 0 ? sb.st_size : -2;
-    }
+    if (f->size < 0 || off + (off_t)size > f->size)
+        f->size = smb_file_size(call, f);
+    if (call->rc < 0)
+        return 0;
     if (f->size < 0)
         return size;
     return off >= f->size ? 0 : ((off_t)size > f->size - off ? (size_t)(f->size - off) : size);
 }
 
-static int smb_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
+/* SIZE bytes at OFF into BUF, fewer only at end of file. */
+static size_t smb_pread(struct smb_call *call, SMBCFILE *fh, char *buf, size_t size, off_t off)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_READ);
-    struct sfs_file *f = calloc(1, sizeof(*f));
-    if (!f)
-        return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
-    SMBCCTX *ctx = c->ctx;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    /* No O_APPEND: FUSE gives every write its offset. */
-    f->fh = smbc_getFunctionOpen(ctx)(ctx, url, flags & (O_ACCMODE | O_TRUNC), 0);
-    if (!f->fh) {
-        int rc = smb_op_fail(c, st, SFS_STAGE_READ, errno, "open");
-        smb_op_end(c, mark);
-        free(f);
-        return rc;
+    SMBCCTX *ctx = call->conn->ctx;
+    smb_call_step(call, "seek");
+    if (!smb_call_check(call, smbc_getFunctionLseek(ctx)(ctx, fh, off, SEEK_SET) >= 0))
+        return 0;
+    smb_call_step(call, "read");
+    size_t total = 0;
+    while (total < size) {
+        ssize_t n = smbc_getFunctionRead(ctx)(ctx, fh, buf + total, size - total);
+        if (!smb_call_check(call, n >= 0) || n == 0)
+            break;
+        total += (size_t)n;
     }
-    smb_op_end(c, mark);
-    f->conn = c;
-    f->read_only = (flags & O_ACCMODE) == O_RDONLY;
-    f->size = -1;
-    *out = f;
-    return 0;
+    return total;
 }
 
 static ssize_t smb_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
-    const char *what = "read";
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    size = smb_cap_at_eof(c->ctx, f, size, off);
-    ssize_t n = size ? smb_pread_locked(c->ctx, f->fh, buf, size, off, &what) : 0;
-    if (n < 0)
-        n = smb_op_fail(c, st, SFS_STAGE_READ, (int)-n, what);
-    smb_op_end(c, mark);
-    return n;
+    struct smb_call call;
+    smb_call_begin(&call, c, SFS_STAGE_READ, "read", f->path, st);
+    size = smb_cap_at_eof(&call, f, size, off);
+    size_t n = size ? smb_pread(&call, f->fh, buf, size, off) : 0;
+    int rc = smb_call_end(&call);
+    return rc < 0 ? rc : (ssize_t)n;
 }
 
 static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 {
-    uint64_t mark = smb_op_begin();
-    smbc_getFunctionClose(c->ctx)(c->ctx, f->fh);
-    smb_op_end(c, mark);
+    /* Nothing to report (every write was acknowledged already), but a
+     * close that finds the session gone still marks the connection dead. */
+    struct sfs_status ignored;
+    struct smb_call call;
+    smb_call_begin(&call, c, SFS_STAGE_READ, "close", f->path, &ignored);
+    smb_call_check(&call, smbc_getFunctionClose(c->ctx)(c->ctx, f->fh) >= 0);
+    smb_call_end(&call);
     free(f);
     return 0;
-}
-
-static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
-{
-    SMB_PATH_OR_FAIL(SFS_STAGE_LIST);
-    SMBCCTX *ctx = c->ctx;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionStatVFS(ctx)(ctx, url, out);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_LIST, errno, "statvfs");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
 }
 
 /* ---- the write side: every call returns after the server's answer ---- */
@@ -517,57 +582,38 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                       struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    struct sfs_file *f = calloc(1, sizeof(*f));
-    if (!f)
-        return sfs_status_set(st, SFS_STAGE_WRITE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode);
-    if (!f->fh) {
-        int rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "create");
-        smb_op_end(c, mark);
-        free(f);
-        return rc;
-    }
-    smb_op_end(c, mark);
-    *out = f;
-    return 0;
+    return smb_open_file(c, path, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode, SFS_STAGE_WRITE,
+                         "create", out, st);
 }
 
 static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
                          struct sfs_status *st)
 {
-    SMBCCTX *ctx = c->ctx;
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    ssize_t total = 0;
-    if (smbc_getFunctionLseek(ctx)(ctx, f->fh, off, SEEK_SET) < 0) {
-        total = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "seek");
-        goto out;
-    }
-    while ((size_t)total < size) {
-        ssize_t n = smbc_getFunctionWrite(ctx)(ctx, f->fh, buf + total, size - (size_t)total);
-        if (n <= 0) {
-            total = smb_op_fail(c, st, SFS_STAGE_WRITE, n < 0 ? errno : EIO, "write");
-            goto out;
+    struct smb_call call;
+    smb_call_begin(&call, c, SFS_STAGE_WRITE, "seek", f->path, st);
+    size_t total = 0;
+    if (smb_call_check(&call, smbc_getFunctionLseek(c->ctx)(c->ctx, f->fh, off, SEEK_SET) >= 0)) {
+        smb_call_step(&call, "write");
+        while (total < size) {
+            ssize_t n = smbc_getFunctionWrite(c->ctx)(c->ctx, f->fh, buf + total, size - total);
+            if (n <= 0) {
+                /* A write that takes nothing would loop forever. */
+                smb_call_fail(&call, n < 0 ? errno : EIO);
+                break;
+            }
+            total += (size_t)n;
         }
-        total += n;
     }
-out:
-    smb_op_end(c, mark);
-    return total;
+    int rc = smb_call_end(&call);
+    return rc < 0 ? rc : (ssize_t)total;
 }
 
 static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "truncate");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    struct smb_call call;
+    smb_call_begin(&call, c, SFS_STAGE_WRITE, "truncate", f->path, st);
+    smb_call_check(&call, smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size) >= 0);
+    return smb_call_end(&call);
 }
 
 static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
@@ -581,98 +627,92 @@ static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
 
 static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionMkdir(c->ctx)(c->ctx, url, mode);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "mkdir");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
-}
-
-/* unlink and rmdir: the same call shape, one path. */
-static int smb_remove(struct sfs_conn *c, const char *path, int (*fn)(SMBCCTX *, const char *), const char *what,
-                      struct sfs_status *st)
-{
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = fn(c->ctx, url);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, what);
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "mkdir", path, st))
+        smb_call_check(&call, smbc_getFunctionMkdir(c->ctx)(c->ctx, call.url, mode) >= 0);
+    return smb_call_end(&call);
 }
 
 static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    return smb_remove(c, path, smbc_getFunctionUnlink(c->ctx), "unlink", st);
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "unlink", path, st))
+        smb_call_check(&call, smbc_getFunctionUnlink(c->ctx)(c->ctx, call.url) >= 0);
+    return smb_call_end(&call);
 }
 
 static int smb_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    return smb_remove(c, path, smbc_getFunctionRmdir(c->ctx), "rmdir", st);
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "rmdir", path, st))
+        smb_call_check(&call, smbc_getFunctionRmdir(c->ctx)(c->ctx, call.url) >= 0);
+    return smb_call_end(&call);
+}
+
+/* Makes way for a rename onto TO (URL UTO): RENAME_NOREPLACE refuses an
+ * existing target; libsmbclient's rename replaces files (it asks the
+ * server to), so a directory target, which must be empty, is removed
+ * first, as POSIX rename(2) does. */
+static bool smb_rename_clear_target(struct smb_call *call, const char *to, const char *uto, unsigned flags)
+{
+    SMBCCTX *ctx = call->conn->ctx;
+    struct stat sb;
+    call->path = to;
+    smb_call_step(call, "rename (looking at the target)");
+    if (smbc_getFunctionStat(ctx)(ctx, uto, &sb) < 0) {
+        /* No target is the usual case; only a lost session stops here. */
+        int err = errno;
+        if (session_lost(smb_failure_errno(err)))
+            smb_call_fail(call, err);
+        return call->rc == 0;
+    }
+    if (flags & RENAME_NOREPLACE) {
+        call->rc = sfs_status_set(call->st, SFS_STAGE_WRITE, EEXIST, SFS_DOMAIN_SYS, EEXIST,
+                                  "rename: target \"%.300s\" exists", to);
+        return false;
+    }
+    if (!S_ISDIR(sb.st_mode))
+        return true;
+    smb_call_step(call, "rename (removing the target directory)");
+    return smb_call_check(call, smbc_getFunctionRmdir(ctx)(ctx, uto) >= 0);
 }
 
 static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
 {
-    char ufrom[4096], uto[4096];
-    if (smb_url_for(c, from, ufrom, sizeof(ufrom)) < 0 || smb_url_for(c, to, uto, sizeof(uto)) < 0)
-        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    struct stat sb;
-    bool target_exists = smbc_getFunctionStat(c->ctx)(c->ctx, uto, &sb) == 0;
-    int rc = 0;
-    if (target_exists && (flags & RENAME_NOREPLACE))
-        rc = sfs_status_set(st, SFS_STAGE_WRITE, EEXIST, SFS_DOMAIN_SYS, EEXIST, "rename: target exists");
-    /* libsmbclient's rename replaces files (it asks the server to); a
-     * directory target must be empty and is removed first, as POSIX
-     * rename(2) does. */
-    if (rc == 0 && target_exists && S_ISDIR(sb.st_mode)) {
-        smb_capture_begin();
-        if (smbc_getFunctionRmdir(c->ctx)(c->ctx, uto) < 0)
-            rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "rename (removing the target directory)");
+    char uto[4096];
+    if (smb_url_for(c->base_url, to, uto, sizeof(uto)) < 0)
+        return smb_path_too_long(st, SFS_STAGE_WRITE, "rename", to);
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "rename", from, st) &&
+        smb_rename_clear_target(&call, to, uto, flags)) {
+        call.path = from;
+        smb_call_step(&call, "rename");
+        smb_call_check(&call, smbc_getFunctionRename(c->ctx)(c->ctx, call.url, c->ctx, uto) >= 0);
     }
-    if (rc == 0) {
-        smb_capture_begin();
-        if (smbc_getFunctionRename(c->ctx)(c->ctx, ufrom, c->ctx, uto) < 0)
-            rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "rename");
-    }
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    return smb_call_end(&call);
 }
 
 static int smb_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
     struct timeval t[2] = {{.tv_sec = tv[0].tv_sec, .tv_usec = tv[0].tv_nsec / 1000},
                            {.tv_sec = tv[1].tv_sec, .tv_usec = tv[1].tv_nsec / 1000}};
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionUtimes(c->ctx)(c->ctx, url, t);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "utimes");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "utimes", path, st))
+        smb_call_check(&call, smbc_getFunctionUtimes(c->ctx)(c->ctx, call.url, t) >= 0);
+    return smb_call_end(&call);
 }
 
 /* SMB has no Unix modes without the POSIX extensions: libsmbclient maps the
  * owner's write bit to the DOS read-only attribute; other bits are dropped. */
 static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
-    SMB_PATH_OR_FAIL(SFS_STAGE_WRITE);
-    uint64_t mark = smb_op_begin();
-    smb_capture_begin();
-    int rc = smbc_getFunctionChmod(c->ctx)(c->ctx, url, mode);
-    if (rc < 0)
-        rc = smb_op_fail(c, st, SFS_STAGE_WRITE, errno, "chmod");
-    smb_op_end(c, mark);
-    return rc < 0 ? rc : 0;
+    struct smb_call call;
+    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "chmod", path, st))
+        smb_call_check(&call, smbc_getFunctionChmod(c->ctx)(c->ctx, call.url, mode) >= 0);
+    return smb_call_end(&call);
 }
 
-/* libsmbclient keeps no request counters: its own reconnects and read-ahead's. */
+/* libsmbclient keeps no request counters: only its own reconnects. */
 static void smb_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
 {
     out->reconnects = __atomic_load_n(&c->relogins, __ATOMIC_RELAXED);
