@@ -80,7 +80,7 @@ int sfs_engine_connect(const struct sfs_connect_request *req, struct sfs_session
     if (rc == 0 && req->ccache && !t.krb5_ccache)
         t.krb5_ccache = strdup(req->ccache);
     if (rc == 0 && auth)
-        snprintf(auth, auth_size, "%s", t.auth.uam[0] ? t.auth.uam : t.auth.module);
+        snprintf(auth, auth_size, "%s", t.auth.uam[0] ? t.auth.uam : t.auth.module ? t.auth.module : "");
     if (rc == 0 && req->stage_cb)
         req->stage_cb(req->stage_ctx, SFS_STAGE_PARSE, sfs_now_ms() - t0, NULL);
     struct sfs_conn *conn = NULL;
@@ -91,6 +91,12 @@ int sfs_engine_connect(const struct sfs_connect_request *req, struct sfs_session
         snprintf(auth, auth_size, "%s", info->auth_used);
     if (rc == 0 && final != ops)
         rc = sfs_readahead_wrap(ops, conn, &conn, st);
+    /* A failure always carries its cause: a caller answers -st->err, and
+     * 0 there would be success for a failed mount. */
+    if (rc < 0 && st->err == 0)
+        sfs_status_set(st, st->stage ? st->stage : SFS_STAGE_CONNECT, -rc, SFS_DOMAIN_SYS, -rc,
+                       "%s: the %s backend failed without saying why (%s)", e->mountpoint ? e->mountpoint : e->key,
+                       sfs_proto_name(e->url.proto), strerror(-rc));
     if (rc < 0)
         return rc;
     out->ops = final;

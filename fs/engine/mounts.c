@@ -200,11 +200,17 @@ static void *reaper_main(void *arg)
             break;
         pthread_mutex_unlock(&t->reaper_lock);
         time_t now = time(NULL);
-        pthread_mutex_lock(&t->lock);
-        size_t n = t->n;
-        pthread_mutex_unlock(&t->lock);
-        for (size_t i = 0; i < n; i++)
-            reap_one(t, t->mounts[i], now);
+        /* t->mounts grows (realloc) when a '*' key is first used: read
+         * each record under the table lock; records themselves live until
+         * the table is destroyed. */
+        for (size_t i = 0;; i++) {
+            pthread_mutex_lock(&t->lock);
+            struct mount *m = i < t->n ? t->mounts[i] : NULL;
+            pthread_mutex_unlock(&t->lock);
+            if (!m)
+                break;
+            reap_one(t, m, now);
+        }
         pthread_mutex_lock(&t->reaper_lock);
     }
     pthread_mutex_unlock(&t->reaper_lock);

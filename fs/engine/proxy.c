@@ -189,7 +189,7 @@ static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct 
 {
     memset(rep, 0, sizeof(*rep));
     if (c->sock < 0 || __atomic_load_n(&c->dead, __ATOMIC_RELAXED))
-        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the SMB session of this key was lost");
+        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s session of this key was lost", c->what);
     int rc = sfs_wire_send(c->sock, req);
     if (rc == -ENOMEM)
         return sfs_status_set(st, stage, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");

@@ -629,6 +629,9 @@ static int sfs_readlink(const char *path, char *buf, size_t size)
         return -status.err;
     int rc = n.m->ops->readlink(c, n.rest, buf, size, &status);
     mount_done(n.m);
+    /* EINVAL (not a link) is readlink's everyday answer, not the mount's. */
+    if (rc == -EINVAL)
+        return rc;
     return rc < 0 ? op_error(n.m, &status, rc) : 0;
 }
 

@@ -21,6 +21,14 @@ extern "C" {
 /* The bare backend for a protocol, or NULL. */
 const struct sfs_backend_ops *sfs_backend_for(enum sfs_proto proto);
 
+/* For tests only: OPS (a fake backend) answers for PROTO from now on,
+ * in sfs_backend_for and so everywhere; NULL puts the real one back.
+ * Install it before anything asks for PROTO's table (mounts_init,
+ * sfs_engine_ops): wrapped tables are made once per inner table.  A test
+ * binary that isolates must install it in its worker too (first thing in
+ * main, before `--worker` is handled). */
+void sfs_backend_override(enum sfs_proto proto, const struct sfs_backend_ops *ops);
+
 /* Wrappers sfs_engine_connect may put around a backend. */
 enum {
     SFS_ENGINE_ISOLATE = 1u << 0,    /* a worker process per connection, where the backend asks for it */
