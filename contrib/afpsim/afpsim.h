@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -242,6 +243,9 @@ void session_stall(struct session *s) __attribute__((noreturn));
 void session_abort(struct session *s, const char *why) __attribute__((noreturn));
 bool session_hostile(struct session *s, unsigned mode);
 double now_mono(void);
+/* Catches the n signals sigs with handler and blocks them; *waitmask lets
+ * them through (for ppoll), *orig (may be NULL) is the mask before. */
+void signals_catch(void (*handler)(int), const int *sigs, size_t n, sigset_t *orig, sigset_t *waitmask);
 void session_signals_pending(struct session *s);
 
 /* ---------------------------------------------------------- commands */
@@ -303,7 +307,8 @@ int32_t cmd_setforkparms(struct session *s, struct afp_reader *r, struct afp_wri
 /* FPRead/FPReadExt send their reply themselves (streamed); they return 1. */
 int32_t cmd_read(struct session *s, struct afp_reader *r, struct afp_writer *w);
 int32_t cmd_write(struct session *s, struct afp_reader *r, struct afp_writer *w);
-void forks_close_all(struct session *s);
+/* Closes the forks open on volume vol; every fork when vol is 0. */
+void forks_close(struct session *s, uint16_t vol);
 
 int32_t cmd_getextattr(struct session *s, struct afp_reader *r, struct afp_writer *w);
 int32_t cmd_setextattr(struct session *s, struct afp_reader *r, struct afp_writer *w);
@@ -325,8 +330,10 @@ struct node {
     struct stat st;
 };
 
-/* The open volume with this ID, or NULL (result in *err). */
-const struct volume *vol_get(struct session *s, uint16_t vol_id, int32_t *err);
+/* Reads the head of a volume request (u8 command, u8 flag, u16 volume ID)
+ * and returns that volume if it is open, else NULL (result in *err).
+ * flag may be NULL. */
+const struct volume *vol_head(struct session *s, struct afp_reader *r, uint8_t *flag, int32_t *err);
 bool vol_visible(const struct session *s, const struct volume *v);
 /* Reads a pathname (type byte, ...) from r and resolves it below dir_id. */
 int32_t node_resolve(struct session *s, const struct volume *v, uint32_t dir_id,

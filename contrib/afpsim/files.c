@@ -12,31 +12,27 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-/* u8 cmd, u8 flag, u16 volume, u32 directory: the head of most requests. */
+/* u8 cmd, u8 flag, u16 volume, u32 directory: the head of most requests.
+ * flag may be NULL. */
 static int32_t read_head(struct session *s, struct afp_reader *r, uint8_t *flag,
                          const struct volume **v, uint32_t *dir)
 {
-    uint8_t cmd;
-    uint16_t vid;
     int32_t err;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, flag) || afp_read_u16(r, &vid) ||
-        afp_read_u32(r, dir))
-        return kFPParamErr;
-    *v = vol_get(s, vid, &err);
-    if (!*v)
+    if (!(*v = vol_head(s, r, flag, &err)))
         return err;
-    if (*dir == 0)
+    if (afp_read_u32(r, dir) || *dir == 0)
         return kFPParamErr;
     return kFPNoErr;
 }
 
-/* The common head and the path it names: the node (which may not exist). */
-static int32_t read_head_node(struct session *s, struct afp_reader *r, uint8_t *flag,
-                              const struct volume **v, struct node *n)
+/* The common head and the path it names: the node (which may not exist;
+ * n->vol is the volume).  flag may be NULL. */
+static int32_t read_head_node(struct session *s, struct afp_reader *r, uint8_t *flag, struct node *n)
 {
+    const struct volume *v;
     uint32_t dir;
-    int32_t rc = read_head(s, r, flag, v, &dir);
-    return rc ? rc : node_resolve(s, *v, dir, r, n);
+    int32_t rc = read_head(s, r, flag, &v, &dir);
+    return rc ? rc : node_resolve(s, v, dir, r, n);
 }
 
 /* lstat of the directory that holds n. */
@@ -59,22 +55,32 @@ static int32_t check_parent_write(struct session *s, const struct node *n)
     return rc ? rc : check_write(s, n->vol, &pst);
 }
 
-static bool fork_open_on(struct session *s, uint16_t vol, uint32_t id)
+/* 0 when this session may delete or rename n (an existing node that is
+ * not the root: root_err), else why not. */
+static int32_t check_unlink(struct session *s, const struct node *n, int32_t root_err)
+{
+    if (!n->exists)
+        return kFPObjectNotFound;
+    if (n->id == CNID_ROOT)
+        return root_err;
+    return check_parent_write(s, n);
+}
+
+static bool fork_open_on(struct session *s, const struct node *n)
 {
     for (size_t i = 0; i < AFPSIM_MAX_FORKS; i++)
-        if (s->forks[i].used && s->forks[i].vol == vol && s->forks[i].id == id)
+        if (s->forks[i].used && s->forks[i].vol == n->vol->id && s->forks[i].id == n->id)
             return true;
     return false;
 }
 
 int32_t cmd_getfiledirparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
     const struct volume *v;
     uint32_t dir;
     uint16_t fbm, dbm;
     struct node n;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head(s, r, NULL, &v, &dir);
     if (rc)
         return rc;
     if (afp_read_u16(r, &fbm) || afp_read_u16(r, &dbm))
@@ -138,13 +144,12 @@ static int32_t file_to_symlink(struct node *n)
 
 int32_t cmd_setfiledirparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
     const struct volume *v;
     uint32_t dir;
     uint16_t bm;
     struct node n;
     (void)w;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head(s, r, NULL, &v, &dir);
     if (rc)
         return rc;
     if (afp_read_u16(r, &bm))
@@ -260,26 +265,19 @@ static GPtrArray *list_dir(const char *path, int *err)
 
 int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag, cmd = s->afp_cmd;
     const struct volume *v;
-    uint32_t dir, start, maxreply;
+    uint32_t dir;
+    uint64_t start, maxreply;
     uint16_t fbm, dbm, reqcount;
     struct node n;
-    int32_t rc = read_head(s, r, &flag, &v, &dir);
+    int32_t rc = read_head(s, r, NULL, &v, &dir);
     if (rc)
         return rc;
-    if (afp_read_u16(r, &fbm) || afp_read_u16(r, &dbm) || afp_read_u16(r, &reqcount))
+    /* start index and reply size: u32 in FPEnumerateExt2, else u16 */
+    size_t width = s->afp_cmd == kFPEnumerateExt2 ? 4 : 2;
+    if (afp_read_u16(r, &fbm) || afp_read_u16(r, &dbm) || afp_read_u16(r, &reqcount) ||
+        afp_read_uint(r, width, &start) || afp_read_uint(r, width, &maxreply))
         return kFPParamErr;
-    if (cmd == kFPEnumerateExt2) {
-        if (afp_read_u32(r, &start) || afp_read_u32(r, &maxreply))
-            return kFPParamErr;
-    } else {
-        uint16_t s16, m16;
-        if (afp_read_u16(r, &s16) || afp_read_u16(r, &m16))
-            return kFPParamErr;
-        start = s16;
-        maxreply = m16;
-    }
     if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if (!n.exists)
@@ -319,7 +317,7 @@ int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer
     uint16_t count = 0;
     struct afp_writer e;
     afp_writer_init(&e);
-    for (uint32_t i = start - 1; i < names->len && count < reqcount; i++) {
+    for (uint32_t i = (uint32_t)start - 1; i < names->len && count < reqcount; i++) {
         struct node c;
         const char *name = g_ptr_array_index(names, i);
         if (node_from(v, n.id, name, &c) || !c.exists)
@@ -369,10 +367,9 @@ int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer
 int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
     uint8_t flag;
-    const struct volume *v;
     struct node n;
     (void)w;
-    int32_t rc = read_head_node(s, r, &flag, &v, &n);
+    int32_t rc = read_head_node(s, r, &flag, &n);
     if (rc)
         return rc;
     if (n.id == CNID_ROOT)
@@ -385,7 +382,7 @@ int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_write
             return kFPObjectExists;
         if (S_ISDIR(n.st.st_mode))
             return kFPObjectTypeErr;
-        if (fork_open_on(s, v->id, n.id))
+        if (fork_open_on(s, &n))
             return kFPFileBusy;
     }
     int fd = open(n.path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (hard ? O_TRUNC : O_EXCL), 0644);
@@ -393,15 +390,13 @@ int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_write
         return errno_to_afp(errno);
     close(fd);
     enum_cache_drop(s);
-    return cnid_get(v->id, n.parent, n.name) ? kFPNoErr : kFPMiscErr;
+    return cnid_get(n.vol->id, n.parent, n.name) ? kFPNoErr : kFPMiscErr;
 }
 
 int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
-    const struct volume *v;
     struct node n;
-    int32_t rc = read_head_node(s, r, &flag, &v, &n);
+    int32_t rc = read_head_node(s, r, NULL, &n);
     if (rc)
         return rc;
     if (n.exists)
@@ -411,7 +406,7 @@ int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer
     if (mkdir(n.path, 0755))
         return errno_to_afp(errno);
     enum_cache_drop(s);
-    uint32_t id = cnid_get(v->id, n.parent, n.name);
+    uint32_t id = cnid_get(n.vol->id, n.parent, n.name);
     if (!id)
         return kFPMiscErr;
     afp_write_u32(w, id);
@@ -420,29 +415,21 @@ int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer
 
 int32_t cmd_delete(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
-    const struct volume *v;
     struct node n;
     (void)w;
-    int32_t rc = read_head_node(s, r, &flag, &v, &n);
-    if (rc)
-        return rc;
-    if (!n.exists)
-        return kFPObjectNotFound;
-    if (n.id == CNID_ROOT)
-        return kFPAccessDenied;
-    if ((rc = check_parent_write(s, &n)))
+    int32_t rc = read_head_node(s, r, NULL, &n);
+    if (rc || (rc = check_unlink(s, &n, kFPAccessDenied)))
         return rc;
     if (S_ISDIR(n.st.st_mode)) {
         if (rmdir(n.path))
             return errno == EEXIST ? kFPDirNotEmpty : errno_to_afp(errno);
     } else {
-        if (fork_open_on(s, v->id, n.id))
+        if (fork_open_on(s, &n))
             return kFPFileBusy;
         if (unlink(n.path))
             return errno_to_afp(errno);
     }
-    cnid_remove(v->id, n.id);
+    cnid_remove(n.vol->id, n.id);
     enum_cache_drop(s);
     return kFPNoErr;
 }
@@ -469,37 +456,27 @@ static int32_t do_move(struct session *s, const struct node *src, uint32_t dst_d
 
 int32_t cmd_rename(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
-    const struct volume *v;
     struct node n;
     char newname[AFPSIM_NAME_MAX + 1];
     (void)w;
-    int32_t rc = read_head_node(s, r, &flag, &v, &n);
-    if (rc)
-        return rc;
-    if ((rc = read_afp_name(r, newname, sizeof(newname), false)))
-        return rc;
-    if (!n.exists)
-        return kFPObjectNotFound;
-    if (n.id == CNID_ROOT)
-        return kFPCantRename;
-    if ((rc = check_parent_write(s, &n)))
+    int32_t rc = read_head_node(s, r, NULL, &n);
+    if (rc || (rc = read_afp_name(r, newname, sizeof(newname), false)) ||
+        (rc = check_unlink(s, &n, kFPCantRename)))
         return rc;
     char pdir[4096];
-    if (!node_dir_path(v, n.parent, pdir, sizeof(pdir)))
+    if (!node_dir_path(n.vol, n.parent, pdir, sizeof(pdir)))
         return kFPObjectNotFound;
     return do_move(s, &n, n.parent, pdir, newname);
 }
 
 int32_t cmd_moveandrename(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t flag;
     const struct volume *v;
     uint32_t sdir, ddir;
     struct node src, dst;
     char newname[AFPSIM_NAME_MAX + 1];
     (void)w;
-    int32_t rc = read_head(s, r, &flag, &v, &sdir);
+    int32_t rc = read_head(s, r, NULL, &v, &sdir);
     if (rc)
         return rc;
     if (afp_read_u32(r, &ddir) || ddir == 0)

@@ -36,10 +36,10 @@ static void fork_release(struct fork *f)
     f->fd = -1;
 }
 
-void forks_close_all(struct session *s)
+void forks_close(struct session *s, uint16_t vol)
 {
     for (size_t i = 0; i < AFPSIM_MAX_FORKS; i++)
-        if (s->forks[i].used)
+        if (s->forks[i].used && (!vol || s->forks[i].vol == vol))
             fork_release(&s->forks[i]);
 }
 
@@ -74,17 +74,16 @@ static int symlink_as_fd(const char *path)
 
 int32_t cmd_openfork(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, flag;
-    uint16_t vid, bitmap, access;
+    uint8_t flag;
+    uint16_t bitmap, access;
     uint32_t dir;
     int32_t rc;
     struct node n;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &flag) || afp_read_u16(r, &vid) ||
-        afp_read_u32(r, &dir) || afp_read_u16(r, &bitmap) || afp_read_u16(r, &access))
-        return kFPParamErr;
-    const struct volume *v = vol_get(s, vid, &rc);
+    const struct volume *v = vol_head(s, r, &flag, &rc);
     if (!v)
         return rc;
+    if (afp_read_u32(r, &dir) || afp_read_u16(r, &bitmap) || afp_read_u16(r, &access))
+        return kFPParamErr;
     if ((rc = node_resolve(s, v, dir, r, &n)))
         return rc;
     if (!n.exists)
@@ -134,19 +133,24 @@ int32_t cmd_openfork(struct session *s, struct afp_reader *r, struct afp_writer 
     f->fd = fd;
     f->rsrc = rsrc;
     f->access = access;
-    f->vol = vid;
+    f->vol = v->id;
     f->id = n.id;
     f->parent = n.parent;
     f->name = g_strdup(n.name);
     return kFPNoErr;
 }
 
+/* u8 command, u8 flag or pad, u16 fork reference. */
 static int32_t read_fork_ref(struct afp_reader *r, uint16_t *ref)
 {
-    uint8_t cmd, pad;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, ref))
-        return kFPParamErr;
-    return kFPNoErr;
+    return afp_read_head(r, NULL, NULL, ref) ? kFPParamErr : kFPNoErr;
+}
+
+/* Offset and count: u64 each in the Ext commands, else u32. */
+static int32_t read_range(struct afp_reader *r, bool ext, uint64_t *off, uint64_t *count)
+{
+    size_t width = ext ? 8 : 4;
+    return afp_read_uint(r, width, off) || afp_read_uint(r, width, count) ? kFPParamErr : kFPNoErr;
 }
 
 /* The open fork a request's head names, or NULL (kFPParamErr). */
@@ -239,18 +243,8 @@ int32_t cmd_read(struct session *s, struct afp_reader *r, struct afp_writer *w)
     uint16_t ref;
     uint64_t off, count;
     (void)w;
-    if (read_fork_ref(r, &ref))
+    if (read_fork_ref(r, &ref) || read_range(r, s->afp_cmd == kFPReadExt, &off, &count))
         return kFPParamErr;
-    if (s->afp_cmd == kFPReadExt) {
-        if (afp_read_u64(r, &off) || afp_read_u64(r, &count))
-            return kFPParamErr;
-    } else {
-        uint32_t o32, c32;
-        if (afp_read_u32(r, &o32) || afp_read_u32(r, &c32))
-            return kFPParamErr;
-        off = o32;
-        count = c32;
-    }
     struct fork *f = fork_get(s, ref);
     if (!f)
         return kFPParamErr;
@@ -340,23 +334,13 @@ int32_t cmd_read(struct session *s, struct afp_reader *r, struct afp_writer *w)
 
 int32_t cmd_write(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, flag;
+    uint8_t flag;
     uint16_t ref;
     uint64_t off, count;
     bool ext = s->afp_cmd == kFPWriteExt;
     size_t hdr = ext ? 20 : 12;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &flag) || afp_read_u16(r, &ref))
+    if (afp_read_head(r, NULL, &flag, &ref) || read_range(r, ext, &off, &count))
         return kFPParamErr;
-    if (ext) {
-        if (afp_read_u64(r, &off) || afp_read_u64(r, &count))
-            return kFPParamErr;
-    } else {
-        uint32_t o32, c32;
-        if (afp_read_u32(r, &o32) || afp_read_u32(r, &c32))
-            return kFPParamErr;
-        off = o32;
-        count = c32;
-    }
     size_t data_off = (size_t)s->req.code;
     if (data_off < hdr || data_off > s->req.length)
         return kFPParamErr;

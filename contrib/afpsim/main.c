@@ -395,26 +395,15 @@ int main(int argc, char **argv)
         }
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGCHLD, &sa, NULL);
+    static const int sigs[] = { SIGTERM, SIGINT, SIGCHLD };
+    sigset_t orig, waitmask, usr1;
+    signals_catch(on_signal, sigs, G_N_ELEMENTS(sigs), &orig, &waitmask);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
-    sigset_t block, orig;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGCHLD);
-    sigaddset(&block, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &block, &orig);
-    sigset_t waitmask = orig;
-    sigdelset(&waitmask, SIGTERM);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGCHLD);
+    /* SIGUSR1 is for the sessions (session.c): blocked here */
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &usr1, NULL);
 
     char addrbuf[INET6_ADDRSTRLEN] = "?";
     if (srv.listen.ss_family == AF_INET)
@@ -454,8 +443,7 @@ int main(int argc, char **argv)
         if (pid == 0) {
             close(lfd);
             g_hash_table_steal_all(children);
-            sa.sa_handler = SIG_DFL;
-            sigaction(SIGCHLD, &sa, NULL);
+            signal(SIGCHLD, SIG_DFL);
             sigprocmask(SIG_SETMASK, &orig, NULL);
             session_run(&srv, cfd, &peer);
         }

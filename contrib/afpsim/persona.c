@@ -170,6 +170,20 @@ static bool get_bool(GKeyFile *kf, const char *g, const char *k, bool def, bool 
     return true;
 }
 
+/* g.k, one of two words (the first is the default): *second tells which.
+ * False, after saying what is allowed, when it is neither. */
+static bool get_either(GKeyFile *kf, const char *file, const char *g, const char *k,
+                       const char *first, const char *other, bool *second)
+{
+    char *v = get_str(kf, g, k, first);
+    bool ok = !strcmp(v, first) || !strcmp(v, other);
+    *second = !strcmp(v, other);
+    if (!ok)
+        log_msg(LOG_ERR, "personality %s: %s.%s must be %s or %s", file, g, k, first, other);
+    g_free(v);
+    return ok;
+}
+
 static char **get_list(GKeyFile *kf, const char *g, const char *k)
 {
     gsize n = 0;
@@ -371,26 +385,11 @@ int persona_load(struct persona *p, const char *file, char **overrides)
     p->first_fork = (uint16_t)(n ? n : 1);
     ok &= get_bool(kf, "volumes", "guest_uaowner", true, &p->guest_uaowner);
 
-    char *kr = get_str(kf, "uams", "krb_refusal", "misc");
-    if (!strcmp(kr, "misc"))
-        p->krb_refusal = KRB_REFUSE_MISC;
-    else if (!strcmp(kr, "bad-uam"))
-        p->krb_refusal = KRB_REFUSE_BAD_UAM;
-    else {
-        log_msg(LOG_ERR, "personality %s: uams.krb_refusal must be misc or bad-uam", file);
-        ok = false;
-    }
-    g_free(kr);
-    char *dp = get_str(kf, "uams", "dhx2_prime", "fresh");
-    if (!strcmp(dp, "fresh"))
-        p->dhx2_prime = DHX2_PRIME_FRESH;
-    else if (!strcmp(dp, "fixed"))
-        p->dhx2_prime = DHX2_PRIME_FIXED;
-    else {
-        log_msg(LOG_ERR, "personality %s: uams.dhx2_prime must be fresh or fixed", file);
-        ok = false;
-    }
-    g_free(dp);
+    bool second;
+    ok &= get_either(kf, file, "uams", "krb_refusal", "misc", "bad-uam", &second);
+    p->krb_refusal = second ? KRB_REFUSE_BAD_UAM : KRB_REFUSE_MISC;
+    ok &= get_either(kf, file, "uams", "dhx2_prime", "fresh", "fixed", &second);
+    p->dhx2_prime = second ? DHX2_PRIME_FIXED : DHX2_PRIME_FRESH;
 
     struct hostile *h = &p->hostile;
     char *modes = get_str(kf, "hostile", "mode", NULL);
@@ -550,6 +549,19 @@ static void append_u16(GByteArray *b, uint16_t v)
     append(b, x, 2);
 }
 
+/* One IP address entry: on port 548 the plain tag and the address (unless
+ * the personality always sends the port), else tag_port, address, port. */
+static void append_ip(GByteArray *b, const struct persona *p, uint8_t tag, uint8_t tag_port,
+                      const void *ip, uint8_t iplen, uint16_t port)
+{
+    bool with_port = port != DSI_DEFAULT_PORT || p->addr_port_always;
+    append_u8(b, (uint8_t)(2 + iplen + (with_port ? 2 : 0)));
+    append_u8(b, with_port ? tag_port : tag);
+    append(b, ip, iplen);
+    if (with_port)
+        append_u16(b, port);
+}
+
 static void append_pstring(GByteArray *b, const char *s)
 {
     size_t n = strlen(s);
@@ -611,30 +623,10 @@ GByteArray *status_build(const struct persona *p, const struct sockaddr_storage 
     append_u8(b, naddr);
     if (listen->ss_family == AF_INET) {
         const struct sockaddr_in *a = (const struct sockaddr_in *)listen;
-        uint16_t port = ntohs(a->sin_port);
-        if (port == DSI_DEFAULT_PORT && !p->addr_port_always) {
-            append_u8(b, 6);
-            append_u8(b, AFP_ADDR_IPV4);
-            append(b, &a->sin_addr, 4);
-        } else {
-            append_u8(b, 8);
-            append_u8(b, AFP_ADDR_IPV4_PORT);
-            append(b, &a->sin_addr, 4);
-            append_u16(b, port);
-        }
+        append_ip(b, p, AFP_ADDR_IPV4, AFP_ADDR_IPV4_PORT, &a->sin_addr, 4, ntohs(a->sin_port));
     } else {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)listen;
-        uint16_t port = ntohs(a->sin6_port);
-        if (port == DSI_DEFAULT_PORT && !p->addr_port_always) {
-            append_u8(b, 18);
-            append_u8(b, AFP_ADDR_IPV6);
-            append(b, &a->sin6_addr, 16);
-        } else {
-            append_u8(b, 20);
-            append_u8(b, AFP_ADDR_IPV6_PORT);
-            append(b, &a->sin6_addr, 16);
-            append_u16(b, port);
-        }
+        append_ip(b, p, AFP_ADDR_IPV6, AFP_ADDR_IPV6_PORT, &a->sin6_addr, 16, ntohs(a->sin6_port));
     }
     if (p->fqdn) {
         size_t l = strlen(p->fqdn);

@@ -85,6 +85,26 @@ static int wait_fd(struct session *s, short ev, int timeout_ms)
     }
 }
 
+void signals_catch(void (*handler)(int), const int *sigs, size_t n, sigset_t *orig, sigset_t *waitmask)
+{
+    struct sigaction sa;
+    sigset_t block, before;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigemptyset(&block);
+    for (size_t i = 0; i < n; i++) {
+        sigaction(sigs[i], &sa, NULL);
+        sigaddset(&block, sigs[i]);
+    }
+    sigprocmask(SIG_BLOCK, &block, &before);
+    *waitmask = before;
+    for (size_t i = 0; i < n; i++)
+        sigdelset(waitmask, sigs[i]);
+    if (orig)
+        *orig = before;
+}
+
 void session_signals_pending(struct session *s)
 {
     if (s_term) {
@@ -196,7 +216,7 @@ static void graceful_close_exit(struct session *s)
             break;
     }
     close(s->fd);
-    forks_close_all(s);
+    forks_close(s, 0);
     _exit(0);
 }
 
@@ -226,7 +246,7 @@ static void abort_exit(struct session *s, const char *why)
 {
     log_msg(LOG_INFO, "%s: hostile: %s", s->peer, why);
     close(s->fd);
-    forks_close_all(s);
+    forks_close(s, 0);
     _exit(0);
 }
 
@@ -638,22 +658,8 @@ void session_run(struct server *srv, int fd, const struct sockaddr_storage *peer
     }
     snprintf(s->peer, sizeof(s->peer), "%s:%u", host, port);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = sess_sig;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigset_t block;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGUSR1);
-    sigprocmask(SIG_BLOCK, &block, &s_waitmask);
-    sigdelset(&s_waitmask, SIGTERM);
-    sigdelset(&s_waitmask, SIGINT);
-    sigdelset(&s_waitmask, SIGUSR1);
+    static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1 };
+    signals_catch(sess_sig, sigs, G_N_ELEMENTS(sigs), NULL, &s_waitmask);
 
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -680,7 +686,7 @@ void session_run(struct server *srv, int fd, const struct sockaddr_storage *peer
         if (n == 0) {
             log_msg(LOG_INFO, "%s: client closed the connection", s->peer);
             close(fd);
-            forks_close_all(s);
+            forks_close(s, 0);
             _exit(0);
         }
         if (n < 0) {

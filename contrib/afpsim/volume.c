@@ -71,13 +71,15 @@ bool vol_visible(const struct session *s, const struct volume *v)
     return false;
 }
 
-const struct volume *vol_get(struct session *s, uint16_t vol_id, int32_t *err)
+const struct volume *vol_head(struct session *s, struct afp_reader *r, uint8_t *flag, int32_t *err)
 {
-    if (vol_id == 0 || vol_id > s->srv->n_vols || !s->vol_open[vol_id - 1]) {
+    uint16_t vid;
+    if (afp_read_head(r, NULL, flag, &vid) || vid == 0 || vid > s->srv->n_vols ||
+        !s->vol_open[vid - 1]) {
         *err = kFPParamErr;
         return NULL;
     }
-    return &s->srv->vols[vol_id - 1];
+    return &s->srv->vols[vid - 1];
 }
 
 /* ------------------------------------------------------------ rights */
@@ -422,6 +424,33 @@ static void legacy_name(const char *afpname, uint32_t id, size_t max, char *out)
     memcpy(out + o, tag, (size_t)tl + 1);
 }
 
+/* A u16 offset field, 0 until patch_offset_here fills it in; returns where
+ * it is. */
+static size_t reserve_offset(struct afp_writer *w)
+{
+    size_t at = w->len;
+    afp_write_u16(w, 0);
+    return at;
+}
+
+/* Points the u16 offset field at `at` to the end of w: a variable-length
+ * field follows there (offsets count from `start`, where the block began). */
+static void patch_offset_here(struct afp_writer *w, size_t at, size_t start)
+{
+    afp_writer_patch_u16(w, at, (uint16_t)(w->len - start));
+}
+
+/* The long (max 31) or short (max 12) name after the block, for the offset
+ * field at `at`. */
+static void put_legacy_name(struct afp_writer *w, size_t at, size_t start, const char *afpname,
+                            uint32_t id, size_t max)
+{
+    char name[32];
+    legacy_name(afpname, id, max, name);
+    patch_offset_here(w, at, start);
+    afp_write_pstring(w, name);
+}
+
 int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n, uint16_t bitmap)
 {
     bool dir = S_ISDIR(n->st.st_mode);
@@ -473,12 +502,10 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
             break;
         }
         case kFPLongNameBit:
-            off_long = w->len;
-            afp_write_u16(w, 0);
+            off_long = reserve_offset(w);
             break;
         case kFPShortNameBit:
-            off_short = w->len;
-            afp_write_u16(w, 0);
+            off_short = reserve_offset(w);
             break;
         case kFPNodeIDBit:
             afp_write_u32(w, n->id);
@@ -502,8 +529,7 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
             afp_write_u32(w, ua_rights(s, &n->st));
             break;
         case kFPUTF8NameBit:
-            off_utf8 = w->len;
-            afp_write_u16(w, 0);
+            off_utf8 = reserve_offset(w);
             afp_write_u32(w, 0);
             break;
         case kFPExtRsrcForkLenBit:  /* files only (dirs refused above) */
@@ -520,23 +546,12 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
     if (afp_writer_error(w))
         return kFPMiscErr;
     bool bad = session_hostile(s, H_BADOFFSET);
-    if (off_long) {
-        char ln[32];
-        legacy_name(afpname, n->id, 31, ln);
-        uint16_t o = (uint16_t)(w->len - start);
-        afp_writer_patch_u16(w, off_long, o);
-        afp_write_pstring(w, ln);
-    }
-    if (off_short) {
-        char sn[16];
-        legacy_name(afpname, n->id, 12, sn);
-        uint16_t o = (uint16_t)(w->len - start);
-        afp_writer_patch_u16(w, off_short, o);
-        afp_write_pstring(w, sn);
-    }
+    if (off_long)
+        put_legacy_name(w, off_long, start, afpname, n->id, 31);
+    if (off_short)
+        put_legacy_name(w, off_short, start, afpname, n->id, 12);
     if (off_utf8) {
-        uint16_t o = bad ? 0xfff0 : (uint16_t)(w->len - start);
-        afp_writer_patch_u16(w, off_utf8, o);
+        afp_writer_patch_u16(w, off_utf8, bad ? 0xfff0 : (uint16_t)(w->len - start));
         size_t l = strlen(afpname);
         afp_write_u32(w, 0);
         afp_write_u16(w, (uint16_t)l);
@@ -577,10 +592,8 @@ int32_t cmd_getsrvrparms(struct session *s, struct afp_reader *r, struct afp_wri
 
 int32_t cmd_getsrvrmsg(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, pad;
     uint16_t type, bitmap;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &type) ||
-        afp_read_u16(r, &bitmap))
+    if (afp_read_head(r, NULL, NULL, &type) || afp_read_u16(r, &bitmap))
         return kFPParamErr;
     if (type > 1)
         return kFPParamErr;
@@ -642,8 +655,7 @@ static int32_t volparms_put(struct session *s, struct afp_writer *w, const struc
             afp_write_u32(w, btotal > UINT32_MAX ? UINT32_MAX : (uint32_t)btotal);
             break;
         case kFPVolNameBit:
-            off_name = w->len;
-            afp_write_u16(w, 0);
+            off_name = reserve_offset(w);
             break;
         case kFPVolExtBytesFreeBit:
             afp_write_u64(w, bfree);
@@ -659,8 +671,7 @@ static int32_t volparms_put(struct session *s, struct afp_writer *w, const struc
     if (afp_writer_error(w))
         return kFPMiscErr;
     if (off_name) {
-        uint16_t o = (uint16_t)(w->len - start);
-        afp_writer_patch_u16(w, off_name, o);
+        patch_offset_here(w, off_name, start);
         afp_write_pstring(w, v->name);
     }
     return afp_writer_error(w) ? kFPMiscErr : kFPNoErr;
@@ -668,11 +679,9 @@ static int32_t volparms_put(struct session *s, struct afp_writer *w, const struc
 
 int32_t cmd_openvol(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, pad;
     uint16_t bitmap;
     char name[256];
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &bitmap) ||
-        afp_read_pstring(r, name, sizeof(name)))
+    if (afp_read_head(r, NULL, NULL, &bitmap) || afp_read_pstring(r, name, sizeof(name)))
         return kFPParamErr;
     /* an optional 8-byte volume password may follow; afpsim has none */
     for (size_t i = 0; i < s->srv->n_vols; i++) {
@@ -696,48 +705,32 @@ int32_t cmd_openvol(struct session *s, struct afp_reader *r, struct afp_writer *
 
 int32_t cmd_closevol(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, pad;
-    uint16_t vid;
     int32_t err;
     (void)w;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &vid))
-        return kFPParamErr;
-    if (!vol_get(s, vid, &err))
+    const struct volume *v = vol_head(s, r, NULL, &err);
+    if (!v)
         return err;
-    for (size_t i = 0; i < AFPSIM_MAX_FORKS; i++)
-        if (s->forks[i].used && s->forks[i].vol == vid) {
-            if (s->forks[i].fd >= 0)
-                close(s->forks[i].fd);
-            g_free(s->forks[i].name);
-            memset(&s->forks[i], 0, sizeof(s->forks[i]));
-            s->forks[i].fd = -1;
-        }
-    s->vol_open[vid - 1] = false;
+    forks_close(s, v->id);
+    s->vol_open[v->id - 1] = false;
     enum_cache_drop(s);
     return kFPNoErr;
 }
 
 int32_t cmd_getvolparms(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, pad;
-    uint16_t vid, bitmap;
+    uint16_t bitmap;
     int32_t err;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &vid) ||
-        afp_read_u16(r, &bitmap))
-        return kFPParamErr;
-    const struct volume *v = vol_get(s, vid, &err);
+    const struct volume *v = vol_head(s, r, NULL, &err);
     if (!v)
         return err;
+    if (afp_read_u16(r, &bitmap))
+        return kFPParamErr;
     return volparms_put(s, w, v, bitmap);
 }
 
 int32_t cmd_flush(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
-    uint8_t cmd, pad;
-    uint16_t vid;
     int32_t err;
     (void)w;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &vid))
-        return kFPParamErr;
-    return vol_get(s, vid, &err) ? kFPNoErr : err;
+    return vol_head(s, r, NULL, &err) ? kFPNoErr : err;
 }

@@ -39,17 +39,22 @@ static int32_t xattr_errno(const struct session *s, int e)
     }
 }
 
+/* u8 command, u8 pad, u16 volume, u32 directory, u16 bitmap. */
 static int32_t read_head(struct session *s, struct afp_reader *r, const struct volume **v,
                          uint32_t *dir, uint16_t *bitmap)
 {
-    uint8_t cmd, pad;
-    uint16_t vid;
     int32_t err;
-    if (afp_read_u8(r, &cmd) || afp_read_u8(r, &pad) || afp_read_u16(r, &vid) ||
-        afp_read_u32(r, dir) || afp_read_u16(r, bitmap))
-        return kFPParamErr;
-    *v = vol_get(s, vid, &err);
-    return *v ? kFPNoErr : err;
+    if (!(*v = vol_head(s, r, NULL, &err)))
+        return err;
+    return afp_read_u32(r, dir) || afp_read_u16(r, bitmap) ? kFPParamErr : kFPNoErr;
+}
+
+/* 0, or why this session may not read the attributes of n. */
+static int32_t check_read(const struct session *s, const struct node *n)
+{
+    if (!n->exists)
+        return kFPObjectNotFound;
+    return node_rights(s, &n->st) & 0x02 ? kFPNoErr : kFPAccessDenied;
 }
 
 /* Pad to even, u16 length, UTF-8 name -> "user.NAME". */
@@ -85,12 +90,9 @@ int32_t cmd_getextattr(struct session *s, struct afp_reader *r, struct afp_write
         return rc;
     if (afp_read_u64(r, &off) || afp_read_u64(r, &count) || afp_read_u32(r, &maxreply))
         return kFPParamErr;
-    if ((rc = node_resolve(s, v, dir, r, &n)) || (rc = read_xname(r, name, sizeof(name))))
+    if ((rc = node_resolve(s, v, dir, r, &n)) || (rc = read_xname(r, name, sizeof(name))) ||
+        (rc = check_read(s, &n)))
         return rc;
-    if (!n.exists)
-        return kFPObjectNotFound;
-    if (!(node_rights(s, &n.st) & 0x02))
-        return kFPAccessDenied;
     uint8_t *val = g_malloc(MAX_XATTR);
     ssize_t len = lgetxattr(n.path, name, val, MAX_XATTR);
     if (len < 0) {
@@ -181,12 +183,8 @@ int32_t cmd_listextattrs(struct session *s, struct afp_reader *r, struct afp_wri
         return rc;
     if (afp_read_u16(r, &reqcount) || afp_read_u32(r, &start) || afp_read_u32(r, &maxreply))
         return kFPParamErr;
-    if ((rc = node_resolve(s, v, dir, r, &n)))
+    if ((rc = node_resolve(s, v, dir, r, &n)) || (rc = check_read(s, &n)))
         return rc;
-    if (!n.exists)
-        return kFPObjectNotFound;
-    if (!(node_rights(s, &n.st) & 0x02))
-        return kFPAccessDenied;
     char *list = g_malloc(MAX_XATTR);
     ssize_t len = llistxattr(n.path, list, MAX_XATTR);
     if (len < 0) {

@@ -102,6 +102,12 @@ KRB_SERVICES=(
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 AFPSIM=${SHARESFS_AFPSIM:-$REPO/build/contrib/afpsim/afpsim}
 PERSONALITIES=$REPO/contrib/afpsim/personalities
+# Each server's pid file is DIR/NAME.pid, one NAME per kind of host.
+SERVERS=(smbd afpsim krb5kdc samba)
+
+# nss_wrapper_lib, veth_configure, smb.conf and krb5.conf pieces
+# shellcheck source=contrib/lab/common.sh
+. "$REPO/contrib/lab/common.sh"
 
 PROG=${0##*/}
 
@@ -168,15 +174,6 @@ host_shares() {
     esac
 }
 
-nss_wrapper_lib() {
-    local p
-    for p in /usr/lib/*-linux-gnu/libnss_wrapper.so /usr/lib/libnss_wrapper.so \
-             /usr/lib64/libnss_wrapper.so; do
-        [ -e "$p" ] && { echo "$p"; return 0; }
-    done
-    return 1
-}
-
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root (network namespaces, smbd on :445)"; }
 
 need_tools() {
@@ -186,7 +183,7 @@ need_tools() {
         command -v "$t" >/dev/null 2>&1 || missing+=("$t")
     done
     nss_wrapper_lib >/dev/null || missing+=("libnss_wrapper.so")
-    if addc_fields; then
+    if kind_fields addc; then
         # Each of these is a separate Debian package that the DC needs and
         # that `samba` only recommends (or not at all): see PACKAGES.
         for t in samba samba-tool smbclient winbindd; do
@@ -218,7 +215,7 @@ take_lock() {
 
 # ---------------------------------------------------------------- teardown
 
-# Is PID still one of our smbd processes?  PIDs wrap quickly, so check the
+# Is PID still one of our server processes?  PIDs wrap quickly, so check the
 # command line names our config before signalling anything from a pid file.
 pid_is_ours() {
     local pid=$1 conf=$2 cmd
@@ -236,6 +233,28 @@ samba_pid_is_ours() {
     [ "$out" = "$(readlink -f "$d/log/stdout")" ]
 }
 
+# Is PID, read from DIR/NAME.pid, still the server that wrote it?
+server_is_ours() {
+    local d=$1 name=$2 pid=$3
+    [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+    case $name in
+        smbd)    pid_is_ours "$pid" "$d/smb.conf" ;;
+        afpsim)  pid_is_ours "$pid" "$d/users" ;;
+        krb5kdc) pid_is_ours "$pid" "$d/run/krb5kdc.pid" ;;
+        samba)   samba_pid_is_ours "$pid" "$d" ;;
+        *)       return 1 ;;
+    esac
+}
+
+# The pid a host's server wrote; false when there is none.
+host_pid() {
+    local name
+    for name in "${SERVERS[@]}"; do
+        [ -f "$1/$name.pid" ] && { cat "$1/$name.pid"; return; }
+    done
+    return 1
+}
+
 lab_netns_list() {
     ip netns list 2>/dev/null | awk -v p="$NS_PREFIX" 'index($1, p) == 1 { print $1 }'
 }
@@ -251,21 +270,14 @@ lab_link_list() {
 # the namespaces and any host-side veth left behind.
 teardown() {
     local quiet=${1:-}
-    local pids=() f pid conf ns name deadline alive left p
+    local pids=() f pid ns name deadline alive left p
 
-    for f in "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid \
-             "$STATE"/hosts/*/samba.pid; do
-        [ -e "$f" ] || continue
-        pid=$(cat "$f" 2>/dev/null) || continue
-        case $f in
-            */smbd.pid) conf=${f%/smbd.pid}/smb.conf ;;
-            */samba.pid)
-                [[ "$pid" =~ ^[0-9]+$ ]] && samba_pid_is_ours "$pid" "${f%/samba.pid}" && pids+=("$pid")
-                continue ;;
-            */krb5kdc.pid) conf=${f%/krb5kdc.pid}/run/krb5kdc.pid ;;
-            *) conf=${f%/afpsim.pid}/users ;;
-        esac
-        [[ "$pid" =~ ^[0-9]+$ ]] && pid_is_ours "$pid" "$conf" && pids+=("$pid")
+    for name in "${SERVERS[@]}"; do
+        for f in "$STATE"/hosts/*/"$name.pid"; do
+            [ -e "$f" ] || continue
+            pid=$(cat "$f" 2>/dev/null) || continue
+            server_is_ours "${f%/*}" "$name" "$pid" && pids+=("$pid")
+        done
     done
     for ns in $(lab_netns_list); do
         for p in $(ip netns pids "$ns" 2>/dev/null); do pids+=("$p"); done
@@ -307,8 +319,9 @@ teardown() {
         [ -n "$left" ] && kill -KILL $left 2>/dev/null
         ip netns del "$ns" 2>/dev/null || warn "cannot delete netns $ns"
     done
-    rm -f "$STATE"/hosts/*/smbd.pid "$STATE"/hosts/*/afpsim.pid "$STATE"/hosts/*/krb5kdc.pid \
-          "$STATE"/hosts/*/samba.pid 2>/dev/null
+    for name in "${SERVERS[@]}"; do
+        rm -f "$STATE"/hosts/*/"$name.pid" 2>/dev/null
+    done
     [ -d "$STATE" ] && echo stopped >"$STATE/state"
     return 0
 }
@@ -364,24 +377,19 @@ write_creds() {
 write_client_conf() {
     mkdir -p "$STATE/client"
     chmod 0755 "$STATE/client"
-    cat >"$STATE/client.conf" <<EOF
-# sharesfs lab client settings (written by lab.sh).  Also keeps the
-# client's gencache.tdb out of /run/samba.
-[global]
-  workgroup = $WORKGROUP
-  name resolve order = host
-  disable netbios = yes
-  lock directory = $STATE/client
-  state directory = $STATE/client
-  cache directory = $STATE/client
-EOF
+    {
+        echo "# sharesfs lab client settings (written by lab.sh).  Also keeps the"
+        echo "# client's gencache.tdb out of /run/samba."
+        smbconf_client "$WORKGROUP" "$STATE/client"
+    } >"$STATE/client.conf"
     chmod 0644 "$STATE/client.conf"
 }
 
-write_env_file() {
+# The `export` lines a client needs (lab.sh env).
+env_exports() {
     local lib
     lib=$(nss_wrapper_lib) || lib=libnss_wrapper.so
-    cat >"$STATE/env.new" <<EOF
+    cat <<EOF
 export SHARESFS_LAB_DIR=$STATE
 export LD_PRELOAD=$lib
 export NSS_WRAPPER_PASSWD=$STATE/nss/passwd
@@ -391,55 +399,46 @@ export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
 export SHARESFS_SMB_CONF=$STATE/client.conf
 export KRB5_CONFIG=$STATE/krb5.conf
 EOF
+}
+
+write_env_file() {
+    env_exports >"$STATE/env.new"
     mv "$STATE/env.new" "$STATE/env"
     chmod 0644 "$STATE/env"
 }
 
-# Personality knobs, one per host.
+# Personality knobs, one per host.  Every host but fs-smb3 maps unknown
+# users to the guest.
 smb_conf_personality() {
     case $1 in
         fs-default)
-            cat <<EOF
-  # Samba defaults for protocols and auth.
-  map to guest = Bad User
-EOF
-            ;;
+            echo "  # Samba defaults for protocols and auth." ;;
         nas-smb1)
-            cat <<EOF
-  # An old NAS: SMB1 (NT1) only.  NTLMv2 logins work as is in 4.17, so
-  # "ntlm auth" keeps its default (ntlmv2-only).
-  server min protocol = NT1
-  server max protocol = NT1
-  map to guest = Bad User
-EOF
-            ;;
+            echo '  # An old NAS: SMB1 (NT1) only.  NTLMv2 logins work as is in 4.17, so'
+            echo '  # "ntlm auth" keeps its default (ntlmv2-only).'
+            smb_conf_protocol NT1 ;;
         fs-smb2)
-            cat <<EOF
-  server min protocol = SMB2_02
-  server max protocol = SMB2_02
-  map to guest = Bad User
-EOF
-            ;;
+            smb_conf_protocol SMB2_02 ;;
         fs-smb3)
-            cat <<EOF
-  server min protocol = SMB3_11
-  server max protocol = SMB3_11
-  server smb encrypt = required
-  map to guest = Never
-  restrict anonymous = 2
-EOF
-            ;;
+            smb_conf_protocol SMB3_11
+            printf '  %s\n' "server smb encrypt = required" "map to guest = Never" "restrict anonymous = 2"
+            return ;;
         fs-krb)
             cat <<EOF
   # Kerberos without AD: tickets from the lab's MIT KDC (no PAC), service
   # key cifs/$1.$DOMAIN from a keytab.  NTLM still works.
-  map to guest = Bad User
   realm = $REALM
   kerberos method = dedicated keytab
   dedicated keytab file = FILE:$STATE/hosts/$1.$DOMAIN/krb5.keytab
 EOF
             ;;
     esac
+    echo "  map to guest = Bad User"
+}
+
+# The one SMB dialect a host speaks.
+smb_conf_protocol() {
+    printf '  server min protocol = %s\n  server max protocol = %s\n' "$1" "$1"
 }
 
 smb_conf_shares() {
@@ -475,56 +474,36 @@ write_smb_conf() {
     local name=$1 n=$2 d=$3 nb
     nb=$(echo "$name" | tr '[:lower:]' '[:upper:]')
     {
-        cat <<EOF
-# $name.$DOMAIN - sharesfs lab (written by contrib/lab/lab.sh)
-[global]
-  server role = standalone server
-  workgroup = $WORKGROUP
-  netbios name = $nb
-  server string = sharesfs lab $name (Samba %v)
-  disable netbios = yes
-  smb ports = 445
-  interfaces = $NET.$n.2/24
-  bind interfaces only = yes
-  pid directory = $d/run
-  lock directory = $d/lock
-  state directory = $d/state
-  cache directory = $d/cache
-  private dir = $d/private
-  ncalrpc dir = $d/ncalrpc
-  binddns dir = $d/binddns
-  usershare path = $d/usershares
-  passdb backend = tdbsam:$d/private/passdb.tdb
-  log file = $d/log/log.%m
-  max log size = 0
-  log level = 1
-  guest account = nobody
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
-EOF
+        echo "# $name.$DOMAIN - sharesfs lab (written by contrib/lab/lab.sh)"
+        smbconf_standalone "$WORKGROUP" "$nb" "$NET.$n.2" "$d"
+        echo "  server string = sharesfs lab $name (Samba %v)"
+        echo "  guest account = nobody"
         smb_conf_personality "$name"
         smb_conf_shares "$name" "$d"
     } >"$d/smb.conf"
+}
+
+# A host's directory DIR for a new run: the logs of the previous one move
+# to log.prev.
+rotate_log() {
+    local d=$1
+    mkdir -p "$d"
+    if [ -d "$d/log" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+    fi
 }
 
 # Rebuilds a host's directory: config, empty runtime dirs, fresh share
 # contents.  Logs of the previous run move to log.prev.
 prepare_host() {
     local name=$1 n=$2 d=$3 sub
-    mkdir -p "$d"
-    if [ -d "$d/log" ]; then
-        rm -rf "$d/log.prev"
-        mv "$d/log" "$d/log.prev"
-    fi
-    rm -rf "$d/run" "$d/lock" "$d/state" "$d/cache" "$d/private" "$d/ncalrpc" \
-           "$d/binddns" "$d/usershares" "$d/shares"
-    for sub in log run lock state cache private ncalrpc binddns usershares \
-               shares/public/dir shares/user; do
-        mkdir -p "$d/$sub"
+    rotate_log "$d"
+    for sub in "${SMBD_STATE_DIRS[@]}" shares; do
+        rm -rf "${d:?}/$sub"
     done
-    chmod 0700 "$d/private"
+    smbd_state_dirs "$d"
+    mkdir -p "$d/shares/public/dir" "$d/shares/user"
     chmod 0755 "$d" "$d/shares" "$d/shares/public" "$d/shares/public/dir"
 
     printf 'Hello from the sharesfs lab.\n' >"$d/shares/public/hello.txt"
@@ -610,39 +589,39 @@ make_netns() {
     local ns=$1 link=$2 n=$3 up=$4
     ip netns add "$ns" || return 1
     ip link add "$link" type veth peer name "$NS_IFACE" netns "$ns" || return 1
-    # no IPv6 link-local chatter on the lab links
-    ip link set dev "$link" addrgenmode none 2>/dev/null
-    ip -n "$ns" link set dev "$NS_IFACE" addrgenmode none 2>/dev/null
-    ip addr add "$NET.$n.1/24" dev "$link" || return 1
-    ip link set "$link" up || return 1
-    ip -n "$ns" addr add "$NET.$n.2/24" dev "$NS_IFACE" || return 1
-    ip -n "$ns" link set lo up || return 1
-    if [ "$up" = 1 ]; then
-        ip -n "$ns" link set "$NS_IFACE" up || return 1
-    fi
-    return 0
+    veth_configure "$ns" "$link" "$NS_IFACE" "$NET.$n" "$up"
+}
+
+# spawn_in_ns NS DIR NAME COMMAND...: the server of host directory DIR,
+# detached, in namespace NS; its output goes to DIR/log/stdout, its pid to
+# DIR/NAME.pid.  It does not inherit fd 9 (the lock).
+spawn_in_ns() {
+    local ns=$1 d=$2 name=$3
+    shift 3
+    setsid ip netns exec "$ns" "$@" </dev/null >"$d/log/stdout" 2>&1 9>&- &
+    echo $! >"$d/$name.pid"
+    disown $!
+}
+
+# The environment (NAME=VALUE lines) of a server that sees the lab's users
+# and hosts through nss_wrapper; NSSW is set by cmd_start.
+nss_env() {
+    printf '%s\n' LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
+        NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts"
 }
 
 start_smbd() {
-    local ns=$1 d=$2
-    setsid ip netns exec "$ns" \
-        env LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
-            NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts" \
-            KRB5_CONFIG="$STATE/krb5.conf" \
-        smbd -F --no-process-group -s "$d/smb.conf" -l "$d/log" \
-        </dev/null >"$d/log/stdout" 2>&1 9>&- &
-    echo $! >"$d/smbd.pid"
-    disown $!
+    local ns=$1 d=$2 envs
+    mapfile -t envs < <(nss_env)
+    spawn_in_ns "$ns" "$d" smbd env "${envs[@]}" KRB5_CONFIG="$STATE/krb5.conf" \
+        smbd -F --no-process-group -s "$d/smb.conf" -l "$d/log"
 }
 
 # An AFP host: afpsim with a personality, volumes under $d/volumes.
 prepare_afp_host() {
     local name=$1 d=$2 v
     rm -rf "$d/volumes"
-    if [ -d "$d/log" ]; then
-        rm -rf "$d/log.prev"
-        mv "$d/log" "$d/log.prev"
-    fi
+    rotate_log "$d"
     mkdir -p "$d/log"
     for v in Public Attic Private Groups Multimedia; do
         mkdir -p "$d/volumes/$v/dir"
@@ -672,7 +651,7 @@ afp_host_args() {
 start_afpsim() {
     local ns=$1 d=$2 ip=$3 persona=$4 name=$5 extra=()
     mapfile -t extra < <(afp_host_args "$name" "$d")
-    setsid ip netns exec "$ns" env KRB5_CONFIG="$STATE/krb5.conf" \
+    spawn_in_ns "$ns" "$d" afpsim env KRB5_CONFIG="$STATE/krb5.conf" \
         "$AFPSIM" --listen "$ip:548" --foreground \
         --personality "$PERSONALITIES/$persona.conf" --users "$d/users" \
         --set "server.fqdn=${d##*/}" "${extra[@]}" \
@@ -680,75 +659,42 @@ start_afpsim() {
         --volume "Private=$d/volumes/Private:valid=$LAB_USER,$CLR_USER" \
         --volume "Groups=$d/volumes/Groups:valid=$LAB_USER" \
         --volume "Multimedia=$d/volumes/Multimedia:valid=$LAB_USER" \
-        --log "$d/log/afpsim.log" </dev/null >"$d/log/stdout" 2>&1 9>&- &
-    echo $! >"$d/afpsim.pid"
-    disown $!
+        --log "$d/log/afpsim.log"
 }
 
 # ---------------------------------------------------------------- Kerberos
 
-# The KDC's entry of HOSTS -> H_* fields.
-kdc_fields() {
+# The entry of HOSTS of this kind (the KDC, the AD DC) -> H_* fields; false
+# when the lab has none.
+kind_fields() {
     local h
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
-        [ "$H_KIND" = kdc ] && return 0
+        [ "$H_KIND" = "$1" ] && return 0
     done
     return 1
 }
 
-# The AD DC's entry of HOSTS -> H_* fields (false when the lab has none).
-addc_fields() {
-    local h
-    for h in "${HOSTS[@]}"; do
-        host_fields "$h"
-        [ "$H_KIND" = addc ] && return 0
-    done
-    return 1
-}
-
-# Client krb5.conf.  MIT's parser wants each realm block on separate lines
-# (the one-line "LAB.TEST = { kdc = x }" gives "Cannot find KDC for realm").
-# The KDCs are named by address: no name lookup, no DNS.  In [domain_realm]
-# the longest matching entry wins in MIT (krb5_get_host_realm tries the full
-# host name, then each parent domain) and in Heimdal alike, whatever the
-# order of the lines: dc1.ad.lab.test -> AD.LAB.TEST, fs-krb.lab.test -> LAB.TEST.
+# Client krb5.conf.  The KDCs are named by address: no name lookup, no DNS.
+# In [domain_realm] the longest matching entry wins in MIT
+# (krb5_get_host_realm tries the full host name, then each parent domain)
+# and in Heimdal alike, whatever the order of the lines: dc1.ad.lab.test ->
+# AD.LAB.TEST, fs-krb.lab.test -> LAB.TEST.
 write_krb5_conf() {
     local kdc_ip ad_ip=
-    kdc_fields || die "no kdc host in HOSTS"
+    kind_fields kdc || die "no kdc host in HOSTS"
     kdc_ip=$H_IP
-    addc_fields && ad_ip=$H_IP
+    kind_fields addc && ad_ip=$H_IP
     {
-        cat <<EOF
-# sharesfs lab Kerberos client configuration (written by contrib/lab/lab.sh).
-# Used through KRB5_CONFIG=$STATE/krb5.conf; /etc/krb5.conf is not read.
-[libdefaults]
-  default_realm = $REALM
-  dns_lookup_realm = false
-  dns_lookup_kdc = false
-  rdns = false
-  dns_canonicalize_hostname = false
-
-[realms]
-  $REALM = {
-    kdc = $kdc_ip
-  }
-EOF
-        [ -n "$ad_ip" ] && cat <<EOF
-  $AD_REALM = {
-    kdc = $ad_ip
-  }
-EOF
-        cat <<EOF
-
-[domain_realm]
-  .$DOMAIN = $REALM
-  $DOMAIN = $REALM
-EOF
-        [ -n "$ad_ip" ] && cat <<EOF
-  .$AD_DOMAIN = $AD_REALM
-  $AD_DOMAIN = $AD_REALM
-EOF
+        echo "# sharesfs lab Kerberos client configuration (written by contrib/lab/lab.sh)."
+        echo "# Used through KRB5_CONFIG=$STATE/krb5.conf; /etc/krb5.conf is not read."
+        krb5_libdefaults "$REALM"
+        printf '\n[realms]\n'
+        krb5_realm "$REALM" "$kdc_ip"
+        [ -n "$ad_ip" ] && krb5_realm "$AD_REALM" "$ad_ip"
+        printf '\n[domain_realm]\n'
+        krb5_domain "$DOMAIN" "$REALM"
+        [ -n "$ad_ip" ] && krb5_domain "$AD_DOMAIN" "$AD_REALM"
     } >"$STATE/krb5.conf.new"
     mv "$STATE/krb5.conf.new" "$STATE/krb5.conf"
     chmod 0644 "$STATE/krb5.conf"
@@ -758,11 +704,7 @@ EOF
 # by setup_kdc on every start.
 prepare_kdc_host() {
     local d=$1 ip=$2
-    mkdir -p "$d"
-    if [ -d "$d/log" ]; then
-        rm -rf "$d/log.prev"
-        mv "$d/log" "$d/log.prev"
-    fi
+    rotate_log "$d"
     rm -rf "$d/db" "$d/run"
     mkdir -p "$d/log" "$d/db" "$d/run"
     chmod 0700 "$d/db"
@@ -827,12 +769,8 @@ ktadd -norandkey -k $kt $svc/$name.$DOMAIN
 
 start_kdc() {
     local ns=$1 d=$2
-    setsid ip netns exec "$ns" \
-        env KRB5_KDC_PROFILE="$d/kdc.conf" KRB5_CONFIG="$STATE/krb5.conf" \
-        krb5kdc -n -r "$REALM" -P "$d/run/krb5kdc.pid" \
-        </dev/null >"$d/log/stdout" 2>&1 9>&- &
-    echo $! >"$d/krb5kdc.pid"
-    disown $!
+    spawn_in_ns "$ns" "$d" krb5kdc env KRB5_KDC_PROFILE="$d/kdc.conf" KRB5_CONFIG="$STATE/krb5.conf" \
+        krb5kdc -n -r "$REALM" -P "$d/run/krb5kdc.pid"
 }
 
 # ---------------------------------------------------------------- AD DC
@@ -904,11 +842,7 @@ provision_ad_template() {
 # runtime dirs.  The databases (dc/) are copied in by setup_addc.
 prepare_addc_host() {
     local name=$1 d=$2 ip=$3 sub
-    mkdir -p "$d"
-    if [ -d "$d/log" ]; then
-        rm -rf "$d/log.prev"
-        mv "$d/log" "$d/log.prev"
-    fi
+    rotate_log "$d"
     rm -rf "$d/dc" "$d/run" "$d/lock" "$d/cache" "$d/ncalrpc" "$d/winbindd" \
            "$d/ntp_signd" "$d/usershares"
     for sub in log run lock cache ncalrpc winbindd ntp_signd usershares; do
@@ -966,24 +900,14 @@ prepare_addc_host() {
   read only = no
 EOF
     # The DC's own Kerberos client settings (not /etc/krb5.conf, not LAB.TEST).
-    cat >"$d/krb5.conf" <<EOF
-# $name.$AD_DOMAIN - the AD DC's own krb5.conf (written by contrib/lab/lab.sh)
-[libdefaults]
-  default_realm = $AD_REALM
-  dns_lookup_realm = false
-  dns_lookup_kdc = false
-  rdns = false
-  dns_canonicalize_hostname = false
-
-[realms]
-  $AD_REALM = {
-    kdc = $ip
-  }
-
-[domain_realm]
-  .$AD_DOMAIN = $AD_REALM
-  $AD_DOMAIN = $AD_REALM
-EOF
+    {
+        echo "# $name.$AD_DOMAIN - the AD DC's own krb5.conf (written by contrib/lab/lab.sh)"
+        krb5_libdefaults "$AD_REALM"
+        printf '\n[realms]\n'
+        krb5_realm "$AD_REALM" "$ip"
+        printf '\n[domain_realm]\n'
+        krb5_domain "$AD_DOMAIN" "$AD_REALM"
+    } >"$d/krb5.conf"
 }
 
 # The template (provisioned when missing or stale), copied into the host dir.
@@ -1002,15 +926,11 @@ setup_addc() {
 # otherwise create /var/log/samba/log.{smbd,winbindd} before reading smb.conf;
 # samba relays their output, so every log line lands in log/stdout.
 start_addc() {
-    local ns=$1 d=$2
-    setsid ip netns exec "$ns" \
-        env LD_PRELOAD="$NSSW" NSS_WRAPPER_PASSWD="$STATE/nss/passwd" \
-            NSS_WRAPPER_GROUP="$STATE/nss/group" NSS_WRAPPER_HOSTS="$STATE/nss/hosts" \
+    local ns=$1 d=$2 envs
+    mapfile -t envs < <(nss_env)
+    spawn_in_ns "$ns" "$d" samba env "${envs[@]}" \
             SELFTEST_WINBINDD_SOCKET_DIR="$d/winbindd" KRB5_CONFIG="$d/krb5.conf" \
-        samba -F --no-process-group --debug-stdout -s "$d/smb.conf" -l "$d/log" \
-        </dev/null >"$d/log/stdout" 2>&1 9>&- &
-    echo $! >"$d/samba.pid"
-    disown $!
+        samba -F --no-process-group --debug-stdout -s "$d/smb.conf" -l "$d/log"
 }
 
 # After :445 accepts: winbindd's socket is there, aduser gets a TGT from the
@@ -1075,15 +995,13 @@ summary() {
     printf '%-22s %-13s %-7s %-46s %s\n' HOST ADDRESS PID DIALECTS SHARES
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
-        printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" \
-            "$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
-               cat "$H_DIR/krb5kdc.pid" 2>/dev/null || cat "$H_DIR/samba.pid" 2>/dev/null || echo -)" \
+        printf '%-22s %-13s %-7s %-46s %s\n' "$H_FQDN" "$H_IP" "$(host_pid "$H_DIR" || echo -)" \
             "$(host_dialects "$H_NAME")" "$(host_shares "$H_NAME")"
     done
 }
 
 cmd_start() {
-    local t0 h pending=() pid deadline still failed=0 bigpid
+    local t0 h pending=() pid deadline still failed=0 bigpid up start
     need_root
     need_tools
     t0=$(now_ms)
@@ -1127,14 +1045,14 @@ cmd_start() {
 
     # KDC database, principals and keytabs, while smbpasswd runs
     local kdcpid kdcdir
-    kdc_fields
+    kind_fields kdc
     kdcdir=$H_DIR
     setup_kdc "$kdcdir" >"$kdcdir/log/setup.log" 2>&1 &
     kdcpid=$!
 
     # AD DC: the cached template copied in (provisioned first if missing)
     local adpid='' addir=''
-    if addc_fields; then
+    if kind_fields addc; then
         addir=$H_DIR
         setup_addc "$H_NAME" "$H_DIR" "$H_IP" >"$addir/log/setup.log" 2>&1 &
         adpid=$!
@@ -1176,25 +1094,18 @@ cmd_start() {
     for h in "${HOSTS[@]}"; do [[ "$h" == *"|addc" ]] || order+=("$h"); done
     for h in "${order[@]}"; do
         host_fields "$h"
-        if [ "$H_KIND" = smb ]; then
-            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
-            start_smbd "$H_NS" "$H_DIR"
-            pending+=("$h")
-        elif [ "$H_KIND" = afp ]; then
-            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
-            start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA" "$H_NAME"
-            pending+=("$h")
-        elif [ "$H_KIND" = kdc ]; then
-            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
-            start_kdc "$H_NS" "$H_DIR"
-            pending+=("$h")
-        elif [ "$H_KIND" = addc ]; then
-            make_netns "$H_NS" "$H_LINK" "$H_N" 1 || { teardown quiet; die "cannot set up netns $H_NS"; }
-            start_addc "$H_NS" "$H_DIR"
-            pending+=("$h")
-        else
-            make_netns "$H_NS" "$H_LINK" "$H_N" 0 || { teardown quiet; die "cannot set up netns $H_NS"; }
-        fi
+        up=1
+        case $H_KIND in
+            smb)  start=(start_smbd "$H_NS" "$H_DIR") ;;
+            afp)  start=(start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA" "$H_NAME") ;;
+            kdc)  start=(start_kdc "$H_NS" "$H_DIR") ;;
+            addc) start=(start_addc "$H_NS" "$H_DIR") ;;
+            *)    start=() up=0 ;;     # "down": nothing answers
+        esac
+        make_netns "$H_NS" "$H_LINK" "$H_N" "$up" || { teardown quiet; die "cannot set up netns $H_NS"; }
+        [ ${#start[@]} -gt 0 ] || continue
+        "${start[@]}"
+        pending+=("$h")
     done
 
     phase "namespaces up, smbd started"
@@ -1206,8 +1117,7 @@ cmd_start() {
         still=()
         for h in "${pending[@]}"; do
             host_fields "$h"
-            pid=$(cat "$H_DIR/smbd.pid" 2>/dev/null || cat "$H_DIR/afpsim.pid" 2>/dev/null ||
-                  cat "$H_DIR/krb5kdc.pid" 2>/dev/null || cat "$H_DIR/samba.pid")
+            pid=$(host_pid "$H_DIR")
             if ! kill -0 "$pid" 2>/dev/null; then
                 warn "the server of $H_FQDN (pid $pid) exited during start-up"
                 log_tail "$H_DIR"
@@ -1267,7 +1177,7 @@ cmd_start() {
     summary
     say "user: $LAB_USER (uid $LAB_UID); credentials in $STATE/creds/; big.bin sha256 $(cut -d' ' -f1 "$STATE/big.bin.sha256")"
     say "Kerberos: realm $REALM, KRB5_CONFIG=$STATE/krb5.conf; afpsim keytabs: $([ "$AFPSIM_KEYTAB" = 1 ] && echo yes || echo "no (afpsim has no --keytab)")"
-    addc_fields && say "Active Directory: realm $AD_REALM (domain $AD_WORKGROUP), DC $H_FQDN; user $AD_USER: lab.sh kinit $AD_USER@$AD_REALM"
+    kind_fields addc && say "Active Directory: realm $AD_REALM (domain $AD_WORKGROUP), DC $H_FQDN; user $AD_USER: lab.sh kinit $AD_USER@$AD_REALM"
     say "lab started in $(( $(now_ms) - t0 )) ms; client env: eval \"\$($0 env)\""
 }
 
@@ -1281,24 +1191,17 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local h pid rc=0 up=0 nsstate
+    local h pid name rc=0 up=0 nsstate
     printf '%-22s %-13s %-7s %s\n' HOST ADDRESS PID STATE
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
         pid=-
-        if [ -f "$H_DIR/smbd.pid" ]; then
-            pid=$(cat "$H_DIR/smbd.pid")
-            pid_is_ours "$pid" "$H_DIR/smb.conf" || pid="$pid(dead)"
-        elif [ -f "$H_DIR/afpsim.pid" ]; then
-            pid=$(cat "$H_DIR/afpsim.pid")
-            pid_is_ours "$pid" "$H_DIR/users" || pid="$pid(dead)"
-        elif [ -f "$H_DIR/krb5kdc.pid" ]; then
-            pid=$(cat "$H_DIR/krb5kdc.pid")
-            pid_is_ours "$pid" "$H_DIR/run/krb5kdc.pid" || pid="$pid(dead)"
-        elif [ -f "$H_DIR/samba.pid" ]; then
-            pid=$(cat "$H_DIR/samba.pid")
-            samba_pid_is_ours "$pid" "$H_DIR" || pid="$pid(dead)"
-        fi
+        for name in "${SERVERS[@]}"; do
+            [ -f "$H_DIR/$name.pid" ] || continue
+            pid=$(cat "$H_DIR/$name.pid")
+            server_is_ours "$H_DIR" "$name" "$pid" || pid="$pid(dead)"
+            break
+        done
         if ! ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$H_NS"; then
             nsstate="no namespace"
             rc=1
@@ -1338,19 +1241,7 @@ cmd_env() {
         cat "$STATE/env"
     else
         warn "lab not started ($STATE/env missing); printing the paths it will use"
-        NSSW=
-        local lib
-        lib=$(nss_wrapper_lib) || lib=libnss_wrapper.so
-        cat <<EOF
-export SHARESFS_LAB_DIR=$STATE
-export LD_PRELOAD=$lib
-export NSS_WRAPPER_PASSWD=$STATE/nss/passwd
-export NSS_WRAPPER_GROUP=$STATE/nss/group
-export NSS_WRAPPER_HOSTS=$STATE/nss/hosts
-export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
-export SHARESFS_SMB_CONF=$STATE/client.conf
-export KRB5_CONFIG=$STATE/krb5.conf
-EOF
+        env_exports
     fi
 }
 

@@ -25,6 +25,7 @@
 #include "afp_params.h"
 #include "afp_path.h"
 #include "afp_proto.h"
+#include "afp_request.h"
 #include "afp_srvrinfo.h"
 #include "afp_uam.h"
 #include "afp_volume.h"
@@ -39,8 +40,11 @@
                      kFPNodeIDBit | kFPExtDataForkLenBit | kFPUTF8NameBit | kFPUnixPrivsBit)
 #define DIR_BITMAP (kFPAttributeBit | kFPParentDirIDBit | kFPCreateDateBit | kFPModDateBit | kFPNodeIDBit | \
                     kFPOffspringCountBit | kFPUTF8NameBit | kFPUnixPrivsBit)
-#define REPLY_MAX (256 * 1024)
 #define ENUM_BATCH 200
+#define ENUM_REPLY_MAX (256 * 1024)     /* FPEnumerateExt2: the request offers the server this much */
+#define LISTXATTR_REPLY_MAX (256 * 1024) /* FPListExtAttrs: always the whole list (docs/afp.md) */
+#define LOGIN_REPLY_MAX (16 * 1024)     /* DH values (DHX2 primes up to 1024 bytes), Kerberos tokens */
+#define SRVRPARMS_REPLY_MAX (4 + 1 + 255 * 257)   /* server time, count, 255 x (flags, name) */
 
 #define WRITE_PIPELINE 8            /* FPWriteExt requests in flight per write call, at most */
 #define WRITE_SPLIT_MIN (128 * 1024)  /* from here on a call is at least two requests */
@@ -60,43 +64,15 @@ struct sfs_file {
     struct sfs_conn *conn;
 };
 
-static int errno_for_transport(int rc)
+/* The path does not fit: refused before anything is sent. */
+static int path_too_long(struct sfs_status *st, enum sfs_stage stage)
 {
-    return rc == -EMSGSIZE ? EPROTO : -rc;
+    return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
 }
 
-static int transport_fail(struct sfs_status *st, enum sfs_stage stage, int rc, const char *what)
+static int out_of_memory(struct sfs_status *st, enum sfs_stage stage)
 {
-    const char *why = rc == -ESHUTDOWN ? "the server closed the session"
-                    : rc == -ETIMEDOUT ? "no reply before the timeout: the server stopped answering"
-                    : rc == -EMSGSIZE ? "the reply is longer than the request allows"
-                    : strerror(errno_for_transport(rc));
-    return sfs_status_set(st, stage, errno_for_transport(rc), SFS_DOMAIN_SYS, -rc, "%s: %s", what, why);
-}
-
-static int afp_fail(struct sfs_status *st, enum sfs_stage stage, int32_t code, const char *fmt, const char *arg)
-{
-    char what[300];
-    snprintf(what, sizeof(what), fmt, arg);
-    const char *name = sfs_afp_result_name(code);
-    return sfs_status_set(st, stage, sfs_errno_for_afp(code) ? sfs_errno_for_afp(code) : EIO, SFS_DOMAIN_AFP, code,
-                          "%s: %s (%d)", what, name ? name : "AFP error", (int)code);
-}
-
-/* One request, reply into a heap buffer of REPLY_MAX (caller frees *out). */
-static int call(struct sfs_conn *c, struct afp_writer *w, uint8_t **out, size_t *len, int32_t *code)
-{
-    if (afp_writer_error(w))
-        return afp_writer_error(w);
-    *out = malloc(REPLY_MAX);
-    if (!*out)
-        return -ENOMEM;
-    int rc = dsi_command(c->dsi, w->buf, w->len, *out, REPLY_MAX, len, code);
-    if (rc < 0) {
-        free(*out);
-        *out = NULL;
-    }
-    return rc;
+    return sfs_status_set(st, stage, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
 }
 
 static void join_list(char *out, size_t cap, char list[][AFP_SRVRINFO_STR], size_t n)
@@ -180,6 +156,36 @@ static int login_refused(const struct afp_login *l, struct sfs_status *st)
                           name ? name : "AFP result", (int)l->result, l->detail[0] ? ": " : "", l->detail);
 }
 
+/* A login that failed on our side or on a reply it could not use. */
+static int login_failed(const struct afp_login *l, int rc, struct sfs_status *st)
+{
+    /* A local failure (crypto library, memory; before any reply when the
+     * first request cannot be built) is ours, not the server's: its errno. */
+    bool local = l->outcome == AFP_LOGIN_LOCAL_ERROR && rc < 0;
+    return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, local ? -rc : EPROTO, local ? SFS_DOMAIN_NONE : SFS_DOMAIN_AFP,
+                          local ? 0 : l->result, "%s: %s: %s", l->uam->name, afp_login_outcome_name(l->outcome),
+                          l->detail);
+}
+
+/* Sends W (the login's first request) and each request the UAM makes of
+ * the server's reply until the login ends. */
+static int login_exchange(struct sfs_conn *c, struct afp_login *l, struct afp_writer *w, struct sfs_status *st)
+{
+    uint8_t reply[LOGIN_REPLY_MAX];
+    struct afp_call q = {.stage = SFS_STAGE_AUTHENTICATE, .what = l->uam->name, .reply = reply, .cap = sizeof(reply)};
+    int rc;
+    do {
+        rc = afp_exchange(c->dsi, w, &q, st);
+        if (rc < 0)
+            return rc;
+        afp_writer_init(w);
+        rc = afp_login_continue(l, q.code, q.reply, q.len, w);
+    } while (rc == AFP_LOGIN_MORE);
+    if (rc == AFP_LOGIN_SERVER_REFUSED)
+        return login_refused(l, st);
+    return rc < 0 ? login_failed(l, rc, st) : 0;
+}
+
 static int stage_login(struct sfs_conn *c, const struct sfs_target *t, const struct afp_uam *uam,
                        const char *version, struct sfs_status *st)
 {
@@ -194,54 +200,29 @@ static int stage_login(struct sfs_conn *c, const struct sfs_target *t, const str
     struct afp_writer w;
     afp_writer_init(&w);
     int rc = afp_login_start(&l, &w);
-    uint8_t *reply = NULL;
-    while (rc >= 0) {
-        size_t len = 0;
-        int32_t code = 0;
-        rc = call(c, &w, &reply, &len, &code);
-        if (rc < 0) {
-            transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, uam->name);
-            break;
-        }
-        afp_writer_reset(&w);
-        rc = afp_login_continue(&l, code, reply, len, &w);
-        free(reply);
-        reply = NULL;
-        if (rc == AFP_LOGIN_DONE)
-            break;
-        if (rc == AFP_LOGIN_SERVER_REFUSED) {
-            rc = login_refused(&l, st);
-            break;
-        }
-        if (rc < 0)
-            sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTO, SFS_DOMAIN_AFP, l.result, "%s: %s: %s", uam->name,
-                           afp_login_outcome_name(l.outcome), l.detail);
-    }
+    rc = rc < 0 ? login_failed(&l, rc, st) : login_exchange(c, &l, &w, st);
     afp_writer_free(&w);
     afp_login_cleanup(&l);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
-/* FPGetSrvrParms: the volumes this login may see, comma-separated. */
+/* FPGetSrvrParms: the volumes this login may see, comma-separated.  Only
+ * said in a refused mount's detail, so its own failure is not reported. */
 static void list_volumes(struct sfs_conn *c, char *out, size_t cap)
 {
     out[0] = '\0';
+    struct afp_call q = {.stage = SFS_STAGE_MOUNT, .reply = malloc(SRVRPARMS_REPLY_MAX), .cap = SRVRPARMS_REPLY_MAX};
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_getsrvrparms(&w);
-    uint8_t *reply = NULL;
-    size_t len = 0, used = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return;
     struct afp_srvrparms sp;
     struct afp_srvr_volume vol;
-    if (code == 0 && afp_srvrparms_init(&sp, reply, len) == 0)
+    size_t used = 0;
+    if (q.reply && afp_request(c->dsi, &w, &q, NULL) == 0 && afp_srvrparms_init(&sp, q.reply, q.len) == 0)
         while (used < cap && afp_srvrparms_next(&sp, &vol) > 0)
             used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? ", " : "", vol.name);
-    free(reply);
+    afp_writer_free(&w);
+    free(q.reply);
 }
 
 static int gss_fail(struct sfs_status *st, const char *what, OM_uint32 major, OM_uint32 minor)
@@ -263,6 +244,55 @@ static int gss_fail(struct sfs_status *st, const char *what, OM_uint32 major, OM
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_KRB5, (long)(int32_t)minor,
                               "%s: %s (%s)", what, kname, text);
     return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_GSS, major, "%s: %s", what, text);
+}
+
+/* FPLoginExt for "Client Krb v2", then FPLoginCont with the AP-REQ TOKEN
+ * for SERVICE; the server's answer (its AP-REP) is left in Q. */
+static int krb5_send_token(struct sfs_conn *c, const char *version, const char *user, const char *service,
+                           const gss_buffer_desc *token, struct afp_call *q, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_login_ext(&w, version, AFP_UAM_KRB5, user);
+    int rc = afp_exchange(c->dsi, &w, q, st);
+    uint16_t id = 0;
+    if (rc < 0)
+        return rc;
+    if (q->code != kFPAuthContinue)
+        return afp_call_refused(q, st);
+    if (afp_gss_decode_login_id(q->reply, q->len, &id) < 0)
+        return afp_call_malformed(q, st);
+    afp_writer_init(&w);
+    afp_gss_encode_logincont(&w, id, user, token->value, token->length);
+    rc = afp_exchange(c->dsi, &w, q, st);
+    if (rc == 0 && q->code == kFPMiscErr)
+        /* netatalk's answer when gss_accept_sec_context fails. */
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, q->code,
+                              "the server rejected the Kerberos token for %s: kFPMiscErr (-5014), its "
+                              "GSS acceptor failed (keytab without %s, or the server's clock is skewed)",
+                              service, service);
+    return rc == 0 && q->code != kFPNoErr ? afp_call_refused(q, st) : rc;
+}
+
+/* Mutual authentication: the server's AP-REP (the reply in Q) must
+ * complete our context. */
+static int krb5_check_reply(const struct afp_call *q, gss_ctx_id_t *gctx, gss_name_t target, struct sfs_status *st)
+{
+    const uint8_t *tok = NULL;
+    size_t tlen = 0;
+    if (afp_gss_decode_reply_token(q->reply, q->len, &tok, &tlen) < 0 || tlen == 0)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, 0,
+                              "the server sent no Kerberos reply token: mutual authentication failed");
+    OM_uint32 minor, ignored;
+    gss_buffer_desc in_tok = {.length = tlen, .value = (void *)tok};
+    gss_buffer_desc more = GSS_C_EMPTY_BUFFER;
+    OM_uint32 major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, gctx, target, (gss_OID)gss_mech_krb5,
+                                           GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &more,
+                                           NULL, NULL);
+    gss_release_buffer(&ignored, &more);   /* not &minor: gss_fail names its error */
+    if (major != GSS_S_COMPLETE)
+        return gss_fail(st, "the server's Kerberos reply failed mutual authentication", major, minor);
+    return 0;
 }
 
 /* Client Krb v2: pre-flight the ccache and service ticket, then FPLoginExt,
@@ -299,61 +329,24 @@ static int stage_login_krb5(struct sfs_conn *c, const struct sfs_target *t, cons
         gss_release_name(&minor, &target);
         return gss_fail(st, "cannot make a Kerberos token", major, minor);
     }
-
-    struct afp_writer w;
-    afp_writer_init(&w);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    uint16_t id = 0;
-    afp_encode_login_ext(&w, version, AFP_UAM_KRB5, user);
-    rc = call(c, &w, &reply, &len, &code);
-    if (rc < 0)
-        rc = transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, "FPLoginExt");
-    else if (code != -5001)
-        rc = afp_fail(st, SFS_STAGE_AUTHENTICATE, code, "FPLoginExt \"%s\"", AFP_UAM_KRB5);
-    else if (afp_gss_decode_login_id(reply, len, &id) < 0)
-        rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPLoginExt reply is malformed");
-    free(reply);
-    reply = NULL;
-    if (rc == 0) {
-        afp_writer_reset(&w);
-        afp_gss_encode_logincont(&w, id, user, out_tok.value, out_tok.length);
-        rc = call(c, &w, &reply, &len, &code);
-        if (rc < 0)
-            rc = transport_fail(st, SFS_STAGE_AUTHENTICATE, rc, "FPLoginCont");
-        else if (code == -5014)
-            /* netatalk's answer when gss_accept_sec_context fails. */
-            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, code,
-                                "the server rejected the Kerberos token for %s: kFPMiscErr (-5014), its "
-                                "GSS acceptor failed (keytab without %s, or the server's clock is skewed)",
-                                pf.service, pf.service);
-        else if (code != 0)
-            rc = afp_fail(st, SFS_STAGE_AUTHENTICATE, code, "FPLoginCont \"%s\"", AFP_UAM_KRB5);
-    }
-    if (rc == 0) {
-        const uint8_t *tok = NULL;
-        size_t tlen = 0;
-        if (afp_gss_decode_reply_token(reply, len, &tok, &tlen) < 0 || tlen == 0) {
-            rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_AFP, 0,
-                                "the server sent no Kerberos reply token: mutual authentication failed");
-        } else {
-            gss_buffer_desc in_tok = {.length = tlen, .value = (void *)tok};
-            gss_buffer_desc more = GSS_C_EMPTY_BUFFER;
-            major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &gctx, target, (gss_OID)gss_mech_krb5,
-                                         GSS_C_MUTUAL_FLAG, 0, GSS_C_NO_CHANNEL_BINDINGS, &in_tok, NULL, &more,
-                                         NULL, NULL);
-            gss_release_buffer(&minor, &more);
-            if (major != GSS_S_COMPLETE)
-                rc = gss_fail(st, "the server's Kerberos reply failed mutual authentication", major, minor);
-        }
-    }
-    free(reply);
-    afp_writer_free(&w);
+    uint8_t reply[LOGIN_REPLY_MAX];
+    struct afp_call q = {.stage = SFS_STAGE_AUTHENTICATE, .path = AFP_UAM_KRB5, .reply = reply, .cap = sizeof(reply)};
+    rc = krb5_send_token(c, version, user, pf.service, &out_tok, &q, st);
+    if (rc == 0)
+        rc = krb5_check_reply(&q, &gctx, target, st);
     gss_release_buffer(&minor, &out_tok);
     gss_delete_sec_context(&minor, &gctx, GSS_C_NO_BUFFER);
     gss_release_name(&minor, &target);
     return rc;
+}
+
+/* A refused FPOpenVol says which volumes the login could have opened. */
+static void append_volumes(struct sfs_conn *c, struct sfs_status *st)
+{
+    char vols[256];
+    list_volumes(c, vols, sizeof(vols));
+    size_t l = strlen(st->detail);
+    snprintf(st->detail + l, sizeof(st->detail) - l, "; volumes this login can see: %s", vols[0] ? vols : "(none)");
 }
 
 static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_status *st)
@@ -361,29 +354,18 @@ static int stage_open_volume(struct sfs_conn *c, const char *volume, struct sfs_
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_openvol(&w, AFP_OPENVOL_BITMAP, volume, NULL);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_MOUNT, rc, "FPOpenVol");
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_MOUNT, .path = volume, .reply = reply, .cap = sizeof(reply)};
     struct afp_volparms vp;
-    if (code != 0) {
-        rc = afp_fail(st, SFS_STAGE_MOUNT, code, "FPOpenVol \"%s\"", volume);
-        char vols[256];
-        list_volumes(c, vols, sizeof(vols));
-        size_t l = strlen(st->detail);
-        snprintf(st->detail + l, sizeof(st->detail) - l, "; volumes this login can see: %s",
-                 vols[0] ? vols : "(none)");
-    }
-    else if (afp_volparms_decode(reply, len, &vp) < 0)
-        rc = sfs_status_set(st, SFS_STAGE_MOUNT, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenVol reply is malformed");
-    else {
+    int rc = afp_request(c->dsi, &w, &q, st);
+    if (rc < 0 && q.code != kFPNoErr)
+        append_volumes(c, st);
+    else if (rc == 0 && afp_volparms_decode(q.reply, q.len, &vp) < 0)
+        rc = afp_call_malformed(&q, st);
+    if (rc == 0) {
         c->vol_id = vp.vol_id;
         c->ext_attrs = (vp.bitmap & kFPVolAttributeBit) && (vp.attributes & kSupportsExtAttrs);
     }
-    free(reply);
     return rc;
 }
 
@@ -420,7 +402,7 @@ static int afp_server_info(const struct sfs_target *t, struct sfs_server_info *i
     snprintf(info->address, sizeof(info->address), "%s", addr.text);
     struct afp_srvrinfo *si = calloc(1, sizeof(*si));
     if (!si)
-        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+        return out_of_memory(st, SFS_STAGE_NEGOTIATE);
     rc = stage_get_status(t, &addr, si, info, st);
     if (rc == 0)
         afp_srvrinfo_facts(si, facts);
@@ -445,7 +427,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     struct afp_srvrinfo *si = calloc(1, sizeof(*si));
     if (!si) {
         close(fd);
-        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+        return out_of_memory(st, SFS_STAGE_NEGOTIATE);
     }
     struct afp_version_choice version;
     const struct afp_uam *uam = NULL;
@@ -457,7 +439,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         snprintf(info->dialect, sizeof(info->dialect), "%s", version.name);
     struct sfs_conn *c = rc == 0 ? calloc(1, sizeof(*c)) : NULL;
     if (rc == 0 && !c)
-        rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+        rc = out_of_memory(st, SFS_STAGE_NEGOTIATE);
     if (rc == 0) {
         snprintf(c->host, sizeof(c->host), "%s", t->url->host);
         struct dsi_options o = {.timeout_ms = t->timeout_ms, .on_attention = on_attention, .cb_ctx = c};
@@ -499,7 +481,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         snprintf(c->volume, sizeof(c->volume), "%s", t->url->share);
         c->base = strdup(t->url->path ? t->url->path : "");
         rc = c->base ? stage_open_volume(c, t->url->share, st)
-                     : sfs_status_set(st, SFS_STAGE_MOUNT, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+                     : out_of_memory(st, SFS_STAGE_MOUNT);
     }
     if (rc == 0 && cb)
         cb(cb_ctx, SFS_STAGE_MOUNT, sfs_now_ms() - t0, NULL);
@@ -518,6 +500,15 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     return 0;
 }
 
+/* The request a call sends only to tidy up (FPLogout, FPCloseFork): no one
+ * is left to hear of its failure, and a dead session sends nothing. */
+static void send_best_effort(struct sfs_conn *c, struct afp_writer *w)
+{
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_NONE, .reply = reply, .cap = sizeof(reply)};
+    afp_exchange(c->dsi, w, &q, NULL);
+}
+
 static void afp_disconnect(struct sfs_conn *c)
 {
     if (!c)
@@ -525,12 +516,7 @@ static void afp_disconnect(struct sfs_conn *c)
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_logout(&w);
-    uint8_t reply[64];
-    size_t len;
-    int32_t code;
-    if (!dsi_session_error(c->dsi) && !afp_writer_error(&w))
-        dsi_command(c->dsi, w.buf, w.len, reply, sizeof(reply), &len, &code);
-    afp_writer_free(&w);
+    send_best_effort(c, &w);
     dsi_session_close(c->dsi);
     free(c->base);
     free(c);
@@ -575,113 +561,126 @@ static int afp_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
 {
     char full[4096];
     if (full_path(c, path, full, sizeof(full)) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+        return path_too_long(st, SFS_STAGE_LIST);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_getfiledirparms(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, full);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_LIST, rc, "FPGetFileDirParms");
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_LIST, .path = full, .reply = reply, .cap = sizeof(reply)};
     struct afp_node node;
-    if (code != 0)
-        rc = afp_fail(st, SFS_STAGE_LIST, code, "FPGetFileDirParms \"%s\"", full);
-    else if (afp_getfiledirparms_decode(reply, len, &node) < 0)
-        rc = sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetFileDirParms reply is malformed");
-    else
+    int rc = afp_request(c->dsi, &w, &q, st);
+    if (rc == 0 && afp_getfiledirparms_decode(q.reply, q.len, &node) < 0)
+        rc = afp_call_malformed(&q, st);
+    if (rc == 0)
         node_to_stat(&node, out);
-    free(reply);
     return rc;
+}
+
+/* Hands one entry to CB under its Linux name; nonzero: CB wants no more. */
+static int emit_entry(const struct afp_node *node, sfs_dirent_cb cb, void *cb_ctx)
+{
+    char name[AFP_NAME_MAX + 1];
+    if (afp_name_to_posix(node->name, node->name_len, name, sizeof(name)) < 0)
+        return 0;   /* no Linux name for it */
+    struct stat sb;
+    node_to_stat(node, &sb);
+    /* Mac servers send decomposed (NFD) names; Linux expects composed. */
+    gchar *nfc = g_utf8_validate(name, -1, NULL) ? g_utf8_normalize(name, -1, G_NORMALIZE_NFC) : NULL;
+    int stop = cb(cb_ctx, nfc ? nfc : name, &sb);
+    g_free(nfc);
+    return stop;
+}
+
+/* One directory being listed: where it is, and who gets its entries. */
+struct listing {
+    const char *path;       /* below the mount root */
+    const char *full;       /* below the volume root */
+    sfs_dirent_cb cb;
+    void *cb_ctx;
+};
+
+/* One FPEnumerateExt2 from INDEX on (the reply into Q), each entry to the
+ * listing's callback: how many entries came (more may follow), 0 at the
+ * end or when the callback has had enough, or -errno with *st filled. */
+static int enumerate_batch(struct sfs_conn *c, const struct listing *ls, uint32_t index, struct afp_call *q,
+                           struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_enumerate_ext2(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, ENUM_BATCH, index,
+                              (uint32_t)q->cap, ls->full);
+    int rc = afp_exchange(c->dsi, &w, q, st);
+    if (rc < 0)
+        return rc;
+    /* kFPObjectNotFound ends the directory, and is all an empty one says:
+     * that it exists is asked before *st is touched (a success leaves it). */
+    if (q->code == kFPObjectNotFound && (index > 1 || afp_getattr(c, ls->path, &(struct stat){0}, NULL) == 0))
+        return 0;
+    if (q->code != kFPNoErr)
+        return afp_call_refused(q, st);
+    struct afp_enum_reply e;
+    struct afp_node node;
+    int got = 0, stop = 0;
+    rc = afp_enumerate_reply_init(&e, q->reply, q->len);
+    while (rc >= 0 && !stop && (rc = afp_enumerate_reply_next(&e, &node)) > 0) {
+        got++;
+        stop = emit_entry(&node, ls->cb, ls->cb_ctx);
+    }
+    if (rc < 0)
+        return afp_call_malformed(q, st);
+    return stop ? 0 : got;
 }
 
 static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
     char full[4096];
     if (full_path(c, path, full, sizeof(full)) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+        return path_too_long(st, SFS_STAGE_LIST);
+    struct listing ls = {.path = path, .full = full, .cb = cb, .cb_ctx = cb_ctx};
+    struct afp_call q = {.stage = SFS_STAGE_LIST, .path = full, .reply = malloc(ENUM_REPLY_MAX), .cap = ENUM_REPLY_MAX};
+    if (!q.reply)
+        return out_of_memory(st, SFS_STAGE_LIST);
     uint32_t index = 1;
-    for (;;) {
-        struct afp_writer w;
-        afp_writer_init(&w);
-        afp_encode_enumerate_ext2(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, ENUM_BATCH, index,
-                                  REPLY_MAX, full);
-        uint8_t *reply = NULL;
-        size_t len = 0;
-        int32_t code = 0;
-        int rc = call(c, &w, &reply, &len, &code);
-        afp_writer_free(&w);
-        if (rc < 0)
-            return transport_fail(st, SFS_STAGE_LIST, rc, "FPEnumerateExt2");
-        if (code == -5018 && index > 1) {   /* kFPObjectNotFound ends the directory */
-            free(reply);
-            return 0;
-        }
-        if (code != 0) {
-            free(reply);
-            /* An empty directory also answers -5018 at index 1. */
-            if (code == -5018 && afp_getattr(c, path, &(struct stat){0}, st) == 0)
-                return 0;
-            return afp_fail(st, SFS_STAGE_LIST, code, "FPEnumerateExt2 \"%s\"", full);
-        }
-        struct afp_enum_reply e;
-        struct afp_node node;
-        rc = afp_enumerate_reply_init(&e, reply, len);
-        int got = 0, stop = 0;
-        while (rc >= 0 && !stop && (rc = afp_enumerate_reply_next(&e, &node)) > 0) {
-            char name[AFP_NAME_MAX + 1];
-            struct stat sb;
-            got++;
-            if (afp_name_to_posix(node.name, node.name_len, name, sizeof(name)) < 0)
-                continue;
-            node_to_stat(&node, &sb);
-            /* Mac servers send decomposed (NFD) names; Linux expects composed. */
-            gchar *nfc = g_utf8_validate(name, -1, NULL) ? g_utf8_normalize(name, -1, G_NORMALIZE_NFC) : NULL;
-            stop = cb(cb_ctx, nfc ? nfc : name, &sb);
-            g_free(nfc);
-        }
-        free(reply);
-        if (rc < 0)
-            return sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO,
-                                  "FPEnumerateExt2 reply is malformed");
-        if (stop || got == 0)
-            return 0;
+    int got;
+    while ((got = enumerate_batch(c, &ls, index, &q, st)) > 0)
         index += (uint32_t)got;
-    }
+    free(q.reply);
+    return got;
 }
 
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
 static int afp_release(struct sfs_conn *c, struct sfs_file *f);
 
+static void close_fork(struct sfs_conn *c, uint16_t fork)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_closefork(&w, fork);
+    send_best_effort(c, &w);
+}
+
 static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
     char full[4096];
     if (full_path(c, path, full, sizeof(full)) < 0)
-        return sfs_status_set(st, SFS_STAGE_READ, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+        return path_too_long(st, SFS_STAGE_READ);
     uint16_t access = (flags & O_ACCMODE) == O_RDONLY ? kFPForkRead : (kFPForkRead | kFPForkWrite);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_openfork(&w, false, c->vol_id, ROOT_DIR_ID, kFPExtDataForkLenBit, access, full);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_READ, rc, "FPOpenFork");
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = full, .reply = reply, .cap = sizeof(reply)};
     struct afp_openfork_reply of;
-    if (code != 0)
-        rc = afp_fail(st, SFS_STAGE_READ, code, "FPOpenFork \"%s\"", full);
-    else if (afp_openfork_decode(reply, len, &of) < 0)
-        rc = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPOpenFork reply is malformed");
-    free(reply);
+    int rc = afp_request(c->dsi, &w, &q, st);
+    if (rc == 0 && afp_openfork_decode(q.reply, q.len, &of) < 0)
+        rc = afp_call_malformed(&q, st);
     if (rc < 0)
         return rc;
     struct sfs_file *f = calloc(1, sizeof(*f));
-    if (!f)
-        return sfs_status_set(st, SFS_STAGE_READ, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    if (!f) {
+        close_fork(c, of.fork);
+        return out_of_memory(st, SFS_STAGE_READ);
+    }
     f->fork = of.fork;
     f->conn = c;
     *out = f;
@@ -701,7 +700,7 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
 static ssize_t read_result(int32_t code, size_t got, size_t want, bool *eof, struct sfs_status *st)
 {
     if (!afp_readext_result_has_data(code))
-        return afp_fail(st, SFS_STAGE_READ, code, "FPReadExt%s", "");
+        return afp_result_failed(st, SFS_STAGE_READ, "FPReadExt", NULL, code);
     if (got > want)
         return sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO,
                               "FPReadExt returned %zu bytes for a request of %zu", got, want);
@@ -739,7 +738,7 @@ static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf
             pos += want[n];
         }
         /* Collect every request that went out, even after an error. */
-        ssize_t failed = rc < 0 ? transport_fail(st, SFS_STAGE_READ, rc, "FPReadExt") : 0;
+        ssize_t failed = rc < 0 ? afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", rc) : 0;
         for (int i = 0; i < n; i++) {
             size_t got = 0;
             int32_t code = 0;
@@ -747,7 +746,7 @@ static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf
             if (failed < 0 || eof)
                 continue;
             if (wrc < 0) {
-                failed = transport_fail(st, SFS_STAGE_READ, wrc, "FPReadExt");
+                failed = afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", wrc);
                 continue;
             }
             ssize_t r = read_result(code, got, want[i], &eof, st);
@@ -771,17 +770,10 @@ static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_
     return afp_read_direct(c, f, buf, size, off, st);
 }
 
+/* Nothing is told of a failure: the kernel has forgotten the file. */
 static int afp_release(struct sfs_conn *c, struct sfs_file *f)
 {
-    struct afp_writer w;
-    afp_writer_init(&w);
-    afp_encode_closefork(&w, f->fork);
-    uint8_t reply[64];
-    size_t len;
-    int32_t code;
-    if (!afp_writer_error(&w))
-        dsi_command(c->dsi, w.buf, w.len, reply, sizeof(reply), &len, &code);
-    afp_writer_free(&w);
+    close_fork(c, f->fork);
     free(f);
     return 0;
 }
@@ -792,19 +784,12 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_getvolparms(&w, c->vol_id, kFPVolExtBytesFreeBit | kFPVolExtBytesTotalBit | kFPVolBlockSizeBit);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_LIST, rc, "FPGetVolParms");
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_LIST, .reply = reply, .cap = sizeof(reply)};
     struct afp_volparms vp;
-    if (code != 0)
-        rc = afp_fail(st, SFS_STAGE_LIST, code, "FPGetVolParms%s", "");
-    else if (afp_volparms_decode(reply, len, &vp) < 0)
-        rc = sfs_status_set(st, SFS_STAGE_LIST, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetVolParms reply is malformed");
-    free(reply);
+    int rc = afp_request(c->dsi, &w, &q, st);
+    if (rc == 0 && afp_volparms_decode(q.reply, q.len, &vp) < 0)
+        rc = afp_call_malformed(&q, st);
     if (rc < 0)
         return rc;
     memset(out, 0, sizeof(*out));
@@ -818,39 +803,19 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 
 /* ---- the write side: every call returns after the server's answer ---- */
 
-/* One request that answers with a result code only. */
-/* Sends W (and frees it) for a command whose reply carries nothing but
- * the result code: 0 or the transport's -errno, and *code. */
-static int call_for_code(struct sfs_conn *c, struct afp_writer *w, int32_t *code)
+/* A command whose reply is its result alone (the catalog and fork
+ * commands): 0, or -errno with *st filled, its detail naming PATH. */
+static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *path, struct sfs_status *st)
 {
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    *code = 0;
-    int rc = call(c, w, &reply, &len, code);
-    afp_writer_free(w);
-    free(reply);
-    return rc;
-}
-
-static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *what, const char *path,
-                       struct sfs_status *st)
-{
-    int32_t code;
-    int rc = call_for_code(c, w, &code);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_WRITE, rc, what);
-    if (code != 0) {
-        char fmt[64];
-        snprintf(fmt, sizeof(fmt), "%s \"%%s\"", what);
-        return afp_fail(st, SFS_STAGE_WRITE, code, fmt, path);
-    }
-    return 0;
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = path, .reply = reply, .cap = sizeof(reply)};
+    return afp_request(c->dsi, w, &q, st);
 }
 
 #define AFP_PATH_OR_FAIL(var, p)                                                                           \
     char var[4096];                                                                                        \
     if (full_path(c, p, var, sizeof(var)) < 0)                                                             \
-        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long")
+        return path_too_long(st, SFS_STAGE_WRITE)
 
 static int set_params(struct sfs_conn *c, const char *path, const struct afp_set_params *p, struct sfs_status *st)
 {
@@ -858,7 +823,7 @@ static int set_params(struct sfs_conn *c, const char *path, const struct afp_set
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_setfiledirparms(&w, c->vol_id, ROOT_DIR_ID, full, p);
-    return simple_call(c, &w, "FPSetFileDirParms", full, st);
+    return simple_call(c, &w, full, st);
 }
 
 static int afp_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
@@ -874,6 +839,8 @@ static int afp_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
     return set_params(c, path, &p, st);
 }
 
+/* An existing file is opened as it is unless O_EXCL; a new one gets MODE
+ * where the server keeps Unix privileges. */
 static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                       struct sfs_status *st)
 {
@@ -881,21 +848,17 @@ static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_createfile(&w, false, c->vol_id, ROOT_DIR_ID, full);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    free(reply);
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = full, .reply = reply, .cap = sizeof(reply)};
+    int rc = afp_exchange(c->dsi, &w, &q, st);
     if (rc < 0)
-        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPCreateFile");
-    if (code == -5017 && (flags & O_EXCL))   /* kFPObjectExists */
-        return afp_fail(st, SFS_STAGE_WRITE, code, "FPCreateFile \"%s\"", full);
-    if (code != 0 && code != -5017)
-        return afp_fail(st, SFS_STAGE_WRITE, code, "FPCreateFile \"%s\"", full);
-    if (code == 0 && (mode & 07777) != 0644)
-        afp_chmod(c, path, mode, st);   /* best effort: servers without Unix privileges keep theirs */
-    return afp_open(c, path, (flags & ~O_CREAT) | (code == -5017 ? 0 : O_TRUNC), out, st);
+        return rc;
+    bool existed = q.code == kFPObjectExists;
+    if (q.code != kFPNoErr && (!existed || (flags & O_EXCL)))
+        return afp_call_refused(&q, st);
+    if (!existed && (mode & 07777) != 0644)
+        afp_chmod(c, path, mode, NULL);   /* best effort: servers without Unix privileges keep theirs */
+    return afp_open(c, path, (flags & ~O_CREAT) | (existed ? 0 : O_TRUNC), out, st);
 }
 
 /* One FPWriteExt of a write call. */
@@ -933,9 +896,9 @@ static void write_chunks_run(struct sfs_conn *c, struct write_chunk *ch, int n)
 static ssize_t write_chunk_acked(const struct write_chunk *ch, struct sfs_status *st)
 {
     if (ch->rc < 0)
-        return transport_fail(st, SFS_STAGE_WRITE, ch->rc, "FPWriteExt");
-    if (ch->code != 0)
-        return afp_fail(st, SFS_STAGE_WRITE, ch->code, "FPWriteExt%s", "");
+        return afp_transport_failed(st, SFS_STAGE_WRITE, "FPWriteExt", ch->rc);
+    if (ch->code != kFPNoErr)
+        return afp_result_failed(st, SFS_STAGE_WRITE, "FPWriteExt", NULL, ch->code);
     uint64_t end = 0;
     if (afp_writeext_decode(ch->reply, ch->reply_len, &end) < 0)
         return sfs_status_set(st, SFS_STAGE_WRITE, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPWriteExt reply is malformed");
@@ -1004,7 +967,7 @@ static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, str
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_setforklen(&w, f->fork, (uint64_t)size);
-    return simple_call(c, &w, "FPSetForkParms", "(open file)", st);
+    return simple_call(c, &w, "(open file)", st);
 }
 
 static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
@@ -1012,7 +975,7 @@ static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_flushfork(&w, f->fork);
-    return simple_call(c, &w, "FPFlushFork", "(open file)", st);
+    return simple_call(c, &w, "(open file)", st);
 }
 
 static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
@@ -1021,9 +984,9 @@ static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_createdir(&w, c->vol_id, ROOT_DIR_ID, full);
-    int rc = simple_call(c, &w, "FPCreateDir", full, st);
+    int rc = simple_call(c, &w, full, st);
     if (rc == 0 && (mode & 07777) != 0755)
-        afp_chmod(c, path, mode, st);
+        afp_chmod(c, path, mode, NULL);   /* best effort, as for files */
     return rc;
 }
 
@@ -1042,7 +1005,7 @@ static int delete_checked(struct sfs_conn *c, const char *path, bool want_dir, s
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_delete(&w, c->vol_id, ROOT_DIR_ID, full);
-    return simple_call(c, &w, "FPDelete", full, st);
+    return simple_call(c, &w, full, st);
 }
 
 static int afp_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
@@ -1099,14 +1062,15 @@ static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsi
     split_path(to, ddir, sizeof(ddir), &dname);
     AFP_PATH_OR_FAIL(full_from, from);
     struct afp_writer w;
-    afp_writer_init(&w);
     if (strcmp(sdir, ddir) == 0) {
+        afp_writer_init(&w);
         afp_encode_rename(&w, c->vol_id, ROOT_DIR_ID, full_from, dname);
-        return simple_call(c, &w, "FPRename", full_from, st);
+        return simple_call(c, &w, full_from, st);
     }
     AFP_PATH_OR_FAIL(full_ddir, ddir);
+    afp_writer_init(&w);
     afp_encode_moveandrename(&w, c->vol_id, ROOT_DIR_ID, ROOT_DIR_ID, full_from, full_ddir, dname);
-    return simple_call(c, &w, "FPMoveAndRename", full_from, st);
+    return simple_call(c, &w, full_from, st);
 }
 
 static int afp_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
@@ -1167,8 +1131,13 @@ static int afp_symlink(struct sfs_conn *c, const char *target, const char *path,
 
 /* ---- extended attributes: Linux "user.NAME" is AFP "NAME" ---- */
 
+/* ENODATA, ERANGE, ENOTSUP and EEXIST are answers, not failures: they leave
+ * *st alone (docs/afp.md), so they never become the mount's last error.
+ * So do EINVAL and E2BIG for a request refused before it is sent. */
+
 #define XATTR_USER_PREFIX "user."
 #define XATTR_VALUE_MAX (64 * 1024)   /* Linux's XATTR_SIZE_MAX */
+#define XATTR_REPLY_HEAD 6            /* FPGetExtAttr reply: u16 bitmap, u32 length, then the value */
 
 /* netatalk lists these for the Finder info and the resource fork but does
  * not serve them through FPGetExtAttr: listing them would break copies. */
@@ -1184,7 +1153,7 @@ static int xattr_path(const struct sfs_conn *c, const char *path, char *full, si
     if (!c->ext_attrs)
         return -ENOTSUP;
     if (full_path(c, path, full, cap) < 0)
-        return sfs_status_set(st, SFS_STAGE_LIST, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
+        return path_too_long(st, SFS_STAGE_LIST);
     return 0;
 }
 
@@ -1215,43 +1184,60 @@ static bool xattr_missing(int32_t code)
     return code == kFPItemNotFound || code == kFPMiscErr;
 }
 
-/* FPGetExtAttr for WANT bytes (0: the size only).  0 with *code, or a
- * transport error (*st filled).  The reply is in *reply (caller frees). */
-static int getextattr_call(struct sfs_conn *c, const char *full, const char *afp_name, uint64_t want,
-                           uint8_t **reply, size_t *len, int32_t *code, struct sfs_status *st)
+/* FPGetExtAttr for WANT bytes (0: the size only), the reply into Q, whose
+ * buffer holds what the request allows: 0 with q->code, or -errno with *st
+ * filled. */
+static int getextattr(struct sfs_conn *c, const char *full, const char *afp_name, size_t want, struct afp_call *q,
+                      struct sfs_status *st)
 {
     struct afp_writer w;
     afp_writer_init(&w);
-    afp_encode_getextattr(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, want, want ? (uint32_t)want + 6 : 0,
-                          full, afp_name);
-    int rc = call(c, &w, reply, len, code);
-    afp_writer_free(&w);
-    return rc < 0 ? transport_fail(st, SFS_STAGE_READ, rc, "FPGetExtAttr") : 0;
+    afp_encode_getextattr(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, want,
+                          want ? (uint32_t)(XATTR_REPLY_HEAD + want) : 0, full, afp_name);
+    return afp_exchange(c->dsi, &w, q, st);
 }
 
 /* The size of an attribute, -ENODATA, or -errno with *st filled. */
 static ssize_t xattr_size(struct sfs_conn *c, const char *full, const char *afp_name, struct sfs_status *st)
 {
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    int rc = getextattr_call(c, full, afp_name, 0, &reply, &len, &code, st);
-    if (rc < 0)
-        return rc;
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = full, .reply = reply, .cap = sizeof(reply)};
+    int rc = getextattr(c, full, afp_name, 0, &q, st);
     uint32_t size = 0;
     const uint8_t *data;
     size_t n;
-    ssize_t out;
-    if (xattr_missing(code))
-        out = -ENODATA;
-    else if (code != 0)
-        out = afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
-    else if (afp_getextattr_decode(reply, len, &size, &data, &n) < 0)
-        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetExtAttr reply is malformed");
-    else
-        out = (ssize_t)size;
-    free(reply);
-    return out;
+    if (rc < 0)
+        return rc;
+    if (xattr_missing(q.code))
+        return -ENODATA;
+    if (q.code != kFPNoErr)
+        return afp_call_refused(&q, st);
+    if (afp_getextattr_decode(q.reply, q.len, &size, &data, &n) < 0)
+        return afp_call_malformed(&q, st);
+    return (ssize_t)size;
+}
+
+/* The value in Q's FPGetExtAttr reply, asked for with one byte more than
+ * WANT, copied to VALUE (SIZE bytes). */
+static ssize_t xattr_value(struct sfs_conn *c, const struct afp_call *q, const char *afp_name, size_t want,
+                           char *value, size_t size, struct sfs_status *st)
+{
+    uint32_t alen = 0;
+    const uint8_t *data = NULL;
+    size_t n = 0;
+    if (xattr_missing(q->code))
+        return -ENODATA;
+    if (q->code == kFPParamErr)   /* netatalk: the value does not fit the reply */
+        return xattr_size(c, q->path, afp_name, st) > (ssize_t)want ? -ERANGE : afp_call_refused(q, st);
+    if (q->code != kFPNoErr)
+        return afp_call_refused(q, st);
+    if (afp_getextattr_decode(q->reply, q->len, &alen, &data, &n) < 0 || n > want + 1)
+        return afp_call_malformed(q, st);
+    if (n > size)
+        return -ERANGE;
+    if (n)
+        memcpy(value, data, n);
+    return (ssize_t)n;
 }
 
 /* One byte more than SIZE is asked for, so a longer value is noticed
@@ -1267,33 +1253,14 @@ static ssize_t afp_getxattr(struct sfs_conn *c, const char *path, const char *na
     if (size == 0)
         return xattr_size(c, full, afp_name, st);
     size_t want = size < XATTR_VALUE_MAX ? size : XATTR_VALUE_MAX;
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    rc = getextattr_call(c, full, afp_name, want + 1, &reply, &len, &code, st);
-    if (rc < 0)
-        return rc;
-    uint32_t alen = 0;
-    const uint8_t *data = NULL;
-    size_t n = 0;
-    ssize_t out;
-    if (xattr_missing(code))
-        out = -ENODATA;
-    else if (code == kFPParamErr)   /* netatalk: the value does not fit the reply */
-        out = xattr_size(c, full, afp_name, st) > (ssize_t)want ? -ERANGE
-                                                                 : afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
-    else if (code != 0)
-        out = afp_fail(st, SFS_STAGE_READ, code, "FPGetExtAttr \"%s\"", full);
-    else if (afp_getextattr_decode(reply, len, &alen, &data, &n) < 0 || n > want + 1)
-        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPGetExtAttr reply is malformed");
-    else if (n > size)
-        out = -ERANGE;
-    else {
-        if (n)
-            memcpy(value, data, n);
-        out = (ssize_t)n;
-    }
-    free(reply);
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = full, .cap = XATTR_REPLY_HEAD + want + 1};
+    q.reply = malloc(q.cap);
+    if (!q.reply)
+        return out_of_memory(st, SFS_STAGE_READ);
+    ssize_t out = getextattr(c, full, afp_name, want + 1, &q, st);
+    if (out == 0)
+        out = xattr_value(c, &q, afp_name, want, value, size, st);
+    free(q.reply);
     return out;
 }
 
@@ -1314,18 +1281,19 @@ static int afp_setxattr(struct sfs_conn *c, const char *path, const char *name, 
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_setextattr(&w, c->vol_id, ROOT_DIR_ID, bitmap, full, afp_name, value, (uint32_t)size);
-    int32_t code;
-    rc = call_for_code(c, &w, &code);
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = full, .reply = reply, .cap = sizeof(reply)};
+    rc = afp_exchange(c->dsi, &w, &q, st);
     if (rc < 0)
-        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPSetExtAttr");
-    if (code == kFPObjectExists)
+        return rc;
+    if (q.code == kFPObjectExists)
         return -EEXIST;
-    if ((flags & XATTR_REPLACE) && xattr_missing(code))
+    if ((flags & XATTR_REPLACE) && xattr_missing(q.code))
         return -ENODATA;
-    if (code == kFPParamErr)   /* netatalk refuses values over 3802 bytes so */
-        return sfs_status_set(st, SFS_STAGE_WRITE, E2BIG, SFS_DOMAIN_AFP, code,
+    if (q.code == kFPParamErr)   /* netatalk refuses values over 3802 bytes so */
+        return sfs_status_set(st, SFS_STAGE_WRITE, E2BIG, SFS_DOMAIN_AFP, q.code,
                               "FPSetExtAttr \"%s\": the server refused a value of %zu bytes (kFPParamErr)", full, size);
-    return code ? afp_fail(st, SFS_STAGE_WRITE, code, "FPSetExtAttr \"%s\"", full) : 0;
+    return q.code != kFPNoErr ? afp_call_refused(&q, st) : 0;
 }
 
 /* Appends "user." + the names of the FPListExtAttrs reply L to LIST (SIZE
@@ -1355,25 +1323,19 @@ static ssize_t afp_listxattr(struct sfs_conn *c, const char *path, char *list, s
     int rc = xattr_path(c, path, full, sizeof(full), st);
     if (rc < 0)
         return rc;
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = full, .reply = malloc(LISTXATTR_REPLY_MAX), .cap = LISTXATTR_REPLY_MAX};
+    if (!q.reply)
+        return out_of_memory(st, SFS_STAGE_READ);
     struct afp_writer w;
     afp_writer_init(&w);
-    afp_encode_listextattrs(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, 0, REPLY_MAX, full);
-    uint8_t *reply = NULL;
-    size_t len = 0;
-    int32_t code = 0;
-    rc = call(c, &w, &reply, &len, &code);
-    afp_writer_free(&w);
-    if (rc < 0)
-        return transport_fail(st, SFS_STAGE_READ, rc, "FPListExtAttrs");
+    afp_encode_listextattrs(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, 0, 0, (uint32_t)q.cap, full);
     struct afp_xattr_list l;
-    ssize_t out;
-    if (code != 0)
-        out = afp_fail(st, SFS_STAGE_READ, code, "FPListExtAttrs \"%s\"", full);
-    else if (afp_listextattrs_init(&l, reply, len) < 0)
-        out = sfs_status_set(st, SFS_STAGE_READ, EPROTO, SFS_DOMAIN_SYS, EPROTO, "FPListExtAttrs reply is malformed");
-    else
+    ssize_t out = afp_request(c->dsi, &w, &q, st);
+    if (out == 0 && afp_listextattrs_init(&l, q.reply, q.len) < 0)
+        out = afp_call_malformed(&q, st);
+    if (out == 0)
         out = xattr_list_linux(&l, list, size);
-    free(reply);
+    free(q.reply);
     return out;
 }
 
@@ -1387,16 +1349,17 @@ static int afp_removexattr(struct sfs_conn *c, const char *path, const char *nam
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_removeextattr(&w, c->vol_id, ROOT_DIR_ID, AFP_XATTR_NOFOLLOW, full, afp_name);
-    int32_t code;
-    rc = call_for_code(c, &w, &code);
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = full, .reply = reply, .cap = sizeof(reply)};
+    rc = afp_exchange(c->dsi, &w, &q, st);
     if (rc < 0)
-        return transport_fail(st, SFS_STAGE_WRITE, rc, "FPRemoveExtAttr");
-    if (code == kFPItemNotFound)
+        return rc;
+    if (q.code == kFPItemNotFound)
         return -ENODATA;
     /* netatalk answers kFPMiscErr for a missing attribute and for failures alike. */
-    if (code == kFPMiscErr && xattr_size(c, full, afp_name, st) == -ENODATA)
+    if (q.code == kFPMiscErr && xattr_size(c, full, afp_name, st) == -ENODATA)
         return -ENODATA;
-    return code ? afp_fail(st, SFS_STAGE_WRITE, code, "FPRemoveExtAttr \"%s\"", full) : 0;
+    return q.code != kFPNoErr ? afp_call_refused(&q, st) : 0;
 }
 
 static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)

@@ -63,52 +63,49 @@ int afp_read_bytes(struct afp_reader *r, void *out, size_t n)
     return rc;
 }
 
-int afp_read_u8(struct afp_reader *r, uint8_t *v)
+int afp_read_uint(struct afp_reader *r, size_t n, uint64_t *v)
 {
     const uint8_t *p;
-    int rc = afp_read_view(r, 1, &p);
-    if (rc == 0)
-        *v = p[0];
-    return rc;
-}
-
-int afp_read_u16(struct afp_reader *r, uint16_t *v)
-{
-    const uint8_t *p;
-    int rc = afp_read_view(r, 2, &p);
-    if (rc == 0)
-        *v = (uint16_t)((unsigned)p[0] << 8 | p[1]);
-    return rc;
-}
-
-int afp_read_u32(struct afp_reader *r, uint32_t *v)
-{
-    const uint8_t *p;
-    int rc = afp_read_view(r, 4, &p);
-    if (rc == 0)
-        *v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    return rc;
-}
-
-int afp_read_i32(struct afp_reader *r, int32_t *v)
-{
-    uint32_t u;
-    int rc = afp_read_u32(r, &u);
-    if (rc == 0)
-        *v = (int32_t)u;
-    return rc;
-}
-
-int afp_read_u64(struct afp_reader *r, uint64_t *v)
-{
-    const uint8_t *p;
-    int rc = afp_read_view(r, 8, &p);
+    if (n > 8)
+        return -EINVAL;
+    int rc = afp_read_view(r, n, &p);
     if (rc)
         return rc;
     uint64_t x = 0;
-    for (int i = 0; i < 8; i++)
+    for (size_t i = 0; i < n; i++)
         x = x << 8 | p[i];
     *v = x;
+    return 0;
+}
+
+/* afp_read_u8 ... afp_read_u64: the reads differ only in width. */
+#define DEFINE_READ_BE(name, type)                      \
+    int name(struct afp_reader *r, type *v)             \
+    {                                                   \
+        uint64_t x;                                     \
+        int rc = afp_read_uint(r, sizeof(type), &x);    \
+        if (rc == 0)                                    \
+            *v = (type)x;                               \
+        return rc;                                      \
+    }
+DEFINE_READ_BE(afp_read_u8, uint8_t)
+DEFINE_READ_BE(afp_read_u16, uint16_t)
+DEFINE_READ_BE(afp_read_u32, uint32_t)
+DEFINE_READ_BE(afp_read_i32, int32_t)
+DEFINE_READ_BE(afp_read_u64, uint64_t)
+
+int afp_read_head(struct afp_reader *r, uint8_t *cmd, uint8_t *flag, uint16_t *ref)
+{
+    size_t save = r->pos;
+    uint8_t c, f;
+    if (afp_read_u8(r, &c) || afp_read_u8(r, &f) || afp_read_u16(r, ref)) {
+        r->pos = save;
+        return -EPROTO;
+    }
+    if (cmd)
+        *cmd = c;
+    if (flag)
+        *flag = f;
     return 0;
 }
 
@@ -298,6 +295,19 @@ int afp_write_zeros(struct afp_writer *w, size_t n)
     if (rc == 0 && n)
         memset(p, 0, n);
     return rc;
+}
+
+int afp_write_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t ref)
+{
+    afp_write_u8(w, cmd);
+    afp_write_u8(w, flag);
+    return afp_write_u16(w, ref);
+}
+
+int afp_write_dir_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t vol_id, uint32_t dir_id)
+{
+    afp_write_head(w, cmd, flag, vol_id);
+    return afp_write_u32(w, dir_id);
 }
 
 int afp_write_u8(struct afp_writer *w, uint8_t v)

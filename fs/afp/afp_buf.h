@@ -30,11 +30,18 @@ int afp_reader_at(const struct afp_reader *r, size_t base, size_t offset, struct
 /* A reader over r's next n bytes only (r advances by n). */
 int afp_reader_sub(struct afp_reader *r, size_t n, struct afp_reader *out);
 
+/* The head of most AFP requests: u8 command, u8 flag (or pad), u16 volume
+ * ID, fork reference or login ID.  cmd and flag may be NULL. */
+int afp_read_head(struct afp_reader *r, uint8_t *cmd, uint8_t *flag, uint16_t *ref);
+
 int afp_read_u8(struct afp_reader *r, uint8_t *v);
 int afp_read_u16(struct afp_reader *r, uint16_t *v);
 int afp_read_u32(struct afp_reader *r, uint32_t *v);
 int afp_read_i32(struct afp_reader *r, int32_t *v);
 int afp_read_u64(struct afp_reader *r, uint64_t *v);
+/* The next n (at most 8) bytes as a big-endian number: for fields whose
+ * width depends on the command (FPRead's u32 offset, FPReadExt's u64). */
+int afp_read_uint(struct afp_reader *r, size_t n, uint64_t *v);
 int afp_read_bytes(struct afp_reader *r, void *out, size_t n);
 /* Points *p at the next n bytes without copying. */
 int afp_read_view(struct afp_reader *r, size_t n, const uint8_t **p);
@@ -73,6 +80,12 @@ int afp_writer_error(const struct afp_writer *w);
 /* Records err as the writer's sticky error unless one is set already;
  * returns the sticky error (the first one). */
 int afp_writer_fail(struct afp_writer *w, int err);
+
+/* The request head afp_read_head reads. */
+int afp_write_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t ref);
+/* The head of a request on a catalog node: that head with the volume ID,
+ * then the u32 directory ID its path is relative to. */
+int afp_write_dir_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t vol_id, uint32_t dir_id);
 
 int afp_write_u8(struct afp_writer *w, uint8_t v);
 int afp_write_u16(struct afp_writer *w, uint16_t v);

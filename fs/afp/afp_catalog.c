@@ -5,25 +5,17 @@
 #include "afp_path.h"
 #include "afp_proto.h"
 
-static void write_head(struct afp_writer *w, uint8_t cmd, uint8_t flag, uint16_t vol_id, uint32_t dir_id)
-{
-    afp_write_u8(w, cmd);
-    afp_write_u8(w, flag);
-    afp_write_u16(w, vol_id);
-    afp_write_u32(w, dir_id);
-}
-
 int afp_encode_createfile(struct afp_writer *w, bool hard, uint16_t vol_id, uint32_t dir_id,
                           const char *path)
 {
-    write_head(w, kFPCreateFile, hard ? AFP_CREATE_HARD : 0, vol_id, dir_id);
+    afp_write_dir_head(w, kFPCreateFile, hard ? AFP_CREATE_HARD : 0, vol_id, dir_id);
     afp_write_pathname(w, path);
     return afp_writer_error(w);
 }
 
 int afp_encode_createdir(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, const char *path)
 {
-    write_head(w, kFPCreateDir, 0, vol_id, dir_id);
+    afp_write_dir_head(w, kFPCreateDir, 0, vol_id, dir_id);
     afp_write_pathname(w, path);
     return afp_writer_error(w);
 }
@@ -37,7 +29,7 @@ int afp_createdir_decode(const uint8_t *buf, size_t len, uint32_t *new_dir_id)
 
 int afp_encode_delete(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, const char *path)
 {
-    write_head(w, kFPDelete, 0, vol_id, dir_id);
+    afp_write_dir_head(w, kFPDelete, 0, vol_id, dir_id);
     afp_write_pathname(w, path);
     return afp_writer_error(w);
 }
@@ -47,7 +39,7 @@ int afp_encode_rename(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id, co
 {
     if (!new_name || !*new_name)
         return afp_writer_fail(w, -EINVAL);
-    write_head(w, kFPRename, 0, vol_id, dir_id);
+    afp_write_dir_head(w, kFPRename, 0, vol_id, dir_id);
     afp_write_pathname(w, path);
     afp_write_name(w, new_name);
     return afp_writer_error(w);
@@ -57,7 +49,7 @@ int afp_encode_moveandrename(struct afp_writer *w, uint16_t vol_id, uint32_t src
                              uint32_t dst_dir_id, const char *src_path, const char *dst_path,
                              const char *new_name)
 {
-    write_head(w, kFPMoveAndRename, 0, vol_id, src_dir_id);
+    afp_write_dir_head(w, kFPMoveAndRename, 0, vol_id, src_dir_id);
     afp_write_u32(w, dst_dir_id);
     afp_write_pathname(w, src_path);
     afp_write_pathname(w, dst_path);
@@ -68,7 +60,7 @@ int afp_encode_moveandrename(struct afp_writer *w, uint16_t vol_id, uint32_t src
 int afp_encode_setfiledirparms(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id,
                                const char *path, const struct afp_set_params *p)
 {
-    write_head(w, kFPSetFileDirParms, 0, vol_id, dir_id);
+    afp_write_dir_head(w, kFPSetFileDirParms, 0, vol_id, dir_id);
     afp_write_u16(w, p->bitmap);
     afp_write_pathname(w, path);
     afp_write_pad_even(w);

@@ -6,18 +6,10 @@
 #include "afp_path.h"
 #include "afp_proto.h"
 
-static void write_vol_dir(struct afp_writer *w, uint8_t cmd, uint16_t vol_id, uint32_t dir_id)
-{
-    afp_write_u8(w, cmd);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, vol_id);
-    afp_write_u32(w, dir_id);
-}
-
 int afp_encode_getfiledirparms(struct afp_writer *w, uint16_t vol_id, uint32_t dir_id,
                                uint16_t file_bitmap, uint16_t dir_bitmap, const char *path)
 {
-    write_vol_dir(w, kFPGetFileDirParms, vol_id, dir_id);
+    afp_write_dir_head(w, kFPGetFileDirParms, 0, vol_id, dir_id);
     afp_write_u16(w, file_bitmap);
     afp_write_u16(w, dir_bitmap);
     afp_write_pathname(w, path);
@@ -45,7 +37,7 @@ int afp_encode_enumerate_ext2(struct afp_writer *w, uint16_t vol_id, uint32_t di
 {
     if (start_index == 0)
         return afp_writer_fail(w, -EINVAL);
-    write_vol_dir(w, kFPEnumerateExt2, vol_id, dir_id);
+    afp_write_dir_head(w, kFPEnumerateExt2, 0, vol_id, dir_id);
     afp_write_u16(w, file_bitmap);
     afp_write_u16(w, dir_bitmap);
     afp_write_u16(w, req_count);

@@ -9,10 +9,7 @@
 int afp_encode_openfork(struct afp_writer *w, bool rsrc, uint16_t vol_id, uint32_t dir_id,
                         uint16_t bitmap, uint16_t access, const char *path)
 {
-    afp_write_u8(w, kFPOpenFork);
-    afp_write_u8(w, rsrc ? AFP_FORK_RSRC : 0);
-    afp_write_u16(w, vol_id);
-    afp_write_u32(w, dir_id);
+    afp_write_dir_head(w, kFPOpenFork, rsrc ? AFP_FORK_RSRC : 0, vol_id, dir_id);
     afp_write_u16(w, bitmap);
     afp_write_u16(w, access);
     afp_write_pathname(w, path);
@@ -35,9 +32,7 @@ int afp_openfork_decode(const uint8_t *buf, size_t len, struct afp_openfork_repl
 
 int afp_encode_readext(struct afp_writer *w, uint16_t fork, uint64_t offset, uint64_t count)
 {
-    afp_write_u8(w, kFPReadExt);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, fork);
+    afp_write_head(w, kFPReadExt, 0, fork);
     afp_write_u64(w, offset);
     afp_write_u64(w, count);
     return afp_writer_error(w);
@@ -66,9 +61,7 @@ int afp_encode_writeext(struct afp_writer *w, bool from_end, uint16_t fork, uint
 {
     if (offset > INT64_MAX || count > INT64_MAX)
         return afp_writer_fail(w, -EINVAL);
-    afp_write_u8(w, kFPWriteExt);
-    afp_write_u8(w, from_end ? AFP_WRITE_FROM_END : 0);
-    afp_write_u16(w, fork);
+    afp_write_head(w, kFPWriteExt, from_end ? AFP_WRITE_FROM_END : 0, fork);
     afp_write_u64(w, offset);
     afp_write_u64(w, count);
     return afp_writer_error(w);
@@ -83,17 +76,13 @@ int afp_writeext_decode(const uint8_t *buf, size_t len, uint64_t *written_end)
 
 int afp_encode_flushfork(struct afp_writer *w, uint16_t fork)
 {
-    afp_write_u8(w, kFPFlushFork);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, fork);
+    afp_write_head(w, kFPFlushFork, 0, fork);
     return afp_writer_error(w);
 }
 
 int afp_encode_closefork(struct afp_writer *w, uint16_t fork)
 {
-    afp_write_u8(w, kFPCloseFork);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, fork);
+    afp_write_head(w, kFPCloseFork, 0, fork);
     return afp_writer_error(w);
 }
 
@@ -101,9 +90,7 @@ int afp_encode_setforklen(struct afp_writer *w, uint16_t fork, uint64_t length)
 {
     if (length > INT64_MAX)
         return afp_writer_fail(w, -EINVAL);
-    afp_write_u8(w, kFPSetForkParms);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, fork);
+    afp_write_head(w, kFPSetForkParms, 0, fork);
     afp_write_u16(w, kFPExtDataForkLenBit);
     afp_write_u64(w, length);
     return afp_writer_error(w);

@@ -88,9 +88,7 @@ int afp_encode_login_ext(struct afp_writer *w, const char *afp_version, const ch
     size_t ulen = user ? strlen(user) : 0;
     if (ulen > 255)
         return afp_writer_fail(w, -ENAMETOOLONG);
-    afp_write_u8(w, kFPLoginExt);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, 0);                /* flags */
+    afp_write_head(w, kFPLoginExt, 0, 0);      /* no flags */
     afp_write_pstring(w, afp_version);
     afp_write_pstring(w, uam);
     afp_write_u8(w, kFPUTF8Name);       /* user name */
@@ -104,9 +102,7 @@ int afp_encode_login_ext(struct afp_writer *w, const char *afp_version, const ch
 
 int afp_encode_login_cont(struct afp_writer *w, uint16_t id)
 {
-    afp_write_u8(w, kFPLoginCont);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, id);
+    afp_write_head(w, kFPLoginCont, 0, id);
     return afp_writer_error(w);
 }
 
@@ -221,6 +217,8 @@ int afp_login_start(struct afp_login *l, struct afp_writer *w)
         rc = afp_encode_login_ext(w, l->version, l->uam->name, l->user);
     else
         rc = afp_encode_login(w, l->version, l->uam->name);
+    if (rc == 0 && l->uam->state_size && !(l->state = calloc(1, l->uam->state_size)))
+        rc = -ENOMEM;
     if (rc == 0)
         rc = l->uam->start(l, w);
     if (rc && l->outcome == AFP_LOGIN_PENDING)
@@ -296,8 +294,11 @@ int afp_login_continue(struct afp_login *l, int32_t result, const uint8_t *reply
 
 void afp_login_cleanup(struct afp_login *l)
 {
-    if (l->uam && l->uam->cleanup)
-        l->uam->cleanup(l);
+    if (l->state) {
+        explicit_bzero(l->state, l->uam->state_size);
+        free(l->state);
+        l->state = NULL;
+    }
     explicit_bzero(l->password, sizeof(l->password));
     l->password_len = 0;
 }

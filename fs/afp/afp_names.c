@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "sharesfs/status.h"
+
 const char *afp_command_name(uint8_t command)
 {
     switch (command) {
@@ -83,58 +85,9 @@ const char *afp_command_name(uint8_t command)
     }
 }
 
+/* The names are in the base layer's errno table, one row per result with
+ * its errno, so a name and the errno it maps to cannot drift apart. */
 const char *afp_result_name(int32_t result)
 {
-    switch (result) {
-    case kFPNoErr: return "kFPNoErr";
-    case kFPAccessDenied: return "kFPAccessDenied";
-    case kFPAuthContinue: return "kFPAuthContinue";
-    case kFPBadUAM: return "kFPBadUAM";
-    case kFPBadVersNum: return "kFPBadVersNum";
-    case kFPBitmapErr: return "kFPBitmapErr";
-    case kFPCantMove: return "kFPCantMove";
-    case kFPDenyConflict: return "kFPDenyConflict";
-    case kFPDirNotEmpty: return "kFPDirNotEmpty";
-    case kFPDiskFull: return "kFPDiskFull";
-    case kFPEOFErr: return "kFPEOFErr";
-    case kFPFileBusy: return "kFPFileBusy";
-    case kFPFlatVol: return "kFPFlatVol";
-    case kFPItemNotFound: return "kFPItemNotFound";
-    case kFPLockErr: return "kFPLockErr";
-    case kFPMiscErr: return "kFPMiscErr";
-    case kFPNoMoreLocks: return "kFPNoMoreLocks";
-    case kFPNoServer: return "kFPNoServer";
-    case kFPObjectExists: return "kFPObjectExists";
-    case kFPObjectNotFound: return "kFPObjectNotFound";
-    case kFPParamErr: return "kFPParamErr";
-    case kFPRangeNotLocked: return "kFPRangeNotLocked";
-    case kFPRangeOverlap: return "kFPRangeOverlap";
-    case kFPSessClosed: return "kFPSessClosed";
-    case kFPUserNotAuth: return "kFPUserNotAuth";
-    case kFPCallNotSupported: return "kFPCallNotSupported";
-    case kFPObjectTypeErr: return "kFPObjectTypeErr";
-    case kFPTooManyFilesOpen: return "kFPTooManyFilesOpen";
-    case kFPServerGoingDown: return "kFPServerGoingDown";
-    case kFPCantRename: return "kFPCantRename";
-    case kFPDirNotFound: return "kFPDirNotFound";
-    case kFPIconTypeError: return "kFPIconTypeError";
-    case kFPVolLocked: return "kFPVolLocked";
-    case kFPObjectLocked: return "kFPObjectLocked";
-    case kFPContainsSharedErr: return "kFPContainsSharedErr";
-    case kFPIDNotFound: return "kFPIDNotFound";
-    case kFPIDExists: return "kFPIDExists";
-    case kFPDiffVolErr: return "kFPDiffVolErr";
-    case kFPCatalogChanged: return "kFPCatalogChanged";
-    case kFPSameObjectErr: return "kFPSameObjectErr";
-    case kFPBadIDErr: return "kFPBadIDErr";
-    case kFPPwdSameErr: return "kFPPwdSameErr";
-    case kFPPwdTooShortErr: return "kFPPwdTooShortErr";
-    case kFPPwdExpiredErr: return "kFPPwdExpiredErr";
-    case kFPInsideSharedErr: return "kFPInsideSharedErr";
-    case kFPInsideTrashErr: return "kFPInsideTrashErr";
-    case kFPPwdNeedsChangeErr: return "kFPPwdNeedsChangeErr";
-    case kFPPwdPolicyErr: return "kFPPwdPolicyErr";
-    case kFPDiskQuotaExceeded: return "kFPDiskQuotaExceeded";
-    default: return NULL;
-    }
+    return sfs_afp_result_name(result);
 }

@@ -42,11 +42,18 @@ int afp_node_fixed_size(bool is_dir, uint16_t bitmap)
     return total;
 }
 
-/* Reads a Pascal string at a block-relative offset. */
-static int read_pname(const struct afp_reader *block, uint16_t off, char *out, size_t outsz)
+/* A long or short name field of the block r reads: u16 offset, 0 for no
+ * name, else past the fixed part, where a Pascal string stands. */
+static int read_pname(struct afp_reader *r, int fixed, char *out, size_t outsz)
 {
     struct afp_reader at;
-    int rc = afp_reader_at(block, 0, off, &at);
+    uint16_t off;
+    afp_read_u16(r, &off);
+    if (!off)
+        return 0;
+    if (off < fixed)
+        return -EPROTO;
+    int rc = afp_reader_at(r, 0, off, &at);
     return rc ? rc : afp_read_pstring(&at, out, outsz);
 }
 
@@ -81,20 +88,8 @@ int afp_node_decode(const uint8_t *buf, size_t len, bool is_dir, uint16_t bitmap
         case kFPModDateBit: afp_read_i32(&r, &out->mod_date); break;
         case kFPBackupDateBit: afp_read_i32(&r, &out->backup_date); break;
         case kFPFinderInfoBit: afp_read_bytes(&r, out->finder_info, 32); break;
-        case kFPLongNameBit:
-            afp_read_u16(&r, &off);
-            if (off && off < fixed)
-                rc = -EPROTO;
-            else if (off)
-                rc = read_pname(&r, off, out->long_name, sizeof(out->long_name));
-            break;
-        case kFPShortNameBit:
-            afp_read_u16(&r, &off);
-            if (off && off < fixed)
-                rc = -EPROTO;
-            else if (off)
-                rc = read_pname(&r, off, out->short_name, sizeof(out->short_name));
-            break;
+        case kFPLongNameBit: rc = read_pname(&r, fixed, out->long_name, sizeof(out->long_name)); break;
+        case kFPShortNameBit: rc = read_pname(&r, fixed, out->short_name, sizeof(out->short_name)); break;
         case kFPNodeIDBit: afp_read_u32(&r, &out->node_id); break;
         case kFPUTF8NameBit:
             afp_read_u16(&r, &off);

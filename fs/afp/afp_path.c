@@ -5,31 +5,29 @@
 
 #include "afp_proto.h"
 
-int afp_name_to_posix(const char *afp, size_t len, char *out, size_t outsz)
+/* Copies one name, swapping the separators `from` -> `to`; a `bad` byte in
+ * it is -EINVAL. */
+static int map_name(const char *in, size_t len, char bad, char from, char to, char *out, size_t outsz)
 {
     if (len >= outsz)
         return -ENAMETOOLONG;
     for (size_t i = 0; i < len; i++) {
-        if (afp[i] == '\0')
+        if (in[i] == bad)
             return -EINVAL;
-        out[i] = afp[i] == '/' ? ':' : afp[i];
+        out[i] = in[i] == from ? to : in[i];
     }
     out[len] = '\0';
     return 0;
 }
 
+int afp_name_to_posix(const char *afp, size_t len, char *out, size_t outsz)
+{
+    return map_name(afp, len, '\0', '/', ':', out, outsz);
+}
+
 int afp_name_from_posix(const char *posix, char *out, size_t outsz)
 {
-    size_t len = strlen(posix);
-    if (len >= outsz)
-        return -ENAMETOOLONG;
-    for (size_t i = 0; i < len; i++) {
-        if (posix[i] == '/')
-            return -EINVAL;
-        out[i] = posix[i] == ':' ? '/' : posix[i];
-    }
-    out[len] = '\0';
-    return 0;
+    return map_name(posix, strlen(posix), '/', ':', '/', out, outsz);
 }
 
 /* Writes the NUL-separated body of a path into w, mapping ':' to '/'. */

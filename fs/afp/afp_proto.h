@@ -84,7 +84,9 @@ enum afp_command {
     kFPAddIcon = 192,
 };
 
-/* AFP result codes (the DSI error field of a reply, signed). */
+/* AFP result codes (the DSI error field of a reply, signed).  Their names
+ * and errnos are rows of the base errno table (fs/base/errno_table.c);
+ * test_afp_login checks each constant here against its row. */
 enum afp_result {
     kFPNoErr = 0,
     kFPAccessDenied = -5000,
@@ -288,7 +290,8 @@ struct afp_unix_privs {
 /* The AFP date meaning "never" (e.g. never backed up). */
 #define AFP_DATE_NEVER INT32_MIN
 
-/* Names: "FPLogin", "kFPUserNotAuth"; NULL when unknown. */
+/* Names: "FPLogin", "kFPUserNotAuth"; NULL when unknown.  A result's name
+ * is sfs_afp_result_name()'s (the errno table). */
 const char *afp_command_name(uint8_t command);
 const char *afp_result_name(int32_t result);
 

@@ -116,6 +116,21 @@ static int parse_dirnames(struct afp_reader *r, struct afp_srvrinfo *si, bool sh
                       &si->n_dirnames_total, STR_TEXT, shifted);
 }
 
+/* An IP address entry: the 4- or 16-byte address, then a u16 port for the
+ * tags that carry one; nothing else. */
+static int parse_ip(struct afp_net_addr *a, const uint8_t *d, size_t dl)
+{
+    bool v6 = a->tag == AFP_ADDR_IPV6 || a->tag == AFP_ADDR_IPV6_PORT;
+    bool port = a->tag == AFP_ADDR_IPV4_PORT || a->tag == AFP_ADDR_SSH_TUNNEL || a->tag == AFP_ADDR_IPV6_PORT;
+    size_t iplen = v6 ? 16 : 4;
+    if (dl != iplen + (port ? 2 : 0))
+        return -EPROTO;
+    memcpy(a->ip, d, iplen);
+    if (port)
+        a->port = (uint16_t)(d[iplen] << 8 | d[iplen + 1]);
+    return 0;
+}
+
 static int parse_one_addr(struct afp_reader *r, struct afp_net_addr *a, bool shifted)
 {
     uint8_t len, tag;
@@ -135,17 +150,11 @@ static int parse_one_addr(struct afp_reader *r, struct afp_net_addr *a, bool shi
     memcpy(a->raw, d, dl);
     switch (tag) {
     case AFP_ADDR_IPV4:
-        if (dl != 4)
-            return -EPROTO;
-        memcpy(a->ip, d, 4);
-        break;
     case AFP_ADDR_IPV4_PORT:
     case AFP_ADDR_SSH_TUNNEL:
-        if (dl != 6)
-            return -EPROTO;
-        memcpy(a->ip, d, 4);
-        a->port = (uint16_t)(d[4] << 8 | d[5]);
-        break;
+    case AFP_ADDR_IPV6:
+    case AFP_ADDR_IPV6_PORT:
+        return parse_ip(a, d, dl);
     case AFP_ADDR_DDP:
         if (dl != 4)
             return -EPROTO;
@@ -158,17 +167,6 @@ static int parse_one_addr(struct afp_reader *r, struct afp_net_addr *a, bool shi
             return -EPROTO;
         memcpy(a->dns, d, dl);
         a->dns[dl] = '\0';
-        break;
-    case AFP_ADDR_IPV6:
-        if (dl != 16)
-            return -EPROTO;
-        memcpy(a->ip, d, 16);
-        break;
-    case AFP_ADDR_IPV6_PORT:
-        if (dl != 18)
-            return -EPROTO;
-        memcpy(a->ip, d, 16);
-        a->port = (uint16_t)(d[16] << 8 | d[17]);
         break;
     case 0:
         return -EPROTO;     /* reserved */
@@ -317,20 +315,22 @@ int afp_srvrinfo_parse(const uint8_t *buf, size_t len, struct afp_srvrinfo *si)
     return 0;
 }
 
-bool afp_srvrinfo_has_uam(const struct afp_srvrinfo *si, const char *uam)
+static bool in_list(const char (*list)[AFP_SRVRINFO_STR], size_t n, const char *s)
 {
-    for (size_t i = 0; i < si->n_uams; i++)
-        if (strcasecmp(si->uams[i], uam) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(list[i], s) == 0)
             return true;
     return false;
 }
 
+bool afp_srvrinfo_has_uam(const struct afp_srvrinfo *si, const char *uam)
+{
+    return in_list(si->uams, si->n_uams, uam);
+}
+
 bool afp_srvrinfo_has_version(const struct afp_srvrinfo *si, const char *version)
 {
-    for (size_t i = 0; i < si->n_versions; i++)
-        if (strcasecmp(si->versions[i], version) == 0)
-            return true;
-    return false;
+    return in_list(si->versions, si->n_versions, version);
 }
 
 const char *afp_addr_tag_name(uint8_t tag)

@@ -7,9 +7,7 @@
 
 int afp_encode_getsrvrmsg(struct afp_writer *w, uint16_t type, uint16_t bitmap)
 {
-    afp_write_u8(w, kFPGetSrvrMsg);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, type);
+    afp_write_head(w, kFPGetSrvrMsg, 0, type);
     afp_write_u16(w, bitmap);
     return afp_writer_error(w);
 }

@@ -25,7 +25,9 @@ struct afp_uam {
     /* Handles a kFPAuthContinue reply (l->replies is its index) and writes
      * the whole next FPLoginCont.  On failure sets l->outcome/detail. */
     int (*step)(struct afp_login *l, const uint8_t *reply, size_t len, struct afp_writer *w);
-    void (*cleanup)(struct afp_login *l);
+    /* Bytes of private state (keys, nonces) in l->state: allocated before
+     * start, wiped and freed by afp_login_cleanup.  0: none. */
+    size_t state_size;
 };
 
 extern const struct afp_uam afp_uam_guest;        /* "No User Authent" */

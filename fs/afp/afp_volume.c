@@ -16,9 +16,7 @@ int afp_encode_openvol(struct afp_writer *w, uint16_t bitmap, const char *volume
 {
     if (!volume || (password && strlen(password) > 8))
         return afp_writer_fail(w, -EINVAL);
-    afp_write_u8(w, kFPOpenVol);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, bitmap);
+    afp_write_head(w, kFPOpenVol, 0, bitmap);
     afp_write_pstring(w, volume);
     if (password) {
         uint8_t pw[8] = { 0 };
@@ -32,18 +30,14 @@ int afp_encode_openvol(struct afp_writer *w, uint16_t bitmap, const char *volume
 
 int afp_encode_getvolparms(struct afp_writer *w, uint16_t vol_id, uint16_t bitmap)
 {
-    afp_write_u8(w, kFPGetVolParms);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, vol_id);
+    afp_write_head(w, kFPGetVolParms, 0, vol_id);
     afp_write_u16(w, bitmap);
     return afp_writer_error(w);
 }
 
 int afp_encode_closevol(struct afp_writer *w, uint16_t vol_id)
 {
-    afp_write_u8(w, kFPCloseVol);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, vol_id);
+    afp_write_head(w, kFPCloseVol, 0, vol_id);
     return afp_writer_error(w);
 }
 

@@ -387,6 +387,20 @@ static int simple_exchange(int fd, uint8_t command, const void *payload, size_t 
     return rc;
 }
 
+int dsi_errno_for_transport(int rc)
+{
+    switch (-rc) {
+    case EMSGSIZE:
+        return EPROTO;
+    case EPIPE:
+    case ENOTCONN:
+    case ECONNABORTED:
+        return ECONNRESET;
+    default:
+        return rc < 0 ? -rc : EIO;   /* a failure without an errno would read as success */
+    }
+}
+
 static const char *transport_text(int rc)
 {
     switch (-rc) {
@@ -406,8 +420,8 @@ int dsi_get_status(int fd, int timeout_ms, uint8_t **out, size_t *len, struct sf
                              STATUS_MAX);
     close(fd);
     if (rc < 0)
-        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, rc == -EPROTO || rc == -EMSGSIZE ? EPROTO : -rc,
-                              SFS_DOMAIN_SYS, -rc, "DSIGetStatus: %s", transport_text(rc));
+        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, dsi_errno_for_transport(rc), SFS_DOMAIN_SYS, -rc,
+                              "DSIGetStatus: %s", transport_text(rc));
     *len = reply.length;
     return 0;
 }
@@ -458,7 +472,7 @@ int dsi_session_open(int fd, const struct dsi_options *opts, struct dsi_session 
         if (rc == -ECONNREFUSED)
             return sfs_status_set(st, SFS_STAGE_NEGOTIATE, ECONNREFUSED, SFS_DOMAIN_AFP, reply.code,
                                   "DSIOpenSession refused by the server (code %d)", (int)reply.code);
-        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, rc == -EMSGSIZE ? EPROTO : -rc, SFS_DOMAIN_SYS, -rc,
+        return sfs_status_set(st, SFS_STAGE_NEGOTIATE, dsi_errno_for_transport(rc), SFS_DOMAIN_SYS, -rc,
                               "DSIOpenSession: %s", transport_text(rc));
     }
     parse_open_options(s, payload, reply.length);

@@ -68,6 +68,11 @@ void dsi_session_stats(struct dsi_session *s, uint64_t *requests, unsigned *max_
 
 /* DSIGetStatus on its own connection FD (closed on return): the
  * FPGetSrvrInfo reply, malloc'd into *out. */
+/* The errno a transport error RC (-errno) is reported as: one event, one
+ * errno, whichever thread saw it first (a server close is ECONNRESET for
+ * the reader at end of stream and for a sender's EPIPE alike); never 0. */
+int dsi_errno_for_transport(int rc);
+
 int dsi_get_status(int fd, int timeout_ms, uint8_t **out, size_t *len, struct sfs_status *st);
 
 #endif

@@ -10,7 +10,6 @@
 #include "afp_uam.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define DHCAST_LEN 16
@@ -26,24 +25,12 @@ struct dhcast_state {
     uint8_t ra[DHCAST_LEN];
 };
 
-static void dhcast_cleanup(struct afp_login *l)
-{
-    if (l->state) {
-        explicit_bzero(l->state, sizeof(struct dhcast_state));
-        free(l->state);
-        l->state = NULL;
-    }
-}
-
 static int dhcast_start(struct afp_login *l, struct afp_writer *w)
 {
-    struct dhcast_state *s = calloc(1, sizeof(*s));
+    struct dhcast_state *s = l->state;
     uint8_t ma[DHCAST_LEN];
     int rc;
 
-    if (!s)
-        return -ENOMEM;
-    l->state = s;
     afp_uam_random(l, AFP_RANDOM_DH_PRIVATE, s->ra, sizeof(s->ra));
     rc = afp_dh_public(dhcast_p, sizeof(dhcast_p), dhcast_g, sizeof(dhcast_g), s->ra, sizeof(s->ra), ma);
     if (rc)
@@ -111,5 +98,5 @@ const struct afp_uam afp_uam_dhcast128 = {
     .password_step = 1,
     .start = dhcast_start,
     .step = dhcast_step,
-    .cleanup = dhcast_cleanup,
+    .state_size = sizeof(struct dhcast_state),
 };

@@ -27,20 +27,8 @@ struct dhx2_state {
     uint8_t client_nonce[DHX2_NONCE_LEN];
 };
 
-static void dhx2_cleanup(struct afp_login *l)
-{
-    if (l->state) {
-        explicit_bzero(l->state, sizeof(struct dhx2_state));
-        free(l->state);
-        l->state = NULL;
-    }
-}
-
 static int dhx2_start(struct afp_login *l, struct afp_writer *w)
 {
-    l->state = calloc(1, sizeof(struct dhx2_state));
-    if (!l->state)
-        return -ENOMEM;
     return afp_uam_write_user(l, w);
 }
 
@@ -165,5 +153,5 @@ const struct afp_uam afp_uam_dhx2 = {
     .password_step = 2,
     .start = dhx2_start,
     .step = dhx2_step,
-    .cleanup = dhx2_cleanup,
+    .state_size = sizeof(struct dhx2_state),
 };

@@ -29,7 +29,7 @@ static const struct errno_name errno_names[] = {
     {EDQUOT, "EDQUOT", 69}, {ENOKEY, "ENOKEY", 0}, {EKEYEXPIRED, "EKEYEXPIRED", 0},
     {EKEYREJECTED, "EKEYREJECTED", 0}, {ENODATA, "ENODATA", 96}, {ENOTCONN, "ENOTCONN", 57},
     {ECANCELED, "ECANCELED", 89}, {ENXIO, "ENXIO", 6}, {ENODEV, "ENODEV", 19},
-    {ETIME, "ETIME", 101}, {EREMOTE, "EREMOTE", 71},
+    {ETIME, "ETIME", 101}, {EREMOTE, "EREMOTE", 71}, {EPIPE, "EPIPE", 32},
 };
 
 static const struct errno_name *errno_lookup(int err)
@@ -152,6 +152,8 @@ bool sfs_ntstatus_from_name(const char *name, uint32_t *out)
     return false;
 }
 
+/* AFP results: the one table of their names (afp_result_name() in
+ * fs/afp is this) and errnos.  0: not an error (the caller decides). */
 struct afp_row {
     int32_t code;
     const char *name;

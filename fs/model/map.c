@@ -1605,7 +1605,25 @@ static int scope_init(struct scope *sc, const char *root, char **owned)
     return 0;
 }
 
-int sfs_map_load(const char *path, const char *root, struct sfs_map *out, struct sfs_parse_error *err)
+/* What a load starts from: the map file PATH, or TEXT in memory that
+ * errors call NAME.  MISSING: why there is nothing to read (an error at
+ * NAME), or NULL. */
+struct top {
+    const char *path, *text, *name, *missing;
+};
+
+static int read_top(struct loader *ld, struct scope *scope, const struct top *t)
+{
+    if (!t->text)
+        return load_file(ld, t->path, t->path, scope, NULL);
+    struct source src = {.name = t->name, .dir = NULL, .base = base_name(t->name), .scope = scope};
+    ld->stack[ld->depth++] = (struct frame){.label = t->name};
+    return parse_buffer(ld, &src, t->text, strlen(t->text));
+}
+
+/* Both entry points: a loader filling OUT (and ERR, when given), the top
+ * scope under ROOT, one read. */
+static int load_top(const struct top *t, const char *root, struct sfs_map *out, struct sfs_parse_error *err)
 {
     struct sfs_parse_error scratch;
     struct loader ld;
@@ -1615,37 +1633,27 @@ int sfs_map_load(const char *path, const char *root, struct sfs_map *out, struct
     if (!out)
         return -EINVAL;
     loader_init(&ld, out, err ? err : &scratch);
-    if (!path || !*path)
-        return loader_finish(&ld, error_at(&ld, NULL, 0, 0, -EINVAL, "no map file given"));
+    if (t->missing)
+        return loader_finish(&ld, error_at(&ld, t->name, 0, 0, -EINVAL, "%s", t->missing));
     if (scope_init(&scope, root, &root_copy) < 0)
         return loader_finish(&ld, oom(&ld));
-    int rc = load_file(&ld, path, path, &scope, NULL);
+    int rc = read_top(&ld, &scope, t);
     free(root_copy);
     return loader_finish(&ld, rc);
+}
+
+int sfs_map_load(const char *path, const char *root, struct sfs_map *out, struct sfs_parse_error *err)
+{
+    struct top t = {.path = path, .missing = !path || !*path ? "no map file given" : NULL};
+    return load_top(&t, root, out, err);
 }
 
 int sfs_map_parse_text(const char *text, const char *name, const char *root, struct sfs_map *out,
                        struct sfs_parse_error *err)
 {
-    struct sfs_parse_error scratch;
-    struct loader ld;
-    struct scope scope;
-    char *root_copy;
-
-    if (!out)
-        return -EINVAL;
-    loader_init(&ld, out, err ? err : &scratch);
-    if (!name || !*name)
-        name = "<text>";
-    if (!text)
-        return loader_finish(&ld, error_at(&ld, name, 0, 0, -EINVAL, "no map text given"));
-    if (scope_init(&scope, root, &root_copy) < 0)
-        return loader_finish(&ld, oom(&ld));
-    struct source src = {.name = name, .dir = NULL, .base = base_name(name), .scope = &scope};
-    ld.stack[ld.depth++] = (struct frame){.label = name};
-    int rc = parse_buffer(&ld, &src, text, strlen(text));
-    free(root_copy);
-    return loader_finish(&ld, rc);
+    struct top t = {.text = text, .name = name && *name ? name : "<text>",
+                    .missing = text ? NULL : "no map text given"};
+    return load_top(&t, root, out, err);
 }
 
 /* A key typed by a user can become a path component and a URL part: refuse

@@ -5,8 +5,7 @@
 # FUSE, a server that stalls mid-read fails the read and still unmounts.
 . "$(dirname "$0")/lib.sh"
 lab_join
-AFPSIM=${SHARESFS_AFPSIM:-$SFS_SRC/build/contrib/afpsim/afpsim}
-[ -x "$AFPSIM" ] || bail "afpsim not built at $AFPSIM"
+need_afpsim
 ADDR=127.0.0.231
 PORT=10548
 
@@ -44,8 +43,7 @@ start_server() {
         --users "$tmp/users" --volume "Public=$vol" --hostile "$1" --set hostile.after_bytes=1000 \
         >"$tmp/afpsim-$1.log" 2>&1 &
     server=$!
-    for _ in $(seq 200); do (exec 3<>"/dev/tcp/$ADDR/$PORT") 2>/dev/null && return 0; sleep 0.01; done
-    bail "afpsim ($1) did not listen on $ADDR:$PORT: $(cat "$tmp/afpsim-$1.log")"
+    tcp_wait "$ADDR" "$PORT" || bail "afpsim ($1) did not listen on $ADDR:$PORT: $(cat "$tmp/afpsim-$1.log")"
 }
 
 printf 'H\t-fstype=url,credentials=%s\tafp://labuser;AUTH=DHX2@%s:%d/Public\n' \

@@ -6,8 +6,7 @@
 # The AFP version afptest picks is the highest 3.x the personality lists.
 . "$(dirname "$0")/lib.sh"
 lab_join
-AFPSIM=${SHARESFS_AFPSIM:-$SFS_SRC/build/contrib/afpsim/afpsim}
-[ -x "$AFPSIM" ] || bail "afpsim not built at $AFPSIM"
+need_afpsim
 ADDR=127.0.0.232
 PORT=10548
 UAMS=("No User Authent" "Cleartxt Passwrd" "DHCAST128" "DHX2")
@@ -42,7 +41,7 @@ for f in "${personalities[@]}"; do
         --volume "Public=$tmp/Public" --volume "Private=$tmp/Private:valid=labuser,clruser" \
         >"$tmp/$name.log" 2>&1 &
     server=$!
-    for _ in $(seq 200); do (exec 3<>"/dev/tcp/$ADDR/$PORT") 2>/dev/null && break; sleep 0.01; done
+    tcp_wait "$ADDR" "$PORT"
     : >"$tmp/map"
     for i in "${!UAMS[@]}"; do
         uam=${UAMS[$i]}

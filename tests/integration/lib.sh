@@ -29,6 +29,24 @@ done_testing() { echo "1..$_tap_n"; [ "$_tap_failed" -eq 0 ]; }
 LAB=$SFS_SRC/contrib/lab/lab.sh
 MAPS=$SFS_SRC/contrib/maps
 
+# AFPSIM: the afpsim binary (SHARESFS_AFPSIM, else the build in the source
+# tree); bails when there is none.
+need_afpsim() {
+    AFPSIM=${SHARESFS_AFPSIM:-$SFS_SRC/build/contrib/afpsim/afpsim}
+    [ -x "$AFPSIM" ] || bail "afpsim not built at $AFPSIM"
+}
+
+# tcp_wait ADDR PORT: true once ADDR:PORT accepts a connection, false when
+# it does not within 2 s.
+tcp_wait() {
+    local _
+    for _ in $(seq 200); do
+        (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
+        sleep 0.01
+    done
+    return 1
+}
+
 # Joins the running lab (name resolution through nss_wrapper).
 lab_join() {
     [ "$(id -u)" -eq 0 ] || bail "integration tests need root (network namespaces, FUSE)"

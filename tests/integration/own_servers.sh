@@ -27,6 +27,11 @@
 # for labuser, with passwd/group files of this run only.  The password is
 # random, written only to 0600 files and smbpasswd's stdin, and never printed.
 
+# nss_wrapper_lib, veth_configure and the smb.conf pieces the lab uses too
+# (a file of the source tree: no running lab is needed).
+# shellcheck source=contrib/lab/common.sh
+. "$SFS_SRC/contrib/lab/common.sh"
+
 OWN_NET=10.232
 OWN_PREFIX=sfsown           # netns sfsownN, host-side veth sfsownN
 OWN_IFACE=own0              # namespace-side veth
@@ -44,19 +49,11 @@ own_need() {
     for t; do command -v "$t" >/dev/null 2>&1 || bail "$t not found (needed to run this test's own servers)"; done
 }
 
-own_nss_wrapper() {
-    local p
-    for p in /usr/lib/*-linux-gnu/libnss_wrapper.so /usr/lib/libnss_wrapper.so /usr/lib64/libnss_wrapper.so; do
-        [ -e "$p" ] && { echo "$p"; return 0; }
-    done
-    return 1
-}
-
 own_init() {
     local pass
     [ "$(id -u)" -eq 0 ] || bail "needs root (network namespaces, smbd, FUSE)"
     own_need ip nsenter smbd smbpasswd timeout mktemp
-    OWN_NSSW=$(own_nss_wrapper) || bail "libnss_wrapper.so not found (package libnss-wrapper)"
+    OWN_NSSW=$(nss_wrapper_lib) || bail "libnss_wrapper.so not found (package libnss-wrapper)"
     # afpsim of the same build as sharesfs (meson passes SHARESFS).
     OWN_AFPSIM=${SHARESFS_AFPSIM:-${SHARESFS%/fs/fuse/sharesfs}/contrib/afpsim/afpsim}
     [ -x "$OWN_AFPSIM" ] || bail "afpsim not built at $OWN_AFPSIM (or set SHARESFS_AFPSIM)"
@@ -87,15 +84,7 @@ own_init() {
     )
 
     # libsmbclient in sharesfs: its caches here, not in /run/samba.
-    cat >"$OWN_DIR/client.conf" <<EOF
-[global]
-  workgroup = $OWN_WORKGROUP
-  name resolve order = host
-  disable netbios = yes
-  lock directory = $OWN_DIR/client
-  state directory = $OWN_DIR/client
-  cache directory = $OWN_DIR/client
-EOF
+    smbconf_client "$OWN_WORKGROUP" "$OWN_DIR/client" >"$OWN_DIR/client.conf"
     export SHARESFS_SMB_CONF=$OWN_DIR/client.conf
 }
 
@@ -117,13 +106,8 @@ own_netns() {
             continue
         fi
         OWN_LINKS_MADE+=("$ns")
-        ip link set dev "$ns" addrgenmode none 2>/dev/null
-        ip -n "$ns" link set dev "$OWN_IFACE" addrgenmode none 2>/dev/null
-        ip addr add "$OWN_NET.$n.1/24" dev "$ns" &&
-            ip link set "$ns" up &&
-            ip -n "$ns" addr add "$OWN_NET.$n.2/24" dev "$OWN_IFACE" &&
-            ip -n "$ns" link set lo up &&
-            ip -n "$ns" link set "$OWN_IFACE" up || bail "cannot set up the veth pair of netns $ns"
+        veth_configure "$ns" "$ns" "$OWN_IFACE" "$OWN_NET.$n" 1 ||
+            bail "cannot set up the veth pair of netns $ns"
         # The address must lead into our namespace and nowhere else.
         ip route get "$OWN_NET.$n.2" | grep -q " dev $ns " ||
             bail "$OWN_NET.$n.2 is not routed through $ns: $(ip route get "$OWN_NET.$n.2")"
@@ -135,46 +119,23 @@ own_netns() {
 }
 
 own_smbd() {
-    local name=$1 d=$OWN_DIR/$1 sub
+    local name=$1 d=$OWN_DIR/$1
     own_netns "$name"
-    for sub in run lock state cache private ncalrpc binddns usershares log share; do
-        mkdir -p "$d/$sub"
-    done
-    chmod 0700 "$d/private"
+    smbd_state_dirs "$d"
+    mkdir -p "$d/share"
     chown "$OWN_UID:$OWN_UID" "$d/share"
-    cat >"$d/smb.conf" <<EOF
-# smbd of one sharesfs test run (tests/integration/own_servers.sh)
-[global]
-  server role = standalone server
-  workgroup = $OWN_WORKGROUP
-  netbios name = SFSOWN
-  disable netbios = yes
-  smb ports = 445
-  interfaces = ${OWN_IP[$name]}/24
-  bind interfaces only = yes
-  pid directory = $d/run
-  lock directory = $d/lock
-  state directory = $d/state
-  cache directory = $d/cache
-  private dir = $d/private
-  ncalrpc dir = $d/ncalrpc
-  binddns dir = $d/binddns
-  usershare path = $d/usershares
-  passdb backend = tdbsam:$d/private/passdb.tdb
-  log file = $d/log/log.%m
-  max log size = 0
-  log level = 1
+    {
+        echo "# smbd of one sharesfs test run (tests/integration/own_servers.sh)"
+        smbconf_standalone "$OWN_WORKGROUP" SFSOWN "${OWN_IP[$name]}" "$d"
+        cat <<EOF
   map to guest = Never
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
 
 [user]
   path = $d/share
   valid users = $OWN_USER
   read only = no
 EOF
+    } >"$d/smb.conf"
     LD_PRELOAD=$OWN_NSSW NSS_WRAPPER_PASSWD=$OWN_DIR/nss/passwd NSS_WRAPPER_GROUP=$OWN_DIR/nss/group \
         smbpasswd -c "$d/smb.conf" -s -a "$OWN_USER" <"$OWN_DIR/smbpasswd.in" >"$d/log/smbpasswd.out" 2>&1 ||
         bail "smbpasswd failed: $(cat "$d/log/smbpasswd.out")"

@@ -5,9 +5,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
+
+#include "afp/afp_buf.h"
 
 static int hexval(int c)
 {
@@ -188,4 +193,74 @@ int afpv_keylog_get(const char *path, const char *key, uint8_t *buf, size_t bufs
     free(line);
     fclose(fp);
     return rc;
+}
+
+void afpv_open(const char *name, struct afpv_file *f)
+{
+    char path[512];
+    snprintf(path, sizeof(path), AFPV_DIR "%s.dsi.txt", name);
+    if (afpv_load(path, f))
+        fail_msg("cannot load %s", path);
+}
+
+const struct afpv_msg *afpv_get(const struct afpv_file *f, const char *afp_op, bool reply, int nth)
+{
+    const struct afpv_msg *m = afpv_find(f, afp_op, reply, nth);
+    if (!m)
+        fail_msg("no %s %s #%d in the recording", afp_op, reply ? "reply" : "request", nth);
+    return m;
+}
+
+void afpv_assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
+{
+    assert_non_null(m);
+    assert_int_equal(w->len, m->payload_len);
+    assert_memory_equal(w->buf, m->payload, w->len);
+}
+
+int afpv_load_all(const struct afpv_named *set)
+{
+    char path[512];
+    for (const struct afpv_named *n = set; n->f; n++) {
+        snprintf(path, sizeof(path), AFPV_DIR "%s.dsi.txt", n->name);
+        if (afpv_load(path, n->f))
+            return -1;
+    }
+    return 0;
+}
+
+void afpv_free_all(const struct afpv_named *set)
+{
+    for (const struct afpv_named *n = set; n->f; n++)
+        afpv_free(n->f);
+}
+
+void afpv_check_prefixes(const struct afpv_msg *m, afpv_decode_fn fn, const void *arg)
+{
+    uint8_t *copy = malloc(m->payload_len + 1);
+    assert_non_null(copy);
+    for (size_t cut = 0; cut < m->payload_len; cut++) {
+        memcpy(copy, m->payload, cut);
+        int rc = fn(copy, cut, arg);
+        if (rc != -EPROTO)
+            fail_msg("%s (line %d), prefix %zu: rc %d", m->afp_op, m->line, cut, rc);
+    }
+    free(copy);
+}
+
+void afpv_check_corruptions(const struct afpv_msg *m, unsigned step, afpv_decode_fn fn, const void *arg)
+{
+    size_t n = m->payload_len;
+    uint8_t *copy = malloc(n + 1);
+    assert_non_null(copy);
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned v = 0; v < 256; v += step) {
+            memcpy(copy, m->payload, n);
+            copy[i] = (uint8_t)v;
+            int rc = fn(copy, n, arg);
+            if (rc != 0 && rc != -EPROTO)
+                fail_msg("%s (line %d), byte %zu = %u: rc %d", m->afp_op, m->line, i, v, rc);
+        }
+    }
+    free(copy);
 }

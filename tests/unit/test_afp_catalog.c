@@ -26,32 +26,28 @@ static void assert_bytes(const struct afp_writer *w, const char *expect, size_t 
     assert_memory_equal(w->buf, expect, n);
 }
 
+/* The pathname of path, written into w (reset first), is exactly expect. */
+static void assert_pathname(struct afp_writer *w, const char *path, const char *expect, size_t n)
+{
+    afp_writer_reset(w);
+    afp_write_pathname(w, path);
+    assert_bytes(w, expect, n);
+}
+
 static void test_pathnames(void **state)
 {
     (void)state;
     struct afp_writer w;
     afp_writer_init(&w);
 
-    afp_write_pathname(&w, "smalldir");
-    assert_bytes(&w, "\x03" HINT "\x00\x08smalldir", 15);
-
+    assert_pathname(&w, "smalldir", "\x03" HINT "\x00\x08smalldir", 15);
     /* components separated by NUL; empty and "." components dropped */
-    afp_writer_reset(&w);
-    afp_write_pathname(&w, "/a//./b/");
-    assert_bytes(&w, "\x03" HINT "\x00\x03" "a\0b", 10);
-
+    assert_pathname(&w, "/a//./b/", "\x03" HINT "\x00\x03" "a\0b", 10);
     /* the directory itself */
-    afp_writer_reset(&w);
-    afp_write_pathname(&w, "");
-    assert_bytes(&w, "\x03" HINT "\x00\x00", 7);
-    afp_writer_reset(&w);
-    afp_write_pathname(&w, ".");
-    assert_bytes(&w, "\x03" HINT "\x00\x00", 7);
-
+    assert_pathname(&w, "", "\x03" HINT "\x00\x00", 7);
+    assert_pathname(&w, ".", "\x03" HINT "\x00\x00", 7);
     /* POSIX ':' is AFP '/' */
-    afp_writer_reset(&w);
-    afp_write_pathname(&w, "dir/a:b");
-    assert_bytes(&w, "\x03" HINT "\x00\x07" "dir\0a/b", 14);
+    assert_pathname(&w, "dir/a:b", "\x03" HINT "\x00\x07" "dir\0a/b", 14);
 
     /* ".." must be resolved above this layer */
     afp_writer_reset(&w);

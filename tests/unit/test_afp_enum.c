@@ -17,34 +17,8 @@
 #include "afp_vectors.h"
 
 static struct afpv_file p02, p03, a21, a22;
-
-static int setup(void **state)
-{
-    (void)state;
-    if (afpv_load(AFPV_DIR "p02-guest-public-enum-read.dsi.txt", &p02) ||
-        afpv_load(AFPV_DIR "p03-clrtxt-private-enum-read.dsi.txt", &p03) ||
-        afpv_load(AFPV_DIR "a21-afpfsng-guest-public.dsi.txt", &a21) ||
-        afpv_load(AFPV_DIR "a22-afpfsng-clrtxt-private.dsi.txt", &a22))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    afpv_free(&p02);
-    afpv_free(&p03);
-    afpv_free(&a21);
-    afpv_free(&a22);
-    return 0;
-}
-
-static void assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
-{
-    assert_non_null(m);
-    assert_int_equal(w->len, m->payload_len);
-    assert_memory_equal(w->buf, m->payload, w->len);
-}
+static const struct afpv_named recordings[] = { AFPV_SESSIONS(p02, p03, a21, a22), { NULL, NULL } };
+AFPV_GROUP_FIXTURES(recordings)
 
 static void test_enumerate_request(void **state)
 {
@@ -53,16 +27,16 @@ static void test_enumerate_request(void **state)
     afp_writer_init(&w);
     assert_int_equal(afp_encode_enumerate_ext2(&w, 1, 2, AFP_ENUM_FILE_BITMAP, AFP_ENUM_DIR_BITMAP,
                                                20, 1, 8192, "smalldir"), 0);
-    assert_payload(&w, afpv_find(&p02, "FPEnumerateExt2", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPEnumerateExt2", false, 0));
     afp_writer_reset(&w);
     /* the second call starts after the 3 entries */
     assert_int_equal(afp_encode_enumerate_ext2(&w, 1, 2, AFP_ENUM_FILE_BITMAP, AFP_ENUM_DIR_BITMAP,
                                                20, 4, 8192, "smalldir"), 0);
-    assert_payload(&w, afpv_find(&p02, "FPEnumerateExt2", false, 1));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPEnumerateExt2", false, 1));
     /* afpfs-ng: the volume root (empty path), bigger bitmaps and counts */
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_enumerate_ext2(&w, 1, 2, 0xa91f, 0xaf1f, 256, 1, 0x20000, ""), 0);
-    assert_payload(&w, afpv_find(&a21, "FPEnumerateExt2", false, 0));
+    afpv_assert_payload(&w, afpv_find(&a21, "FPEnumerateExt2", false, 0));
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_enumerate_ext2(&w, 1, 2, 0xa91f, 0xaf1f, 256, 0, 0x20000, ""), -EINVAL);
     afp_writer_free(&w);
@@ -178,10 +152,10 @@ static void test_getfiledirparms(void **state)
 
     afp_writer_init(&w);
     assert_int_equal(afp_encode_getfiledirparms(&w, 1, 2, 0x892f, 0x830f, "smalldir"), 0);
-    assert_payload(&w, afpv_find(&a21, "FPGetFileDirParms", false, 0));
+    afpv_assert_payload(&w, afpv_find(&a21, "FPGetFileDirParms", false, 0));
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_getfiledirparms(&w, 1, 2, 0x892f, 0x830f, "hello.txt"), 0);
-    assert_payload(&w, afpv_find(&a21, "FPGetFileDirParms", false, 1));
+    afpv_assert_payload(&w, afpv_find(&a21, "FPGetFileDirParms", false, 1));
     afp_writer_free(&w);
 
     m = afpv_find(&a21, "FPGetFileDirParms", true, 0);
@@ -291,49 +265,42 @@ static void test_hostile_entries(void **state)
     free(copy);
 }
 
+static int decode_enum(const uint8_t *buf, size_t len, const void *arg)
+{
+    struct afp_enum_reply e;
+    struct afp_node node;
+    int k, rc = afp_enumerate_reply_init(&e, buf, len);
+    (void)arg;
+    if (rc == 0) {
+        while ((k = afp_enumerate_reply_next(&e, &node)) == 1)
+            assert_true(node.name_len <= AFP_NAME_MAX);
+        assert_int_equal(k, 0);    /* init checked every entry */
+    }
+    return rc;
+}
+
+static int decode_filedirparms(const uint8_t *buf, size_t len, const void *arg)
+{
+    struct afp_node node;
+    (void)arg;
+    return afp_getfiledirparms_decode(buf, len, &node);
+}
+
 static void test_truncated_and_corrupted(void **state)
 {
     (void)state;
-    struct { struct afpv_file *f; const char *op; int nth; } cases[] = {
-        { &p02, "FPEnumerateExt2", 0 }, { &p03, "FPEnumerateExt2", 0 },
-        { &a21, "FPEnumerateExt2", 0 }, { &a21, "FPEnumerateExt2", 2 },
-        { &a22, "FPEnumerateExt2", 0 }, { &a21, "FPGetFileDirParms", 0 },
-        { &a21, "FPGetFileDirParms", 1 }, { &a22, "FPGetFileDirParms", 1 },
+    struct { struct afpv_file *f; const char *op; int nth; afpv_decode_fn fn; } cases[] = {
+        { &p02, "FPEnumerateExt2", 0, decode_enum }, { &p03, "FPEnumerateExt2", 0, decode_enum },
+        { &a21, "FPEnumerateExt2", 0, decode_enum }, { &a21, "FPEnumerateExt2", 2, decode_enum },
+        { &a22, "FPEnumerateExt2", 0, decode_enum },
+        { &a21, "FPGetFileDirParms", 0, decode_filedirparms },
+        { &a21, "FPGetFileDirParms", 1, decode_filedirparms },
+        { &a22, "FPGetFileDirParms", 1, decode_filedirparms },
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        const struct afpv_msg *m = afpv_find(cases[c].f, cases[c].op, true, cases[c].nth);
-        bool en = strcmp(cases[c].op, "FPEnumerateExt2") == 0;
-        size_t n = m->payload_len;
-        uint8_t *copy = malloc(n);
-        struct afp_enum_reply e;
-        struct afp_node node;
-        for (size_t cut = 0; cut < n; cut++) {
-            memcpy(copy, m->payload, cut);
-            int rc = en ? afp_enumerate_reply_init(&e, copy, cut)
-                        : afp_getfiledirparms_decode(copy, cut, &node);
-            if (rc != -EPROTO)
-                fail_msg("%s #%d prefix %zu: rc %d", cases[c].op, cases[c].nth, cut, rc);
-        }
-        for (size_t i = 0; i < n; i++) {
-            for (unsigned v = 0; v < 256; v += 15) {
-                memcpy(copy, m->payload, n);
-                copy[i] = (uint8_t)v;
-                int rc;
-                if (en) {
-                    rc = afp_enumerate_reply_init(&e, copy, n);
-                    if (rc == 0) {
-                        int k;
-                        while ((k = afp_enumerate_reply_next(&e, &node)) == 1)
-                            assert_true(node.name_len <= AFP_NAME_MAX);
-                        assert_int_equal(k, 0);    /* init checked every entry */
-                    }
-                } else {
-                    rc = afp_getfiledirparms_decode(copy, n, &node);
-                }
-                assert_true(rc == 0 || rc == -EPROTO);
-            }
-        }
-        free(copy);
+        const struct afpv_msg *m = afpv_get(cases[c].f, cases[c].op, true, cases[c].nth);
+        afpv_check_prefixes(m, cases[c].fn, NULL);
+        afpv_check_corruptions(m, 15, cases[c].fn, NULL);
     }
 }
 
@@ -348,5 +315,5 @@ int main(void)
         cmocka_unit_test(test_hostile_entries),
         cmocka_unit_test(test_truncated_and_corrupted),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }

@@ -1,5 +1,6 @@
 /* Fork I/O (FPOpenFork, FPReadExt, FPWriteExt, FPFlushFork, FPCloseFork)
- * on the recorded netatalk sessions. */
+ * on the recorded netatalk sessions, and the one request path the backend
+ * sends them on (afp_request.c) against a scripted server. */
 #include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,43 +9,23 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "afp/afp_fork.h"
 #include "afp/afp_proto.h"
+#include "afp/afp_request.h"
+#include "afp/dsi.h"
+#include "afp/dsi_session.h"
 
 #include "afp_vectors.h"
 
 static struct afpv_file p02, p03, a21, a22;
-
-static int setup(void **state)
-{
-    (void)state;
-    if (afpv_load(AFPV_DIR "p02-guest-public-enum-read.dsi.txt", &p02) ||
-        afpv_load(AFPV_DIR "p03-clrtxt-private-enum-read.dsi.txt", &p03) ||
-        afpv_load(AFPV_DIR "a21-afpfsng-guest-public.dsi.txt", &a21) ||
-        afpv_load(AFPV_DIR "a22-afpfsng-clrtxt-private.dsi.txt", &a22))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    afpv_free(&p02);
-    afpv_free(&p03);
-    afpv_free(&a21);
-    afpv_free(&a22);
-    return 0;
-}
-
-static void assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
-{
-    assert_non_null(m);
-    assert_int_equal(w->len, m->payload_len);
-    assert_memory_equal(w->buf, m->payload, w->len);
-}
+static const struct afpv_named recordings[] = { AFPV_SESSIONS(p02, p03, a21, a22), { NULL, NULL } };
+AFPV_GROUP_FIXTURES(recordings)
 
 static void test_openfork(void **state)
 {
@@ -55,7 +36,7 @@ static void test_openfork(void **state)
 
     afp_writer_init(&w);
     assert_int_equal(afp_encode_openfork(&w, false, 1, 2, kFPExtDataForkLenBit, kFPForkRead, "hello.txt"), 0);
-    assert_payload(&w, afpv_find(&p02, "FPOpenFork", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPOpenFork", false, 0));
     m = afpv_find(&p02, "FPOpenFork", true, 0);
     assert_int_equal(afp_openfork_decode(m->payload, m->payload_len, &o), 0);
     assert_int_equal(o.bitmap, kFPExtDataForkLenBit);
@@ -64,7 +45,7 @@ static void test_openfork(void **state)
 
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_openfork(&w, false, 2, 2, kFPExtDataForkLenBit, kFPForkRead, "secret.txt"), 0);
-    assert_payload(&w, afpv_find(&p03, "FPOpenFork", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p03, "FPOpenFork", false, 0));
     m = afpv_find(&p03, "FPOpenFork", true, 0);
     assert_int_equal(afp_openfork_decode(m->payload, m->payload_len, &o), 0);
     assert_int_equal(o.params.data_fork_len, 32);
@@ -72,7 +53,7 @@ static void test_openfork(void **state)
     /* afpfs-ng: empty bitmap, so the reply is bitmap + fork only */
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_openfork(&w, false, 1, 2, 0, kFPForkRead, "hello.txt"), 0);
-    assert_payload(&w, afpv_find(&a21, "FPOpenFork", false, 0));
+    afpv_assert_payload(&w, afpv_find(&a21, "FPOpenFork", false, 0));
     m = afpv_find(&a21, "FPOpenFork", true, 0);
     assert_int_equal(afp_openfork_decode(m->payload, m->payload_len, &o), 0);
     assert_int_equal(o.fork, 256);
@@ -102,10 +83,10 @@ static void test_readext(void **state)
 
     afp_writer_init(&w);
     assert_int_equal(afp_encode_readext(&w, 256, 0, 42), 0);
-    assert_payload(&w, afpv_find(&p02, "FPReadExt", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPReadExt", false, 0));
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_readext(&w, 256, 42, 512), 0);
-    assert_payload(&w, afpv_find(&p02, "FPReadExt", false, 1));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPReadExt", false, 1));
     afp_writer_free(&w);
 
     /* whole file */
@@ -171,12 +152,234 @@ static void test_close_flush(void **state)
     struct afp_writer w;
     afp_writer_init(&w);
     assert_int_equal(afp_encode_closefork(&w, 256), 0);
-    assert_payload(&w, afpv_find(&p02, "FPCloseFork", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPCloseFork", false, 0));
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_flushfork(&w, 256), 0);
     assert_memory_equal(w.buf, "\x0b\x00\x01\x00", 4);
     assert_int_equal(w.len, 4);
     afp_writer_free(&w);
+}
+
+/* ---- the request path: every failure fills the status ---- */
+
+enum fake_script {
+    FAKE_REFUSE,        /* answers kFPObjectNotFound */
+    FAKE_CLOSE,         /* reads the request, then closes instead of replying */
+    FAKE_STOP_READING,  /* takes no more requests: our send fails before any end of stream arrives */
+    FAKE_TOO_LONG,      /* answers with more than the request allows */
+};
+
+struct fake_server {
+    int fd;
+    enum fake_script script;
+    pthread_t thread;
+    bool joined;
+};
+
+static int fake_read(int fd, struct dsi_header *h, uint8_t *payload, size_t cap)
+{
+    uint8_t hdr[DSI_HEADER_LEN];
+    if (sfs_net_read_all(fd, hdr, sizeof(hdr), 5000) < 0 || dsi_header_decode(hdr, sizeof(hdr), h) < 0 ||
+        h->length > cap)
+        return -1;
+    return h->length ? sfs_net_read_all(fd, payload, h->length, 5000) : 0;
+}
+
+static void fake_reply(int fd, uint8_t cmd, uint16_t id, int32_t code, const void *p, size_t n)
+{
+    uint8_t hdr[DSI_HEADER_LEN];
+    struct dsi_header h = {.flags = DSI_FLAG_REPLY, .command = cmd, .request_id = id, .code = code,
+                           .length = (uint32_t)n};
+    dsi_header_encode(&h, hdr);
+    sfs_net_write_all(fd, hdr, sizeof(hdr), 5000);
+    if (n)
+        sfs_net_write_all(fd, p, n, 5000);
+}
+
+static void *fake_main(void *arg)
+{
+    struct fake_server *sv = arg;
+    struct dsi_header h;
+    uint8_t buf[512] = {0};
+    if (fake_read(sv->fd, &h, buf, sizeof(buf)) < 0)
+        return NULL;
+    fake_reply(sv->fd, DSI_OPENSESSION, h.request_id, 0, NULL, 0);
+    if (sv->script == FAKE_STOP_READING) {
+        shutdown(sv->fd, SHUT_RD);
+        return NULL;
+    }
+    if (fake_read(sv->fd, &h, buf, sizeof(buf)) < 0)
+        return NULL;
+    if (sv->script == FAKE_REFUSE)
+        fake_reply(sv->fd, DSI_COMMAND, h.request_id, kFPObjectNotFound, NULL, 0);
+    else if (sv->script == FAKE_TOO_LONG)
+        fake_reply(sv->fd, DSI_COMMAND, h.request_id, kFPNoErr, buf, 100);
+    else
+        shutdown(sv->fd, SHUT_RDWR);
+    return NULL;
+}
+
+static struct dsi_session *fake_start(struct fake_server *sv, enum fake_script script)
+{
+    int fds[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+    *sv = (struct fake_server){.fd = fds[1], .script = script};
+    pthread_create(&sv->thread, NULL, fake_main, sv);
+    struct dsi_options o = {.timeout_ms = 3000};
+    struct sfs_status st = {0};
+    struct dsi_session *s = NULL;
+    assert_int_equal(dsi_session_open(fds[0], &o, &s, &st), 0);
+    return s;
+}
+
+static void fake_join(struct fake_server *sv)
+{
+    if (!sv->joined)
+        pthread_join(sv->thread, NULL);
+    sv->joined = true;
+}
+
+static void fake_stop(struct fake_server *sv, struct dsi_session *s)
+{
+    dsi_session_close(s);
+    fake_join(sv);
+    close(sv->fd);
+}
+
+/* FPReadExt of 42 bytes of fork 256, the reply into Q. */
+static int readext_request(struct dsi_session *s, struct afp_call *q, struct sfs_status *st)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_readext(&w, 256, 0, 42);
+    return afp_request(s, &w, q, st);
+}
+
+static void test_request_refused(void **state)
+{
+    (void)state;
+    struct fake_server sv;
+    struct dsi_session *s = fake_start(&sv, FAKE_REFUSE);
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = "big.bin", .reply = reply, .cap = sizeof(reply)};
+    struct sfs_status st = {0};
+    assert_int_equal(readext_request(s, &q, &st), -ENOENT);
+    assert_int_equal(q.code, kFPObjectNotFound);
+    assert_int_equal(st.err, ENOENT);
+    assert_int_equal(st.stage, SFS_STAGE_READ);
+    assert_int_equal(st.domain, SFS_DOMAIN_AFP);
+    assert_int_equal(st.code, kFPObjectNotFound);
+    assert_string_equal(st.detail, "FPReadExt \"big.bin\": kFPObjectNotFound (-5018)");
+    assert_int_equal(afp_call_malformed(&q, &st), -EPROTO);
+    assert_string_equal(st.detail, "FPReadExt reply is malformed");
+    fake_stop(&sv, s);
+}
+
+/* afpsim's `close`: the server drops the connection instead of replying.
+ * The request, and every one after it on the dead session, fails with
+ * ECONNRESET and a status saying so. */
+static void test_request_server_closes(void **state)
+{
+    (void)state;
+    struct fake_server sv;
+    struct dsi_session *s = fake_start(&sv, FAKE_CLOSE);
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .reply = reply, .cap = sizeof(reply)};
+    struct sfs_status st = {0};
+    assert_int_equal(readext_request(s, &q, &st), -ECONNRESET);
+    assert_int_equal(st.err, ECONNRESET);
+    assert_int_equal(st.stage, SFS_STAGE_READ);
+    assert_string_equal(st.detail, "FPReadExt: Connection reset by peer");
+    sfs_status_clear(&st);
+    assert_int_equal(readext_request(s, &q, &st), -ECONNRESET);
+    assert_int_equal(st.err, ECONNRESET);
+    fake_stop(&sv, s);
+}
+
+/* The same server close seen first by our send (EPIPE), not by the
+ * session's reader: still ECONNRESET, an errno with a name.  Before, the
+ * report of such a run said "result": null. */
+static void test_request_send_fails(void **state)
+{
+    (void)state;
+    struct fake_server sv;
+    struct dsi_session *s = fake_start(&sv, FAKE_STOP_READING);
+    fake_join(&sv);   /* the server has stopped reading before we send */
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .reply = reply, .cap = sizeof(reply)};
+    struct sfs_status st = {0};
+    assert_int_equal(readext_request(s, &q, &st), -ECONNRESET);
+    assert_int_equal(st.err, ECONNRESET);
+    assert_int_equal(st.code, EPIPE);   /* what the socket said */
+    assert_non_null(sfs_errno_name(st.err));
+    assert_string_equal(st.detail, "FPReadExt: Connection reset by peer");
+    fake_stop(&sv, s);
+}
+
+static void test_request_reply_too_long(void **state)
+{
+    (void)state;
+    struct fake_server sv;
+    struct dsi_session *s = fake_start(&sv, FAKE_TOO_LONG);
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .reply = reply, .cap = sizeof(reply)};
+    struct sfs_status st = {0};
+    assert_int_equal(readext_request(s, &q, &st), -EPROTO);
+    assert_int_equal(st.err, EPROTO);
+    assert_string_equal(st.detail, "FPReadExt: the reply is longer than the request allows");
+    fake_stop(&sv, s);
+}
+
+/* A request that cannot be encoded is not sent, and says which path. */
+static void test_request_encode_fails(void **state)
+{
+    (void)state;
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_openfork(&w, false, 1, 2, kFPExtDataForkLenBit, kFPForkRead, "a");
+    afp_writer_fail(&w, -ENAMETOOLONG);
+    uint8_t reply[64];
+    struct afp_call q = {.stage = SFS_STAGE_READ, .path = "a", .reply = reply, .cap = sizeof(reply)};
+    struct sfs_status st = {0};
+    assert_int_equal(afp_request(NULL, &w, &q, &st), -ENAMETOOLONG);
+    assert_null(w.buf);   /* spent: freed either way */
+    assert_int_equal(st.err, ENAMETOOLONG);
+    assert_int_equal(st.stage, SFS_STAGE_READ);
+    assert_string_equal(st.detail, "FPOpenFork \"a\": File name too long");
+}
+
+/* Every mapping gives a named errno, never 0. */
+static void test_failure_mapping(void **state)
+{
+    (void)state;
+    static const int transport[] = {-ECONNRESET, -EPIPE, -ENOTCONN, -ECONNABORTED, -ESHUTDOWN, -ETIMEDOUT,
+                                    -EMSGSIZE, -EPROTO, 0};
+    for (size_t i = 0; i < sizeof(transport) / sizeof(transport[0]); i++) {
+        struct sfs_status st = {0};
+        int rc = afp_transport_failed(&st, SFS_STAGE_WRITE, "FPWriteExt", transport[i]);
+        assert_true(rc < 0);
+        assert_int_equal(-rc, st.err);
+        assert_non_null(sfs_errno_name(st.err));
+        assert_int_equal(st.stage, SFS_STAGE_WRITE);
+    }
+    assert_int_equal(dsi_errno_for_transport(-EPIPE), ECONNRESET);
+    assert_int_equal(dsi_errno_for_transport(-EMSGSIZE), EPROTO);
+    assert_int_equal(dsi_errno_for_transport(-ESHUTDOWN), ESHUTDOWN);
+    assert_int_equal(dsi_errno_for_transport(0), EIO);
+    struct sfs_status st = {0};
+    afp_transport_failed(&st, SFS_STAGE_READ, "FPReadExt", -ESHUTDOWN);
+    assert_string_equal(st.detail, "FPReadExt: the server closed the session");
+    for (int32_t code = -5047; code <= 0; code++) {
+        sfs_status_clear(&st);
+        int rc = afp_result_failed(&st, SFS_STAGE_LIST, "FPEnumerateExt2", NULL, code);
+        assert_int_equal(-rc, st.err);
+        assert_non_null(sfs_errno_name(st.err));
+    }
+    afp_result_failed(&st, SFS_STAGE_READ, "FPReadExt", NULL, kFPEOFErr);   /* not an errno of its own */
+    assert_int_equal(st.err, EIO);
+    afp_result_failed(&st, SFS_STAGE_LIST, "FPGetFileDirParms", "x", -1);
+    assert_int_equal(st.err, EIO);
+    assert_string_equal(st.detail, "FPGetFileDirParms \"x\": AFP error (-1)");
 }
 
 int main(void)
@@ -186,6 +389,12 @@ int main(void)
         cmocka_unit_test(test_readext),
         cmocka_unit_test(test_writeext),
         cmocka_unit_test(test_close_flush),
+        cmocka_unit_test(test_request_refused),
+        cmocka_unit_test(test_request_server_closes),
+        cmocka_unit_test(test_request_send_fails),
+        cmocka_unit_test(test_request_reply_too_long),
+        cmocka_unit_test(test_request_encode_fails),
+        cmocka_unit_test(test_failure_mapping),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }

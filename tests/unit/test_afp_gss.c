@@ -12,42 +12,31 @@
 #include "afp/afp_login_gss.h"
 #include "afp_vectors.h"
 
-static void load(const char *name, struct afpv_file *f)
-{
-    char path[512];
-    snprintf(path, sizeof(path), AFPV_DIR "%s.dsi.txt", name);
-    if (afpv_load(path, f))
-        fail_msg("cannot load %s", path);
-}
+static struct afpv_file p06, p18;
+static const struct afpv_named recordings[] = {
+    { &p06, "p06-krbv2-gss-private-enum-read" }, { &p18, "p18-fail-krbv2-corrupt-token" }, { NULL, NULL },
+};
+AFPV_GROUP_FIXTURES(recordings)
 
 static void test_loginext_matches_p06(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    load("p06-krbv2-gss-private-enum-read", &f);
-    const struct afpv_msg *req = afpv_find(&f, "FPLoginExt", false, 0);
-    assert_non_null(req);
     struct afp_writer w;
     afp_writer_init(&w);
     assert_int_equal(afp_encode_login_ext(&w, "AFP3.4", AFP_UAM_KRB5, "afpuser"), 0);
-    assert_int_equal(w.len, req->payload_len);
-    assert_memory_equal(w.buf, req->payload, w.len);
+    afpv_assert_payload(&w, afpv_find(&p06, "FPLoginExt", false, 0));
     afp_writer_free(&w);
-    afpv_free(&f);
 }
 
 static void test_login_id_from_p06(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    load("p06-krbv2-gss-private-enum-read", &f);
-    const struct afpv_msg *rep = afpv_find(&f, "FPLoginExt", true, 0);
+    const struct afpv_msg *rep = afpv_find(&p06, "FPLoginExt", true, 0);
     assert_int_equal(rep->code, -5001);
     uint16_t id = 0;
     assert_int_equal(afp_gss_decode_login_id(rep->payload, rep->payload_len, &id), 0);
     assert_int_equal(id, 1);
     assert_int_not_equal(afp_gss_decode_login_id(rep->payload, 1, &id), 0);
-    afpv_free(&f);
 }
 
 /* Re-encoding the captured token with the captured ID and user gives the
@@ -55,9 +44,7 @@ static void test_login_id_from_p06(void **state)
 static void test_logincont_matches_p06(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    load("p06-krbv2-gss-private-enum-read", &f);
-    const struct afpv_msg *req = afpv_find(&f, "FPLoginCont", false, 0);
+    const struct afpv_msg *req = afpv_find(&p06, "FPLoginCont", false, 0);
     assert_non_null(req);
     const uint8_t *p = req->payload;
     size_t tlen = (size_t)(p[14] << 8 | p[15]);
@@ -69,15 +56,12 @@ static void test_logincont_matches_p06(void **state)
     assert_memory_equal(w.buf, p, w.len);
     assert_int_equal(req->payload_len, w.len);
     afp_writer_free(&w);
-    afpv_free(&f);
 }
 
 static void test_reply_token_p06(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    load("p06-krbv2-gss-private-enum-read", &f);
-    const struct afpv_msg *rep = afpv_find(&f, "FPLoginCont", true, 0);
+    const struct afpv_msg *rep = afpv_find(&p06, "FPLoginCont", true, 0);
     assert_int_equal(rep->code, 0);
     const uint8_t *tok = NULL;
     size_t tlen = 0;
@@ -86,18 +70,14 @@ static void test_reply_token_p06(void **state)
     assert_int_equal(tok[0], 0x60);   /* GSS InitialContextToken */
     for (size_t n = 1; n < rep->payload_len; n++)
         assert_int_not_equal(afp_gss_decode_reply_token(rep->payload, n, &tok, &tlen), 0);
-    afpv_free(&f);
 }
 
 static void test_corrupt_token_p18_is_miscerr(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    load("p18-fail-krbv2-corrupt-token", &f);
-    const struct afpv_msg *rep = afpv_find(&f, "FPLoginCont", true, 0);
+    const struct afpv_msg *rep = afpv_find(&p18, "FPLoginCont", true, 0);
     assert_int_equal(rep->code, -5014);
     assert_int_equal(rep->payload_len, 0);
-    afpv_free(&f);
 }
 
 static void test_logincont_pads_to_even(void **state)
@@ -124,5 +104,5 @@ int main(void)
         cmocka_unit_test(test_logincont_matches_p06),    cmocka_unit_test(test_reply_token_p06),
         cmocka_unit_test(test_corrupt_token_p18_is_miscerr), cmocka_unit_test(test_logincont_pads_to_even),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }

@@ -13,24 +13,10 @@
 
 #include "afp/afp_login.h"
 #include "afp/afp_proto.h"
+#include "sharesfs/status.h"
 #include "afp/afp_uam.h"
 
 #include "afp_vectors.h"
-
-static void load(const char *name, struct afpv_file *f)
-{
-    char path[512];
-    snprintf(path, sizeof(path), AFPV_DIR "%s.dsi.txt", name);
-    if (afpv_load(path, f))
-        fail_msg("cannot load %s", path);
-}
-
-static void assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
-{
-    assert_non_null(m);
-    assert_int_equal(w->len, m->payload_len);
-    assert_memory_equal(w->buf, m->payload, w->len);
-}
 
 /* Runs a one-step login and returns the driver's verdict on the recorded reply. */
 static int one_step(const char *name, const struct afp_uam *uam, const char *version,
@@ -39,11 +25,11 @@ static int one_step(const char *name, const struct afp_uam *uam, const char *ver
     struct afpv_file f;
     struct afp_writer w;
     int rc;
-    load(name, &f);
+    afpv_open(name, &f);
     afp_writer_init(&w);
     assert_int_equal(afp_login_init(l, uam, version, user, password, false), 0);
     assert_int_equal(afp_login_start(l, &w), 0);
-    assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
+    afpv_assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
     const struct afpv_msg *rep = afpv_find(&f, "FPLogin", true, 0);
     assert_non_null(rep);
     afp_writer_reset(&w);
@@ -52,6 +38,22 @@ static int one_step(const char *name, const struct afp_uam *uam, const char *ver
     afp_writer_free(&w);
     afpv_free(&f);
     return rc;
+}
+
+/* A fresh login of uam whose first answer is code (and reply): the driver's
+ * verdict and the outcome must be these.  l is left cleaned up. */
+static void first_answer(struct afp_login *l, const struct afp_uam *uam, const char *user,
+                         const char *password, int32_t code, const uint8_t *reply, size_t len,
+                         int verdict, enum afp_login_outcome outcome)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_login_init(l, uam, "AFP3.4", user, password, false);
+    afp_login_start(l, &w);
+    assert_int_equal(afp_login_continue(l, code, reply, len, &w), verdict);
+    assert_int_equal(l->outcome, outcome);
+    afp_login_cleanup(l);
+    afp_writer_free(&w);
 }
 
 static void test_guest(void **state)
@@ -102,23 +104,19 @@ static void test_bad_version_and_uam(void **state)
     for (size_t i = 0; i < 2; i++) {
         struct afpv_file f;
         struct afp_writer w;
-        load(cases[i].name, &f);
+        afpv_open(cases[i].name, &f);
         assert_null(afp_uam_find(cases[i].uam));
         afp_writer_init(&w);
         afp_encode_login(&w, "AFP3.4", cases[i].uam);
         afp_write_pstring(&w, "afpuser");
         assert_int_equal(afp_writer_error(&w), 0);
-        assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
+        afpv_assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
         const struct afpv_msg *rep = afpv_find(&f, "FPLogin", true, 0);
         assert_int_equal(rep->code, kFPBadUAM);
         /* the driver's verdict on that code */
         struct afp_login l2;
-        afp_login_init(&l2, &afp_uam_cleartext, "AFP3.4", "afpuser", "x", false);
-        afp_writer_reset(&w);
-        afp_login_start(&l2, &w);
-        assert_int_equal(afp_login_continue(&l2, rep->code, NULL, 0, &w), AFP_LOGIN_SERVER_REFUSED);
-        assert_int_equal(l2.outcome, AFP_LOGIN_BAD_UAM);
-        afp_login_cleanup(&l2);
+        first_answer(&l2, &afp_uam_cleartext, "afpuser", "x", rep->code, NULL, 0,
+                     AFP_LOGIN_SERVER_REFUSED, AFP_LOGIN_BAD_UAM);
         afp_writer_free(&w);
         afpv_free(&f);
     }
@@ -131,7 +129,7 @@ static void test_dhcast128_wrong_password(void **state)
     struct afpv_file f;
     struct afp_writer w;
     struct afp_login l;
-    load("p11-fail-dhcast128-wrong-password", &f);
+    afpv_open("p11-fail-dhcast128-wrong-password", &f);
     afp_writer_init(&w);
     assert_int_equal(afp_login_init(&l, &afp_uam_dhcast128, "AFP3.4", "afpuser", "wrongpw", false), 0);
     assert_int_equal(afp_login_start(&l, &w), 0);
@@ -161,10 +159,10 @@ static void test_login_ext(void **state)
     struct afp_login l;
 
     afp_writer_init(&w);
-    load("p07-dhx2-loginext-private", &f);
+    afpv_open("p07-dhx2-loginext-private", &f);
     assert_int_equal(afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", "afpuser", "afppass", true), 0);
     assert_int_equal(afp_login_start(&l, &w), 0);
-    assert_payload(&w, afpv_find(&f, "FPLoginExt", false, 0));
+    afpv_assert_payload(&w, afpv_find(&f, "FPLoginExt", false, 0));
     /* the server answers FPLoginExt with the same DH parameters reply */
     const struct afpv_msg *rep = afpv_find(&f, "FPLoginExt", true, 0);
     afp_writer_reset(&w);
@@ -174,14 +172,14 @@ static void test_login_ext(void **state)
     afp_login_cleanup(&l);
     afpv_free(&f);
 
-    load("p06-krbv2-gss-private-enum-read", &f);
+    afpv_open("p06-krbv2-gss-private-enum-read", &f);
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_login_ext(&w, "AFP3.4", "Client Krb v2", "afpuser"), 0);
-    assert_payload(&w, afpv_find(&f, "FPLoginExt", false, 0));
+    afpv_assert_payload(&w, afpv_find(&f, "FPLoginExt", false, 0));
     afpv_free(&f);
 
     /* p18: corrupt Kerberos token -> kFPMiscErr, a plain refusal */
-    load("p18-fail-krbv2-corrupt-token", &f);
+    afpv_open("p18-fail-krbv2-corrupt-token", &f);
     rep = afpv_find(&f, "FPLoginCont", true, 0);
     assert_int_equal(rep->code, kFPMiscErr);
     assert_string_equal(afp_result_name(rep->code), "kFPMiscErr");
@@ -195,9 +193,9 @@ static void test_login_cont_and_logout(void **state)
     struct afpv_file f;
     struct afp_writer w;
     afp_writer_init(&w);
-    load("p02-guest-public-enum-read", &f);
+    afpv_open("p02-guest-public-enum-read", &f);
     assert_int_equal(afp_encode_logout(&w), 0);
-    assert_payload(&w, afpv_find(&f, "FPLogout", false, 0));
+    afpv_assert_payload(&w, afpv_find(&f, "FPLogout", false, 0));
     afpv_free(&f);
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_login_cont(&w, 0xef0a), 0);
@@ -243,27 +241,14 @@ static void test_unexpected_sequences(void **state)
     afp_writer_init(&w);
 
     /* DHX2 "accepted" before any key exchange */
-    afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", "afpuser", "afppass", false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPNoErr, NULL, 0, &w), -EPROTO);
-    assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
-    afp_login_cleanup(&l);
-
+    first_answer(&l, &afp_uam_dhx2, "afpuser", "afppass", kFPNoErr, NULL, 0, -EPROTO,
+                 AFP_LOGIN_MALFORMED_REPLY);
     /* guest asked to continue */
-    afp_writer_reset(&w);
-    afp_login_init(&l, &afp_uam_guest, "AFP3.4", NULL, NULL, false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPAuthContinue, (const uint8_t *)"\0\1", 2, &w), -EPROTO);
-    assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
-    afp_login_cleanup(&l);
-
+    first_answer(&l, &afp_uam_guest, NULL, NULL, kFPAuthContinue, (const uint8_t *)"\0\1", 2, -EPROTO,
+                 AFP_LOGIN_MALFORMED_REPLY);
     /* guest refused */
-    afp_writer_reset(&w);
-    afp_login_init(&l, &afp_uam_guest, "AFP3.4", NULL, NULL, false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPUserNotAuth, NULL, 0, &w), AFP_LOGIN_SERVER_REFUSED);
-    assert_int_equal(l.outcome, AFP_LOGIN_GUEST_REFUSED);
-    afp_login_cleanup(&l);
+    first_answer(&l, &afp_uam_guest, NULL, NULL, kFPUserNotAuth, NULL, 0, AFP_LOGIN_SERVER_REFUSED,
+                 AFP_LOGIN_GUEST_REFUSED);
 
     /* expired password, access denied */
     static const struct { int32_t code; enum afp_login_outcome o; } v[] = {
@@ -273,14 +258,8 @@ static void test_unexpected_sequences(void **state)
         { kFPServerGoingDown, AFP_LOGIN_REFUSED },
         { 12345, AFP_LOGIN_REFUSED },
     };
-    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-        afp_writer_reset(&w);
-        afp_login_init(&l, &afp_uam_cleartext, "AFP3.4", "u", "p", false);
-        afp_login_start(&l, &w);
-        assert_int_equal(afp_login_continue(&l, v[i].code, NULL, 0, &w), AFP_LOGIN_SERVER_REFUSED);
-        assert_int_equal(l.outcome, v[i].o);
-        afp_login_cleanup(&l);
-    }
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        first_answer(&l, &afp_uam_cleartext, "u", "p", v[i].code, NULL, 0, AFP_LOGIN_SERVER_REFUSED, v[i].o);
     assert_non_null(strstr(l.detail, "unknown result"));
 
     /* out of order: continue before start, start twice, start after the end */
@@ -316,7 +295,7 @@ static void test_session_dead_after_failure(void **state)
     /* After every failed login the server sends DSIAttention 0x8000
      * (shutting down, 0 minutes): the session cannot be reused. */
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        load(names[i], &f);
+        afpv_open(names[i], &f);
         const struct afpv_msg *att = NULL;
         for (size_t k = 0; k < f.n; k++)
             if (strcmp(f.msgs[k].dsi_cmd, "DSIAttention") == 0)
@@ -345,6 +324,30 @@ static void test_result_names(void **state)
         assert_non_null(afp_result_name(seen[i]));
     for (int32_t c = -5047; c <= -5000; c++)
         assert_non_null(afp_result_name(c));
+    /* The constants of afp_proto.h and the rows of the errno table (the one
+     * table of names) agree, name for name. */
+#define RESULT(k) { k, #k }
+    static const struct { int32_t code; const char *name; } rows[] = {
+        RESULT(kFPNoErr), RESULT(kFPAccessDenied), RESULT(kFPAuthContinue), RESULT(kFPBadUAM),
+        RESULT(kFPBadVersNum), RESULT(kFPBitmapErr), RESULT(kFPCantMove), RESULT(kFPDenyConflict),
+        RESULT(kFPDirNotEmpty), RESULT(kFPDiskFull), RESULT(kFPEOFErr), RESULT(kFPFileBusy),
+        RESULT(kFPFlatVol), RESULT(kFPItemNotFound), RESULT(kFPLockErr), RESULT(kFPMiscErr),
+        RESULT(kFPNoMoreLocks), RESULT(kFPNoServer), RESULT(kFPObjectExists), RESULT(kFPObjectNotFound),
+        RESULT(kFPParamErr), RESULT(kFPRangeNotLocked), RESULT(kFPRangeOverlap), RESULT(kFPSessClosed),
+        RESULT(kFPUserNotAuth), RESULT(kFPCallNotSupported), RESULT(kFPObjectTypeErr),
+        RESULT(kFPTooManyFilesOpen), RESULT(kFPServerGoingDown), RESULT(kFPCantRename),
+        RESULT(kFPDirNotFound), RESULT(kFPIconTypeError), RESULT(kFPVolLocked), RESULT(kFPObjectLocked),
+        RESULT(kFPContainsSharedErr), RESULT(kFPIDNotFound), RESULT(kFPIDExists), RESULT(kFPDiffVolErr),
+        RESULT(kFPCatalogChanged), RESULT(kFPSameObjectErr), RESULT(kFPBadIDErr), RESULT(kFPPwdSameErr),
+        RESULT(kFPPwdTooShortErr), RESULT(kFPPwdExpiredErr), RESULT(kFPInsideSharedErr),
+        RESULT(kFPInsideTrashErr), RESULT(kFPPwdNeedsChangeErr), RESULT(kFPPwdPolicyErr),
+        RESULT(kFPDiskQuotaExceeded),
+    };
+#undef RESULT
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_string_equal(afp_result_name(rows[i].code), rows[i].name);
+        assert_ptr_equal(afp_result_name(rows[i].code), sfs_afp_result_name(rows[i].code));
+    }
 }
 
 int main(void)

@@ -47,131 +47,151 @@ static void replay_random(void *arg, enum afp_random_purpose purpose, uint8_t *b
     }
 }
 
-static void assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
+/* A login of the lab user that replays a recorded one: the recording, its
+ * randoms, the driver and the request buffer. */
+struct replayed {
+    struct afpv_file f;
+    struct replay rp;
+    struct afp_login l;
+    struct afp_writer w;
+};
+
+/* Loads BASE.dsi.txt and the randoms of BASE.keylog.jsonl: Ra, and the
+ * client nonce too when with_nonce (DHX2). */
+static void replayed_load(struct replayed *x, const char *base, bool with_nonce)
 {
-    assert_non_null(m);
-    assert_int_equal(w->len, m->payload_len);
-    assert_memory_equal(w->buf, m->payload, w->len);
+    char path[512];
+    memset(x, 0, sizeof(*x));
+    snprintf(path, sizeof(path), "%s.dsi.txt", base);
+    assert_int_equal(afpv_load(path, &x->f), 0);
+    snprintf(path, sizeof(path), "%s.keylog.jsonl", base);
+    x->rp.ra_len = afpv_keylog_get(path, "Ra", x->rp.ra, sizeof(x->rp.ra));
+    if (with_nonce)
+        x->rp.nonce_len = afpv_keylog_get(path, "client_nonce", x->rp.nonce, sizeof(x->rp.nonce));
+    afp_writer_init(&x->w);
+}
+
+/* Starts the login with uam: w holds the FPLogin. */
+static void replayed_start(struct replayed *x, const struct afp_uam *uam)
+{
+    assert_int_equal(afp_login_init(&x->l, uam, "AFP3.4", LAB_USER, LAB_PASSWORD, false), 0);
+    afp_login_set_random(&x->l, replay_random, &x->rp);
+    assert_int_equal(afp_login_start(&x->l, &x->w), 0);
+}
+
+/* Feeds the nth recorded reply to op to the login: the driver's verdict; w
+ * then holds the next request. */
+static int replayed_feed(struct replayed *x, const char *op, int nth)
+{
+    const struct afpv_msg *rep = afpv_get(&x->f, op, true, nth);
+    afp_writer_reset(&x->w);
+    return afp_login_continue(&x->l, rep->code, rep->payload, rep->payload_len, &x->w);
+}
+
+/* Plays the whole recorded login, STEPS server replies long: after each
+ * reply but the last the client's FPLoginCont is the recorded one, byte for
+ * byte; the last reply logs in. */
+static void replayed_run(struct replayed *x, const struct afp_uam *uam, int steps)
+{
+    replayed_start(x, uam);
+    afpv_assert_payload(&x->w, afpv_find(&x->f, "FPLogin", false, 0));
+    for (int i = 0; i < steps; i++) {
+        bool last = i + 1 == steps;
+        int rc = i ? replayed_feed(x, "FPLoginCont", i - 1) : replayed_feed(x, "FPLogin", 0);
+        assert_int_equal(rc, last ? AFP_LOGIN_DONE : AFP_LOGIN_MORE);
+        if (!last)
+            afpv_assert_payload(&x->w, afpv_find(&x->f, "FPLoginCont", false, i));
+    }
+    assert_int_equal(x->l.outcome, AFP_LOGIN_OK);
+}
+
+static void replayed_free(struct replayed *x)
+{
+    afp_login_cleanup(&x->l);
+    afp_writer_free(&x->w);
+    afpv_free(&x->f);
+}
+
+/* A keylog value of exactly len bytes. */
+static void keylog(const char *path, const char *key, uint8_t *buf, int len)
+{
+    assert_int_equal(afpv_keylog_get(path, key, buf, (size_t)len), len);
 }
 
 static void test_dhcast128_known_answer(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    struct afp_login l;
-    struct afp_writer w;
-    struct replay rp = { 0 };
-    const struct afpv_msg *rep;
+    struct replayed x;
 
-    assert_int_equal(afpv_load(P09 ".dsi.txt", &f), 0);
-    rp.ra_len = afpv_keylog_get(P09 ".keylog.jsonl", "Ra", rp.ra, sizeof(rp.ra));
-    assert_int_equal(rp.ra_len, 16);
-
-    afp_writer_init(&w);
-    assert_int_equal(afp_login_init(&l, &afp_uam_dhcast128, "AFP3.4", LAB_USER, LAB_PASSWORD, false), 0);
-    afp_login_set_random(&l, replay_random, &rp);
-    assert_int_equal(afp_login_start(&l, &w), 0);
-    assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
-
-    rep = afpv_find(&f, "FPLogin", true, 0);
-    assert_int_equal(rep->code, kFPAuthContinue);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_MORE);
-    assert_payload(&w, afpv_find(&f, "FPLoginCont", false, 0));
-    assert_int_equal(l.id, 0xea60);
-
-    rep = afpv_find(&f, "FPLoginCont", true, 0);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_DONE);
-    assert_int_equal(l.outcome, AFP_LOGIN_OK);
-    assert_int_equal(rp.calls_ra, 1);
+    replayed_load(&x, P09, false);
+    assert_int_equal(x.rp.ra_len, 16);
+    assert_int_equal(afpv_get(&x.f, "FPLogin", true, 0)->code, kFPAuthContinue);
+    replayed_run(&x, &afp_uam_dhcast128, 2);
+    assert_int_equal(x.l.id, 0xea60);
+    assert_int_equal(x.rp.calls_ra, 1);
     /* nothing else is accepted once finished */
-    assert_int_equal(afp_login_continue(&l, 0, NULL, 0, &w), -EINVAL);
+    assert_int_equal(afp_login_continue(&x.l, 0, NULL, 0, &x.w), -EINVAL);
 
-    afp_login_cleanup(&l);
-    assert_null(l.state);
-    afp_writer_free(&w);
-    afpv_free(&f);
+    afp_login_cleanup(&x.l);
+    assert_null(x.l.state);
+    replayed_free(&x);
 }
 
 /* The keylog's Ma and K follow from Ra, p, g and Mb. */
+/* A keylog's DH values: p, Ra, Ma and Mb of n bytes, g of one, K of 16. */
+struct dh_values {
+    uint8_t p[128], g[1], ra[128], ma[128], mb[128], k[16];
+};
+
+/* Loads them from PATH and checks Ma = g^Ra mod p; shared = Mb^Ra mod p. */
+static void dh_values_check(const char *path, int n, struct dh_values *v, uint8_t *shared)
+{
+    uint8_t ma[128];
+    keylog(path, "p", v->p, n);
+    keylog(path, "g", v->g, 1);
+    keylog(path, "Ra", v->ra, n);
+    keylog(path, "Ma", v->ma, n);
+    keylog(path, "Mb", v->mb, n);
+    keylog(path, "K", v->k, 16);
+    assert_int_equal(afp_dh_public(v->p, (size_t)n, v->g, 1, v->ra, (size_t)n, ma), 0);
+    assert_memory_equal(ma, v->ma, n);
+    assert_int_equal(afp_dh_shared(v->p, (size_t)n, v->mb, (size_t)n, v->ra, (size_t)n, shared), 0);
+}
+
 static void test_dhcast128_keylog_values(void **state)
 {
     (void)state;
-    uint8_t p[16], g[1], ra[16], ma[16], mb[16], k[16], out[16];
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "p", p, 16), 16);
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "g", g, 1), 1);
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "Ra", ra, 16), 16);
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "Ma", ma, 16), 16);
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "Mb", mb, 16), 16);
-    assert_int_equal(afpv_keylog_get(P09 ".keylog.jsonl", "K", k, 16), 16);
-    assert_int_equal(g[0], 7);
-    assert_int_equal(afp_dh_public(p, 16, g, 1, ra, 16, out), 0);
-    assert_memory_equal(out, ma, 16);
-    assert_int_equal(afp_dh_shared(p, 16, mb, 16, ra, 16, out), 0);
-    assert_memory_equal(out, k, 16);
+    struct dh_values v;
+    uint8_t shared[16];
+    dh_values_check(P09 ".keylog.jsonl", 16, &v, shared);
+    assert_int_equal(v.g[0], 7);
+    assert_memory_equal(shared, v.k, 16);     /* K is the shared secret itself */
 }
 
 static void test_dhx2_known_answer(void **state)
 {
     (void)state;
-    struct afpv_file f;
-    struct afp_login l;
-    struct afp_writer w;
-    struct replay rp = { 0 };
-    const struct afpv_msg *rep;
+    struct replayed x;
 
-    assert_int_equal(afpv_load(P08 ".dsi.txt", &f), 0);
-    rp.ra_len = afpv_keylog_get(P08 ".keylog.jsonl", "Ra", rp.ra, sizeof(rp.ra));
-    rp.nonce_len = afpv_keylog_get(P08 ".keylog.jsonl", "client_nonce", rp.nonce, sizeof(rp.nonce));
-    assert_int_equal(rp.ra_len, 128);
-    assert_int_equal(rp.nonce_len, 16);
-
-    afp_writer_init(&w);
-    assert_int_equal(afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", LAB_USER, LAB_PASSWORD, false), 0);
-    afp_login_set_random(&l, replay_random, &rp);
-    assert_int_equal(afp_login_start(&l, &w), 0);
-    assert_payload(&w, afpv_find(&f, "FPLogin", false, 0));
-
-    rep = afpv_find(&f, "FPLogin", true, 0);
-    assert_int_equal(rep->payload_len, 264);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_MORE);
-    assert_payload(&w, afpv_find(&f, "FPLoginCont", false, 0));
-
-    rep = afpv_find(&f, "FPLoginCont", true, 0);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_MORE);
-    assert_payload(&w, afpv_find(&f, "FPLoginCont", false, 1));
-    assert_int_equal(l.id, 0x60eb);
-
-    rep = afpv_find(&f, "FPLoginCont", true, 1);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_DONE);
-    assert_int_equal(l.outcome, AFP_LOGIN_OK);
-    assert_int_equal(rp.calls_ra, 1);
-    assert_int_equal(rp.calls_nonce, 1);
-
-    afp_login_cleanup(&l);
-    afp_writer_free(&w);
-    afpv_free(&f);
+    replayed_load(&x, P08, true);
+    assert_int_equal(x.rp.ra_len, 128);
+    assert_int_equal(x.rp.nonce_len, 16);
+    assert_int_equal(afpv_get(&x.f, "FPLogin", true, 0)->payload_len, 264);
+    replayed_run(&x, &afp_uam_dhx2, 3);
+    assert_int_equal(x.l.id, 0x60eb);
+    assert_int_equal(x.rp.calls_ra, 1);
+    assert_int_equal(x.rp.calls_nonce, 1);
+    replayed_free(&x);
 }
 
 static void test_dhx2_keylog_values(void **state)
 {
     (void)state;
-    uint8_t p[128], g[1], ra[128], ma[128], mb[128], k[16], out[128], md[16], ks[16];
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "p", p, 128), 128);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "g", g, 1), 1);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "Ra", ra, 128), 128);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "Ma", ma, 128), 128);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "Mb", mb, 128), 128);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "K", k, 16), 16);
-    assert_int_equal(afp_dh_public(p, 128, g, 1, ra, 128, out), 0);
-    assert_memory_equal(out, ma, 128);
-    assert_int_equal(afp_dh_shared(p, 128, mb, 128, ra, 128, out), 0);
-    assert_int_equal(afp_md5(out, 128, md), 0);
-    assert_memory_equal(md, k, 16);
+    struct dh_values v;
+    uint8_t shared[128], md[16], ks[16];
+    dh_values_check(P08 ".keylog.jsonl", 128, &v, shared);
+    assert_int_equal(afp_md5(shared, 128, md), 0);
+    assert_memory_equal(md, v.k, 16);           /* K = MD5(shared secret) */
 
     /* The server nonce in the keylog is what the second reply decrypts to. */
     struct afpv_file f;
@@ -179,74 +199,54 @@ static void test_dhx2_keylog_values(void **state)
     const struct afpv_msg *rep = afpv_find(&f, "FPLoginCont", true, 0);
     uint8_t box[32];
     memcpy(box, rep->payload + 2, 32);
-    assert_int_equal(afp_cast5_cbc(false, k, AFP_IV_SERVER, box, 32), 0);
-    assert_int_equal(afpv_keylog_get(P08 ".keylog.jsonl", "server_nonce", ks, 16), 16);
+    assert_int_equal(afp_cast5_cbc(false, v.k, AFP_IV_SERVER, box, 32), 0);
+    keylog(P08 ".keylog.jsonl", "server_nonce", ks, 16);
     assert_memory_equal(box + 16, ks, 16);
     afpv_free(&f);
-}
-
-/* Runs DHX2 on p08 up to the second FPLoginCont, for the failure tests. */
-static void dhx2_to_last_step(struct afpv_file *f, struct afp_login *l, struct replay *rp,
-                              struct afp_writer *w)
-{
-    const struct afpv_msg *rep;
-    assert_int_equal(afpv_load(P08 ".dsi.txt", f), 0);
-    rp->ra_len = afpv_keylog_get(P08 ".keylog.jsonl", "Ra", rp->ra, sizeof(rp->ra));
-    rp->nonce_len = afpv_keylog_get(P08 ".keylog.jsonl", "client_nonce", rp->nonce, sizeof(rp->nonce));
-    assert_int_equal(afp_login_init(l, &afp_uam_dhx2, "AFP3.4", LAB_USER, LAB_PASSWORD, false), 0);
-    afp_login_set_random(l, replay_random, rp);
-    assert_int_equal(afp_login_start(l, w), 0);
-    rep = afpv_find(f, "FPLogin", true, 0);
-    afp_writer_reset(w);
-    assert_int_equal(afp_login_continue(l, rep->code, rep->payload, rep->payload_len, w), AFP_LOGIN_MORE);
-    rep = afpv_find(f, "FPLoginCont", true, 0);
-    afp_writer_reset(w);
-    assert_int_equal(afp_login_continue(l, rep->code, rep->payload, rep->payload_len, w), AFP_LOGIN_MORE);
 }
 
 /* Wrong password: netatalk says -5023 only to the last FPLoginCont (p12). */
 static void test_dhx2_wrong_password_vs_unknown_user(void **state)
 {
     (void)state;
-    struct afpv_file f, p12, p13;
-    struct afp_login l;
-    struct afp_writer w;
-    struct replay rp = { 0 };
+    struct afpv_file p12, p13;
+    struct replayed x;
 
     assert_int_equal(afpv_load(AFPV_DIR "p12-fail-dhx2-wrong-password.dsi.txt", &p12), 0);
     const struct afpv_msg *last = afpv_find(&p12, "FPLoginCont", true, 1);
     assert_non_null(last);
     assert_int_equal(last->code, kFPUserNotAuth);
 
-    afp_writer_init(&w);
-    dhx2_to_last_step(&f, &l, &rp, &w);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, last->code, last->payload, last->payload_len, &w),
+    /* p08 up to the second FPLoginCont, then p12's answer to it */
+    replayed_load(&x, P08, true);
+    replayed_start(&x, &afp_uam_dhx2);
+    assert_int_equal(replayed_feed(&x, "FPLogin", 0), AFP_LOGIN_MORE);
+    assert_int_equal(replayed_feed(&x, "FPLoginCont", 0), AFP_LOGIN_MORE);
+    afp_writer_reset(&x.w);
+    assert_int_equal(afp_login_continue(&x.l, last->code, last->payload, last->payload_len, &x.w),
                      AFP_LOGIN_SERVER_REFUSED);
-    assert_int_equal(l.outcome, AFP_LOGIN_BAD_PASSWORD);
-    assert_int_equal(l.result, kFPUserNotAuth);
-    assert_non_null(strstr(l.detail, "step 3 of 3"));
-    assert_non_null(strstr(l.detail, "kFPUserNotAuth"));
-    afp_login_cleanup(&l);
-    afpv_free(&f);
+    assert_int_equal(x.l.outcome, AFP_LOGIN_BAD_PASSWORD);
+    assert_int_equal(x.l.result, kFPUserNotAuth);
+    assert_non_null(strstr(x.l.detail, "step 3 of 3"));
+    assert_non_null(strstr(x.l.detail, "kFPUserNotAuth"));
+    afp_login_cleanup(&x.l);
 
     /* Unknown user: -5023 to the FPLogin itself, no DH parameters (p13). */
     assert_int_equal(afpv_load(AFPV_DIR "p13-fail-dhx2-unknown-user.dsi.txt", &p13), 0);
-    afp_writer_reset(&w);
-    assert_int_equal(afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", "nosuchuser", "x", false), 0);
-    assert_int_equal(afp_login_start(&l, &w), 0);
-    assert_payload(&w, afpv_find(&p13, "FPLogin", false, 0));
+    afp_writer_reset(&x.w);
+    assert_int_equal(afp_login_init(&x.l, &afp_uam_dhx2, "AFP3.4", "nosuchuser", "x", false), 0);
+    assert_int_equal(afp_login_start(&x.l, &x.w), 0);
+    afpv_assert_payload(&x.w, afpv_find(&p13, "FPLogin", false, 0));
     const struct afpv_msg *rep = afpv_find(&p13, "FPLogin", true, 0);
     assert_int_equal(rep->code, kFPUserNotAuth);
     assert_int_equal(rep->payload_len, 0);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w),
+    assert_int_equal(afp_login_continue(&x.l, rep->code, rep->payload, rep->payload_len, &x.w),
                      AFP_LOGIN_SERVER_REFUSED);
-    assert_int_equal(l.outcome, AFP_LOGIN_UNKNOWN_USER);
-    afp_login_cleanup(&l);
+    assert_int_equal(x.l.outcome, AFP_LOGIN_UNKNOWN_USER);
 
+    replayed_free(&x);
     afpv_free(&p12);
     afpv_free(&p13);
-    afp_writer_free(&w);
 }
 
 /* The server's reply fed to a client with other randoms: the proof of K
@@ -254,30 +254,45 @@ static void test_dhx2_wrong_password_vs_unknown_user(void **state)
 static void test_dhx2_server_proof_checked(void **state)
 {
     (void)state;
-    struct afpv_file f;
+    struct replayed x;
+
+    replayed_load(&x, P08, false);
+    x.rp.nonce_len = 16;
+    memset(x.rp.nonce, 0x5a, 16);     /* not the recorded nonce */
+    replayed_start(&x, &afp_uam_dhx2);
+    assert_int_equal(replayed_feed(&x, "FPLogin", 0), AFP_LOGIN_MORE);
+    assert_int_equal(replayed_feed(&x, "FPLoginCont", 0), -EPROTO);
+    assert_int_equal(x.l.outcome, AFP_LOGIN_SERVER_PROOF_FAILED);
+    assert_int_equal(x.w.len, 0);     /* the password was not sent */
+    replayed_free(&x);
+}
+
+/* A fresh login of uam (the lab user, real randoms) that gets reply as its
+ * first kFPAuthContinue: the driver's verdict, and the outcome. */
+static int first_reply(const struct afp_uam *uam, const uint8_t *reply, size_t len,
+                       enum afp_login_outcome *outcome)
+{
     struct afp_login l;
     struct afp_writer w;
-    struct replay rp = { 0 };
-    const struct afpv_msg *rep;
-
     afp_writer_init(&w);
-    assert_int_equal(afpv_load(P08 ".dsi.txt", &f), 0);
-    rp.ra_len = afpv_keylog_get(P08 ".keylog.jsonl", "Ra", rp.ra, sizeof(rp.ra));
-    rp.nonce_len = 16;
-    memset(rp.nonce, 0x5a, 16);     /* not the recorded nonce */
-    assert_int_equal(afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", LAB_USER, LAB_PASSWORD, false), 0);
-    afp_login_set_random(&l, replay_random, &rp);
+    afp_login_init(&l, uam, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
     afp_login_start(&l, &w);
-    rep = afpv_find(&f, "FPLogin", true, 0);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), AFP_LOGIN_MORE);
-    rep = afpv_find(&f, "FPLoginCont", true, 0);
     afp_writer_reset(&w);
-    assert_int_equal(afp_login_continue(&l, rep->code, rep->payload, rep->payload_len, &w), -EPROTO);
-    assert_int_equal(l.outcome, AFP_LOGIN_SERVER_PROOF_FAILED);
-    assert_int_equal(w.len, 0);     /* the password was not sent */
+    int rc = afp_login_continue(&l, kFPAuthContinue, reply, len, &w);
+    *outcome = l.outcome;
     afp_login_cleanup(&l);
-    afpv_free(&f);
     afp_writer_free(&w);
+    return rc;
+}
+
+/* For afpv_check_prefixes: a cut reply is refused as malformed. */
+static int cut_reply(const uint8_t *buf, size_t len, const void *uam)
+{
+    enum afp_login_outcome o;
+    int rc = first_reply(uam, buf, len, &o);
+    if (rc == -EPROTO)
+        assert_int_equal(o, AFP_LOGIN_MALFORMED_REPLY);
+    return rc;
 }
 
 /* Every prefix and many corruptions of the DH replies: errors, no crash. */
@@ -293,37 +308,20 @@ static void test_dh_replies_truncated_and_corrupted(void **state)
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct afpv_file f;
-        struct afp_writer w;
+        enum afp_login_outcome o;
         assert_int_equal(afpv_load(cases[c].file, &f), 0);
-        const struct afpv_msg *rep = afpv_find(&f, "FPLogin", true, 0);
-        assert_non_null(rep);
-        afp_writer_init(&w);
+        const struct afpv_msg *rep = afpv_get(&f, "FPLogin", true, 0);
+        afpv_check_prefixes(rep, cut_reply, cases[c].uam);
+        /* each byte flipped in turn */
         size_t n = rep->payload_len;
         uint8_t *copy = malloc(n);
-        for (size_t cut = 0; cut < n; cut++) {
-            struct afp_login l;
-            afp_login_init(&l, cases[c].uam, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
-            afp_login_start(&l, &w);
-            memcpy(copy, rep->payload, cut);
-            afp_writer_reset(&w);
-            assert_int_equal(afp_login_continue(&l, kFPAuthContinue, copy, cut, &w), -EPROTO);
-            assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
-            afp_login_cleanup(&l);
-        }
         for (size_t i = 0; i < n; i++) {
-            struct afp_login l;
             memcpy(copy, rep->payload, n);
             copy[i] ^= 0xff;
-            afp_login_init(&l, cases[c].uam, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
-            afp_writer_reset(&w);
-            afp_login_start(&l, &w);
-            afp_writer_reset(&w);
-            int rc = afp_login_continue(&l, kFPAuthContinue, copy, n, &w);
+            int rc = first_reply(cases[c].uam, copy, n, &o);
             assert_true(rc == AFP_LOGIN_MORE || rc == -EPROTO);
-            afp_login_cleanup(&l);
         }
         free(copy);
-        afp_writer_free(&w);
         afpv_free(&f);
     }
 }
@@ -332,31 +330,23 @@ static void test_dh_values_out_of_range(void **state)
 {
     (void)state;
     struct afpv_file f;
-    struct afp_writer w;
-    struct afp_login l;
+    enum afp_login_outcome o;
     uint8_t *copy;
 
-    afp_writer_init(&w);
     /* DHX2 with Mb = 1 */
     assert_int_equal(afpv_load(P08 ".dsi.txt", &f), 0);
-    const struct afpv_msg *rep = afpv_find(&f, "FPLogin", true, 0);
+    const struct afpv_msg *rep = afpv_get(&f, "FPLogin", true, 0);
     copy = malloc(rep->payload_len);
     memcpy(copy, rep->payload, rep->payload_len);
     memset(copy + 8 + 128, 0, 128);
     copy[8 + 255] = 1;
-    afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPAuthContinue, copy, rep->payload_len, &w), -EPROTO);
-    assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
-    afp_login_cleanup(&l);
+    assert_int_equal(first_reply(&afp_uam_dhx2, copy, rep->payload_len, &o), -EPROTO);
+    assert_int_equal(o, AFP_LOGIN_MALFORMED_REPLY);
     /* DHX2 with a prime too small to be safe (len field 16) */
     memcpy(copy, rep->payload, rep->payload_len);
     copy[6] = 0;
     copy[7] = 16;
-    afp_login_init(&l, &afp_uam_dhx2, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPAuthContinue, copy, 8 + 32, &w), -EPROTO);
-    afp_login_cleanup(&l);
+    assert_int_equal(first_reply(&afp_uam_dhx2, copy, 8 + 32, &o), -EPROTO);
     free(copy);
     afpv_free(&f);
 
@@ -364,18 +354,14 @@ static void test_dh_values_out_of_range(void **state)
     static const uint8_t pm1[16] = { 0xba, 0x28, 0x73, 0xdf, 0xb0, 0x60, 0x57, 0xd4,
                                      0x3f, 0x20, 0x24, 0x74, 0x4c, 0xee, 0xe7, 0x5a };
     assert_int_equal(afpv_load(P09 ".dsi.txt", &f), 0);
-    rep = afpv_find(&f, "FPLogin", true, 0);
+    rep = afpv_get(&f, "FPLogin", true, 0);
     copy = malloc(rep->payload_len);
     memcpy(copy, rep->payload, rep->payload_len);
     memcpy(copy + 2, pm1, 16);
-    afp_login_init(&l, &afp_uam_dhcast128, "AFP3.4", LAB_USER, LAB_PASSWORD, false);
-    afp_login_start(&l, &w);
-    assert_int_equal(afp_login_continue(&l, kFPAuthContinue, copy, rep->payload_len, &w), -EPROTO);
-    assert_int_equal(l.outcome, AFP_LOGIN_MALFORMED_REPLY);
-    afp_login_cleanup(&l);
+    assert_int_equal(first_reply(&afp_uam_dhcast128, copy, rep->payload_len, &o), -EPROTO);
+    assert_int_equal(o, AFP_LOGIN_MALFORMED_REPLY);
     free(copy);
     afpv_free(&f);
-    afp_writer_free(&w);
 }
 
 /* Without the hook the UAMs draw fresh randoms: two runs differ. */

@@ -17,36 +17,10 @@
 #include "afp_vectors.h"
 
 static struct afpv_file p02, p03, p17, a21, a22;
-
-static int setup(void **state)
-{
-    (void)state;
-    if (afpv_load(AFPV_DIR "p02-guest-public-enum-read.dsi.txt", &p02) ||
-        afpv_load(AFPV_DIR "p03-clrtxt-private-enum-read.dsi.txt", &p03) ||
-        afpv_load(AFPV_DIR "p17-fail-guest-openvol-private.dsi.txt", &p17) ||
-        afpv_load(AFPV_DIR "a21-afpfsng-guest-public.dsi.txt", &a21) ||
-        afpv_load(AFPV_DIR "a22-afpfsng-clrtxt-private.dsi.txt", &a22))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    afpv_free(&p02);
-    afpv_free(&p03);
-    afpv_free(&p17);
-    afpv_free(&a21);
-    afpv_free(&a22);
-    return 0;
-}
-
-static void assert_payload(const struct afp_writer *w, const struct afpv_msg *m)
-{
-    assert_non_null(m);
-    assert_int_equal(w->len, m->payload_len);
-    assert_memory_equal(w->buf, m->payload, w->len);
-}
+static const struct afpv_named recordings[] = {
+    AFPV_SESSIONS(p02, p03, a21, a22), { &p17, "p17-fail-guest-openvol-private" }, { NULL, NULL },
+};
+AFPV_GROUP_FIXTURES(recordings)
 
 static void test_getsrvrparms(void **state)
 {
@@ -58,7 +32,7 @@ static void test_getsrvrparms(void **state)
 
     afp_writer_init(&w);
     assert_int_equal(afp_encode_getsrvrparms(&w), 0);
-    assert_payload(&w, afpv_find(&p02, "FPGetSrvrParms", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPGetSrvrParms", false, 0));
     afp_writer_free(&w);
 
     /* guest sees Public only */
@@ -97,7 +71,7 @@ static void test_openvol(void **state)
 
     afp_writer_init(&w);
     assert_int_equal(afp_encode_openvol(&w, AFP_OPENVOL_BITMAP, "Public", NULL), 0);
-    assert_payload(&w, afpv_find(&p02, "FPOpenVol", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPOpenVol", false, 0));
     rep = afpv_find(&p02, "FPOpenVol", true, 0);
     assert_int_equal(afp_volparms_decode(rep->payload, rep->payload_len, &vp), 0);
     assert_int_equal(vp.bitmap, 0x0023);
@@ -111,13 +85,13 @@ static void test_openvol(void **state)
 
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_openvol(&w, AFP_OPENVOL_BITMAP, "Private", NULL), 0);
-    assert_payload(&w, afpv_find(&p03, "FPOpenVol", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p03, "FPOpenVol", false, 0));
     rep = afpv_find(&p03, "FPOpenVol", true, 0);
     assert_int_equal(afp_volparms_decode(rep->payload, rep->payload_len, &vp), 0);
     assert_int_equal(vp.vol_id, 2);
 
     /* p17: guest opening Private gets kFPObjectNotFound, not kFPAccessDenied */
-    assert_payload(&w, afpv_find(&p17, "FPOpenVol", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p17, "FPOpenVol", false, 0));
     rep = afpv_find(&p17, "FPOpenVol", true, 0);
     assert_int_equal(rep->code, kFPObjectNotFound);
     assert_int_equal(rep->payload_len, 0);
@@ -125,7 +99,7 @@ static void test_openvol(void **state)
     /* afpfs-ng asks for more: create date, name, block size */
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_openvol(&w, 0x0927, "Public", NULL), 0);
-    assert_payload(&w, afpv_find(&a21, "FPOpenVol", false, 0));
+    afpv_assert_payload(&w, afpv_find(&a21, "FPOpenVol", false, 0));
     rep = afpv_find(&a21, "FPOpenVol", true, 0);
     assert_int_equal(afp_volparms_decode(rep->payload, rep->payload_len, &vp), 0);
     assert_int_equal(vp.create_date, 0x3294e292);
@@ -159,7 +133,7 @@ static void test_getvolparms_closevol(void **state)
     struct afp_volparms vp;
     afp_writer_init(&w);
     assert_int_equal(afp_encode_closevol(&w, 1), 0);
-    assert_payload(&w, afpv_find(&p02, "FPCloseVol", false, 0));
+    afpv_assert_payload(&w, afpv_find(&p02, "FPCloseVol", false, 0));
     afp_writer_reset(&w);
     assert_int_equal(afp_encode_getvolparms(&w, 2, 0x0f7f), 0);
     assert_memory_equal(w.buf, "\x11\x00\x00\x02\x0f\x7f", 6);
@@ -211,45 +185,38 @@ static void test_dates(void **state)
     assert_int_equal(afp_date_from_time((time_t)946684800 - 0x80000000LL - 100), INT32_MIN + 1);
 }
 
+static int decode_srvrparms(const uint8_t *buf, size_t len, const void *arg)
+{
+    struct afp_srvrparms sp;
+    struct afp_srvr_volume vol;
+    (void)arg;
+    int rc = afp_srvrparms_init(&sp, buf, len);
+    if (rc == 0)
+        while (afp_srvrparms_next(&sp, &vol) == 1)
+            ;
+    return rc;
+}
+
+static int decode_volparms(const uint8_t *buf, size_t len, const void *arg)
+{
+    struct afp_volparms vp;
+    (void)arg;
+    return afp_volparms_decode(buf, len, &vp);
+}
+
 /* Every proper prefix of every volume reply is refused; corruptions never crash. */
 static void test_truncated_and_corrupted(void **state)
 {
     (void)state;
-    struct { struct afpv_file *f; const char *op; } cases[] = {
-        { &p02, "FPGetSrvrParms" }, { &p03, "FPGetSrvrParms" }, { &p02, "FPOpenVol" },
-        { &a21, "FPOpenVol" }, { &a22, "FPOpenVol" },
+    struct { struct afpv_file *f; const char *op; afpv_decode_fn fn; } cases[] = {
+        { &p02, "FPGetSrvrParms", decode_srvrparms }, { &p03, "FPGetSrvrParms", decode_srvrparms },
+        { &p02, "FPOpenVol", decode_volparms }, { &a21, "FPOpenVol", decode_volparms },
+        { &a22, "FPOpenVol", decode_volparms },
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-        const struct afpv_msg *m = afpv_find(cases[c].f, cases[c].op, true, 0);
-        bool srvr = strcmp(cases[c].op, "FPGetSrvrParms") == 0;
-        size_t n = m->payload_len;
-        uint8_t *copy = malloc(n);
-        for (size_t cut = 0; cut < n; cut++) {
-            struct afp_srvrparms sp;
-            struct afp_volparms vp;
-            memcpy(copy, m->payload, cut);
-            int rc = srvr ? afp_srvrparms_init(&sp, copy, cut) : afp_volparms_decode(copy, cut, &vp);
-            if (rc != -EPROTO)
-                fail_msg("%s prefix %zu: rc %d", cases[c].op, cut, rc);
-        }
-        for (size_t i = 0; i < n; i++) {
-            for (unsigned v = 0; v < 256; v += 17) {
-                struct afp_srvrparms sp;
-                struct afp_srvr_volume vol;
-                struct afp_volparms vp;
-                memcpy(copy, m->payload, n);
-                copy[i] = (uint8_t)v;
-                if (srvr) {
-                    if (afp_srvrparms_init(&sp, copy, n) == 0)
-                        while (afp_srvrparms_next(&sp, &vol) == 1)
-                            ;
-                } else {
-                    int rc = afp_volparms_decode(copy, n, &vp);
-                    assert_true(rc == 0 || rc == -EPROTO);
-                }
-            }
-        }
-        free(copy);
+        const struct afpv_msg *m = afpv_get(cases[c].f, cases[c].op, true, 0);
+        afpv_check_prefixes(m, cases[c].fn, NULL);
+        afpv_check_corruptions(m, 17, cases[c].fn, NULL);
     }
 }
 
@@ -262,5 +229,5 @@ int main(void)
         cmocka_unit_test(test_dates),
         cmocka_unit_test(test_truncated_and_corrupted),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }

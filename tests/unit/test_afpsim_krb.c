@@ -18,36 +18,22 @@
 
 #include "afpsim.h"
 
-#define VEC TEST_VECTORS "/afp/netatalk-4.0.3dev/"
+/* The recordings, read with the AFP tests' loader (a unity include: this
+ * test is built from contrib/afpsim/meson.build). */
+#include "afp_vectors.c"
 
-/* Payload of the first message in a .dsi.txt file whose line contains both
- * `dir` (" C>S " / " S>C ") and `what`. */
-static GByteArray *capture_payload(const char *file, const char *dir, const char *what)
+static struct afpv_file p06, p18;
+static const struct afpv_named recordings[] = {
+    { &p06, "p06-krbv2-gss-private-enum-read" }, { &p18, "p18-fail-krbv2-corrupt-token" }, { NULL, NULL },
+};
+AFPV_GROUP_FIXTURES(recordings)
+
+/* The client's recorded FPLoginCont in f, parsed into c. */
+static const struct afpv_msg *parse_recorded(const struct afpv_file *f, struct krb_cont *c)
 {
-    char *text = NULL;
-    assert_true(g_file_get_contents(file, &text, NULL, NULL));
-    GByteArray *out = NULL;
-    char **lines = g_strsplit(text, "\n", -1);
-    for (size_t i = 0; lines[i] && !out; i++) {
-        if (!strstr(lines[i], dir) || !strstr(lines[i], what) || !strchr(lines[i], '|'))
-            continue;
-        char **tok = g_strsplit(strchr(lines[i], '|') + 1, " ", -1);
-        size_t n = 0;
-        const char *hex = "";
-        for (size_t k = 0; tok[k]; k++)
-            if (*tok[k] && ++n == 2)
-                hex = tok[k];
-        out = g_byte_array_new();
-        for (size_t k = 0; hex[k] && hex[k + 1]; k += 2) {
-            uint8_t b = (uint8_t)(g_ascii_xdigit_value(hex[k]) << 4 | g_ascii_xdigit_value(hex[k + 1]));
-            g_byte_array_append(out, &b, 1);
-        }
-        g_strfreev(tok);
-    }
-    g_strfreev(lines);
-    g_free(text);
-    assert_non_null(out);
-    return out;
+    const struct afpv_msg *req = afpv_get(f, "FPLoginCont", false, 0);
+    assert_int_equal(krb_parse_logincont(req->payload, req->payload_len, c), 0);
+    return req;
 }
 
 /* GSS-API krb5 mechanism OID as DER, and the token IDs (RFC 1964/4121). */
@@ -67,47 +53,39 @@ static void assert_krb5_token(const uint8_t *t, size_t len, uint8_t tok_id_hi)
 static void test_p06_layout(void **state)
 {
     (void)state;
-    GByteArray *req = capture_payload(VEC "p06-krbv2-gss-private-enum-read.dsi.txt", " C>S ",
-                                      "FPLoginCont");
     struct krb_cont c;
-    assert_int_equal(krb_parse_logincont(req->data, req->len, &c), 0);
+    const struct afpv_msg *req = parse_recorded(&p06, &c);
     assert_int_equal(c.id, 0x0001);
     assert_string_equal(c.user, "afpuser");
     assert_int_equal(c.token_len, 736);
-    assert_ptr_equal(c.token, req->data + 16);     /* 13 + NUL + pad + u16 */
-    assert_int_equal(req->data[13], 0);             /* the pad byte */
-    assert_int_equal(c.token + c.token_len, req->data + req->len);
+    assert_ptr_equal(c.token, req->payload + 16);     /* 13 + NUL + pad + u16 */
+    assert_int_equal(req->payload[13], 0);             /* the pad byte */
+    assert_int_equal(c.token + c.token_len, req->payload + req->payload_len);
     assert_krb5_token(c.token, c.token_len, 0x01);  /* AP-REQ */
 
     /* The ID the server gave in its FPLoginExt reply. */
-    GByteArray *ext = capture_payload(VEC "p06-krbv2-gss-private-enum-read.dsi.txt", " S>C ",
-                                      "FPLoginExt");
-    assert_int_equal(ext->len, 2);
-    assert_int_equal(ext->data[0] << 8 | ext->data[1], c.id);
+    const struct afpv_msg *ext = afpv_get(&p06, "FPLoginExt", true, 0);
+    assert_int_equal(ext->payload_len, 2);
+    assert_int_equal(ext->payload[0] << 8 | ext->payload[1], c.id);
 
-    /* The reply: u16 length, then the AP-REP, nothing else. */
-    GByteArray *rep = capture_payload(VEC "p06-krbv2-gss-private-enum-read.dsi.txt", " S>C ",
-                                      "rep rid=2 code=0 len=158 FPLoginCont");
-    assert_int_equal(rep->len, 158);
-    assert_int_equal(rep->data[0] << 8 | rep->data[1], 156);
-    assert_krb5_token(rep->data + 2, 156, 0x02);     /* AP-REP */
-    g_byte_array_free(req, TRUE);
-    g_byte_array_free(ext, TRUE);
-    g_byte_array_free(rep, TRUE);
+    /* The reply (rid 2, code 0): u16 length, then the AP-REP, nothing else. */
+    const struct afpv_msg *rep = afpv_get(&p06, "FPLoginCont", true, 0);
+    assert_int_equal(rep->rid, 2);
+    assert_int_equal(rep->code, 0);
+    assert_int_equal(rep->payload_len, 158);
+    assert_int_equal(rep->payload[0] << 8 | rep->payload[1], 156);
+    assert_krb5_token(rep->payload + 2, 156, 0x02);     /* AP-REP */
 }
 
 static void test_p18_layout(void **state)
 {
     (void)state;
-    GByteArray *req = capture_payload(VEC "p18-fail-krbv2-corrupt-token.dsi.txt", " C>S ",
-                                      "FPLoginCont");
     struct krb_cont c;
-    assert_int_equal(krb_parse_logincont(req->data, req->len, &c), 0);
+    const struct afpv_msg *req = parse_recorded(&p18, &c);
     assert_int_equal(c.id, 1);
     assert_string_equal(c.user, "afpuser");
     assert_int_equal(c.token_len, 737);
-    assert_int_equal(c.token + c.token_len, req->data + req->len);
-    g_byte_array_free(req, TRUE);
+    assert_int_equal(c.token + c.token_len, req->payload + req->payload_len);
 }
 
 static GByteArray *make_cont(const char *user, size_t toklen, bool pad_rule)
@@ -227,10 +205,8 @@ static void test_acceptor_refuses(void **state)
     char *ktname = g_strdup_printf("FILE:%s", kt);
     make_keytab(kt, "afpserver/localhost@LAB.TEST");
 
-    GByteArray *req = capture_payload(VEC "p06-krbv2-gss-private-enum-read.dsi.txt", " C>S ",
-                                      "FPLoginCont");
     struct krb_cont c;
-    assert_int_equal(krb_parse_logincont(req->data, req->len, &c), 0);
+    parse_recorded(&p06, &c);
     char client[256];
     GByteArray *rep = g_byte_array_new();
 
@@ -256,7 +232,6 @@ static void test_acceptor_refuses(void **state)
     g_free(res);
 
     g_byte_array_free(rep, TRUE);
-    g_byte_array_free(req, TRUE);
     unlink(kt);
     rmdir(dir);
     g_free(kt);
@@ -277,5 +252,5 @@ int main(void)
         cmocka_unit_test(test_principal_user),
         cmocka_unit_test(test_acceptor_refuses),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }

@@ -19,7 +19,9 @@
 #include "afpsim.h"
 #include "afp/afp_srvrinfo.h"
 
-#define P01 TEST_VECTORS "/afp/netatalk-4.0.3dev/p01-getstatus.dsi.txt"
+/* The recordings, read with the AFP tests' loader (a unity include: this
+ * test is built from contrib/afpsim/meson.build). */
+#include "afp_vectors.c"
 
 static void loopback(struct sockaddr_storage *ss, uint16_t port)
 {
@@ -35,36 +37,6 @@ static char *conf(const char *name)
     return g_strdup_printf("%s/%s.conf", AFPSIM_PERSONALITIES, name);
 }
 
-/* The payload of the first server reply in a .dsi.txt file. */
-static GByteArray *capture_reply(const char *path)
-{
-    char *text = NULL;
-    assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    GByteArray *out = NULL;
-    char **lines = g_strsplit(text, "\n", -1);
-    for (size_t i = 0; lines[i] && !out; i++) {
-        if (!strstr(lines[i], " S>C ") || !strchr(lines[i], '|'))
-            continue;
-        char **tok = g_strsplit(strchr(lines[i], '|') + 1, " ", -1);
-        size_t n = 0;
-        char *hex = NULL;
-        for (size_t k = 0; tok[k]; k++)
-            if (*tok[k] && ++n == 2)
-                hex = tok[k];
-        assert_non_null(hex);
-        out = g_byte_array_new();
-        for (size_t k = 0; hex[k] && hex[k + 1]; k += 2) {
-            uint8_t b = (uint8_t)(g_ascii_xdigit_value(hex[k]) << 4 | g_ascii_xdigit_value(hex[k + 1]));
-            g_byte_array_append(out, &b, 1);
-        }
-        g_strfreev(tok);
-    }
-    g_strfreev(lines);
-    g_free(text);
-    assert_non_null(out);
-    return out;
-}
-
 static void test_netatalk4_matches_p01(void **state)
 {
     (void)state;
@@ -74,17 +46,20 @@ static void test_netatalk4_matches_p01(void **state)
     assert_int_equal(persona_load(&p, f, NULL), 0);
     loopback(&ss, 548);
     GByteArray *got = status_build(&p, &ss, false);
-    GByteArray *exp = capture_reply(P01);
-    assert_int_equal(got->len, exp->len);
+    struct afpv_file p01;
+    afpv_open("p01-getstatus", &p01);
+    const struct afpv_msg *exp = afpv_find_dsi(&p01, "DSIGetStatus", true, 0);
+    assert_non_null(exp);
+    assert_int_equal(got->len, exp->payload_len);
     /* Everything but the icon (afpsim draws its own) is the same. */
     struct afp_srvrinfo si;
-    assert_int_equal(afp_srvrinfo_parse(exp->data, exp->len, &si), 0);
+    assert_int_equal(afp_srvrinfo_parse(exp->payload, exp->payload_len, &si), 0);
     assert_int_equal(si.icon_offset, 190);
-    for (size_t i = 0; i < exp->len; i++)
+    for (size_t i = 0; i < exp->payload_len; i++)
         if (i < 190 || i >= 190 + 256)
-            assert_int_equal(got->data[i], exp->data[i]);
+            assert_int_equal(got->data[i], exp->payload[i]);
     g_byte_array_free(got, TRUE);
-    g_byte_array_free(exp, TRUE);
+    afpv_free(&p01);
     persona_free(&p);
     g_free(f);
 }

@@ -58,6 +58,13 @@ static void test_afp_results(void **state)
     assert_int_equal(sfs_errno_for_afp(-1), EIO);
     assert_string_equal(sfs_afp_result_name(-5023), "kFPUserNotAuth");
     assert_null(sfs_afp_result_name(-4999));
+    /* One row per result: a name, and an errno with a name of its own
+     * (a report's "result" is that name). */
+    for (int32_t code = -5047; code <= -5000; code++) {
+        assert_non_null(sfs_afp_result_name(code));
+        int err = sfs_errno_for_afp(code);
+        assert_true(err == 0 || sfs_errno_name(err) != NULL);
+    }
 }
 
 static void test_code_text(void **state)
@@ -116,6 +123,7 @@ static void test_names(void **state)
     assert_string_equal(sfs_stage_name((enum sfs_stage)99), "?");
     assert_string_equal(sfs_errno_name(EHOSTUNREACH), "EHOSTUNREACH");
     assert_string_equal(sfs_errno_name(ENOKEY), "ENOKEY");
+    assert_string_equal(sfs_errno_name(EPIPE), "EPIPE");   /* a peer gone while we send */
     assert_null(sfs_errno_name(9999));
     assert_string_equal(sfs_domain_name(SFS_DOMAIN_KRB5), "krb5");
 }

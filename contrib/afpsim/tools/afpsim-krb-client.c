@@ -66,27 +66,27 @@ static void die(const char *fmt, const char *arg)
     exit(2);
 }
 
-static void gss_die(const char *what, OM_uint32 major, OM_uint32 minor)
+/* Every message gss_display_status has for one status code; the mechanism's
+ * (minor) ones in parentheses. */
+static void gss_print(OM_uint32 code, int type, gss_OID mech)
 {
     OM_uint32 ctx = 0, min;
-    fprintf(stderr, "afpsim-krb-client: %s:", what);
     do {
         gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-        if (GSS_ERROR(gss_display_status(&min, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &ctx, &b)))
+        if (GSS_ERROR(gss_display_status(&min, code, type, mech, &ctx, &b)))
             break;
-        fprintf(stderr, " %.*s", (int)b.length, (const char *)b.value);
+        fprintf(stderr, type == GSS_C_MECH_CODE ? " (%.*s)" : " %.*s", (int)b.length,
+                (const char *)b.value);
         gss_release_buffer(&min, &b);
     } while (ctx);
-    ctx = 0;
-    if (minor) {
-        do {
-            gss_buffer_desc b = GSS_C_EMPTY_BUFFER;
-            if (GSS_ERROR(gss_display_status(&min, minor, GSS_C_MECH_CODE, gss_mech_krb5, &ctx, &b)))
-                break;
-            fprintf(stderr, " (%.*s)", (int)b.length, (const char *)b.value);
-            gss_release_buffer(&min, &b);
-        } while (ctx);
-    }
+}
+
+static void gss_die(const char *what, OM_uint32 major, OM_uint32 minor)
+{
+    fprintf(stderr, "afpsim-krb-client: %s:", what);
+    gss_print(major, GSS_C_GSS_CODE, GSS_C_NO_OID);
+    if (minor)
+        gss_print(minor, GSS_C_MECH_CODE, gss_mech_krb5);
     fprintf(stderr, "\n");
 }
 
@@ -242,6 +242,18 @@ static int32_t command(int fd, const struct afp_writer *w, uint8_t **buf, uint32
     return h.code;
 }
 
+/* A request of a command byte and a pad byte only (FPGetSrvrParms, FPLogout). */
+static int32_t command_bare(int fd, uint8_t cmd, uint8_t **buf, uint32_t *len)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_write_u8(&w, cmd);
+    afp_write_u8(&w, 0);
+    int32_t code = command(fd, &w, buf, len);
+    afp_writer_free(&w);
+    return code;
+}
+
 static char *status_principal(const char *hostport)
 {
     char host[256];
@@ -381,9 +393,7 @@ int main(int argc, char **argv)
         afp_write_pstring(&w, UAM_KRB);
         afp_write_pstring(&w, user);
     } else {
-        afp_write_u8(&w, 63);              /* FPLoginExt */
-        afp_write_u8(&w, 0);
-        afp_write_u16(&w, 0);              /* flags */
+        afp_write_head(&w, 63, 0, 0);      /* FPLoginExt, no flags */
         afp_write_pstring(&w, version);
         afp_write_pstring(&w, UAM_KRB);
         afp_write_u8(&w, 3);               /* user name: UTF-8 AFPName */
@@ -462,11 +472,7 @@ int main(int argc, char **argv)
     free(buf);
 
     /* Logged in: the volumes this user sees, then logout. */
-    afp_writer_init(&w);
-    afp_write_u8(&w, 16);                  /* FPGetSrvrParms */
-    afp_write_u8(&w, 0);
-    code = command(fd, &w, &buf, &len);
-    afp_writer_free(&w);
+    code = command_bare(fd, 16, &buf, &len);     /* FPGetSrvrParms */
     printf("FPGetSrvrParms -> %d", code);
     afp_reader_init(&r, buf, len);
     uint32_t t;
@@ -483,11 +489,7 @@ int main(int argc, char **argv)
     }
     printf("\n");
     free(buf);
-    afp_writer_init(&w);
-    afp_write_u8(&w, 20);                  /* FPLogout */
-    afp_write_u8(&w, 0);
-    code = command(fd, &w, &buf, &len);
-    afp_writer_free(&w);
+    code = command_bare(fd, 20, &buf, &len);     /* FPLogout */
     free(buf);
     printf("FPLogout -> %d\n", code);
     drain(fd);

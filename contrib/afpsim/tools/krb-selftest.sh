@@ -13,6 +13,9 @@
 # without them the test is skipped.
 set -u
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
+# nss_wrapper_lib and the krb5.conf pieces of the lab
+# shellcheck source=contrib/lab/common.sh
+. "$SRC/contrib/lab/common.sh"
 AFPSIM=${1:-$SRC/build/contrib/afpsim/afpsim}
 CLIENT=${2:-$SRC/build/contrib/afpsim/afpsim-krb-client}
 PERS=$SRC/contrib/afpsim/personalities
@@ -32,9 +35,7 @@ for t in krb5kdc kdb5_util kadmin.local kinit; do
     command -v $t >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
     command -v $t >/dev/null 2>&1 || { echo "1..0 # SKIP $t not installed"; exit 0; }
 done
-NSSW=$(for d in /usr/lib/x86_64-linux-gnu /usr/lib64 /usr/lib; do
-           [ -e $d/libnss_wrapper.so ] && echo $d/libnss_wrapper.so && break; done)
-[ -n "$NSSW" ] || { echo "1..0 # SKIP libnss_wrapper.so not installed"; exit 0; }
+NSSW=$(nss_wrapper_lib) || { echo "1..0 # SKIP libnss_wrapper.so not installed"; exit 0; }
 [ -x "$AFPSIM" ] && [ -x "$CLIENT" ] || bail "build afpsim and afpsim-krb-client first ($AFPSIM, $CLIENT)"
 for a in $KDC_IP:$KDC_PORT $AFP_IP:$AFP_PORT; do
     if (exec 3<>/dev/tcp/${a%:*}/${a#*:}) 2>/dev/null; then bail "something listens on $a already"; fi
@@ -64,21 +65,13 @@ cleanup() {
 trap cleanup EXIT
 
 # ------------------------------------------------------------------ KDC
-cat >"$T/krb5.conf" <<EOF
-[libdefaults]
-  default_realm = $REALM
-  dns_lookup_realm = false
-  dns_lookup_kdc = false
-  rdns = false
-  dns_canonicalize_hostname = false
-[realms]
-  $REALM = {
-    kdc = $KDC_IP:$KDC_PORT
-  }
-[domain_realm]
-  .lab.test = $REALM
-  lab.test = $REALM
-EOF
+{
+    krb5_libdefaults "$REALM"
+    echo "[realms]"
+    krb5_realm "$REALM" "$KDC_IP:$KDC_PORT"
+    echo "[domain_realm]"
+    krb5_domain lab.test "$REALM"
+} >"$T/krb5.conf"
 cat >"$T/kdc.conf" <<EOF
 [kdcdefaults]
   kdc_listen = $KDC_IP:$KDC_PORT

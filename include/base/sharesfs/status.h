@@ -1,6 +1,6 @@
 /* The one status model: where a mount failed, the errno the user saw, and why.
  * Every errno sharesfs or afptest returns is decided by sfs_errno_for() and its
- * tables (fs/core/errno_table.c, docs/errno.md); nothing else picks an errno. */
+ * tables (fs/base/errno_table.c, docs/errno.md); nothing else picks an errno. */
 #ifndef SHARESFS_STATUS_H
 #define SHARESFS_STATUS_H
 
@@ -67,7 +67,8 @@ int sfs_errno_for_afp(int32_t afp_result);
  * when libsmbclient does connect+negotiate+auth+tree connect in one call. */
 enum sfs_stage sfs_stage_for_ntstatus(uint32_t ntstatus, enum sfs_stage fallback);
 
-/* Names: "NT_STATUS_LOGON_FAILURE", "kFPUserNotAuth"; NULL when unknown. */
+/* Names: "NT_STATUS_LOGON_FAILURE", "kFPUserNotAuth"; NULL when unknown.
+ * Each status has one row: its code, its name and its errno. */
 const char *sfs_ntstatus_name(uint32_t ntstatus);
 const char *sfs_afp_result_name(int32_t afp_result);
 /* "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN" for a krb5_error_code; NULL when unknown. */
