@@ -12,13 +12,11 @@ static bool xattr_name_ok(const char *name)
     return n > 0 && n <= AFP_XATTR_NAME_MAX;
 }
 
-/* The request head every extended attribute command shares. */
+/* The request head every extended attribute command shares: the catalog
+ * node head (no flag), then the u16 bitmap. */
 static void write_head(struct afp_writer *w, uint8_t cmd, uint16_t vol_id, uint32_t dir_id, uint16_t bitmap)
 {
-    afp_write_u8(w, cmd);
-    afp_write_u8(w, 0);
-    afp_write_u16(w, vol_id);
-    afp_write_u32(w, dir_id);
+    afp_write_dir_head(w, cmd, 0, vol_id, dir_id);
     afp_write_u16(w, bitmap);
 }
 

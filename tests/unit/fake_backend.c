@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -190,6 +191,29 @@ int fake_backend_setup(void)
     return 0;
 }
 
+/* The engine logs every state change; tests keep quiet unless asked. */
+static GLogWriterOutput quiet_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
+{
+    (void)level;
+    (void)fields;
+    (void)n;
+    (void)data;
+    return G_LOG_WRITER_HANDLED;
+}
+
+int fake_test_main(int argc, char **argv)
+{
+    unsetenv("SHARESFS_IN_PROCESS");
+    unsetenv("SHARESFS_SMB_IN_PROCESS");
+    if (fake_backend_setup() < 0)
+        return 1;
+    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
+        return sfs_worker_main();
+    if (!getenv("SFS_TEST_LOG"))
+        g_log_set_writer_func(quiet_writer, NULL, NULL);
+    return -1;
+}
+
 void fake_backend_cleanup(void)
 {
     if (!own_dir)
@@ -212,6 +236,22 @@ unsigned char fake_big_byte(off_t off)
 {
     uint64_t o = (uint64_t)off;
     return (unsigned char)(((o * 2654435761u) >> 13) ^ (o >> 20));
+}
+
+void fake_names_add(char *text, size_t size, const char *name)
+{
+    size_t len = strlen(text);
+    snprintf(text + len, size - len, "%s,", name);
+}
+
+bool fake_names_has(const char *text, const char *name)
+{
+    char want[128];
+    snprintf(want, sizeof(want), "%s,", name);
+    for (const char *p = text; (p = strstr(p, want)); p++)
+        if (p == text || p[-1] == ',')
+            return true;
+    return false;
 }
 
 /* ---- the tree ---- */
@@ -443,6 +483,48 @@ static int op_begin(struct sfs_conn *c, const char *path, enum sfs_stage stage, 
     return 0;
 }
 
+/* Releases the lock an operation took; RC passes through. */
+static int op_end(struct sfs_conn *c, int rc)
+{
+    pthread_mutex_unlock(&c->lock);
+    return rc;
+}
+
+/* The start of an operation on *PATH (made "/" when empty): op_begin, then
+ * the lock and the node at *PATH in *NP (NULL when there is none).  0 with
+ * c->lock held, or op_begin's -errno without it. */
+static int op_lock(struct sfs_conn *c, const char **path, enum sfs_stage stage, struct sfs_status *st,
+                   struct fake_node **np)
+{
+    *path = norm(*path);
+    int rc = op_begin(c, *path, stage, st);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    *np = node_find(c, *path);
+    return 0;
+}
+
+/* op_lock on a node that must exist: ENOENT, without the lock, when it does not. */
+static int op_lock_node(struct sfs_conn *c, const char **path, enum sfs_stage stage, struct sfs_status *st,
+                        struct fake_node **np)
+{
+    int rc = op_lock(c, path, stage, st, np);
+    if (rc == 0 && !*np)
+        return op_end(c, fail(st, stage, ENOENT, *path));
+    return rc;
+}
+
+/* The start of an operation on an open file: op_begin on its path, then
+ * the lock.  0 with c->lock held, or op_begin's -errno without it. */
+static int file_lock(struct sfs_conn *c, struct sfs_file *f, enum sfs_stage stage, struct sfs_status *st)
+{
+    int rc = op_begin(c, f->node->path, stage, st);
+    if (rc == 0)
+        pthread_mutex_lock(&c->lock);
+    return rc;
+}
+
 static int fake_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
                                struct sfs_status *st)
 {
@@ -538,42 +620,31 @@ static void fake_disconnect(struct sfs_conn *c)
 
 static int fake_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_LIST, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_LIST, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (n)
-        node_stat(n, out);
-    else
-        rc = fail(st, SFS_STAGE_LIST, ENOENT, path);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    node_stat(n, out);
+    return op_end(c, 0);
 }
 
 static int fake_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_LIST, st);
+    struct fake_node *d;
+    int rc = op_lock_node(c, &path, SFS_STAGE_LIST, st, &d);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *d = node_find(c, path);
-    if (!d || !S_ISDIR(d->mode)) {
-        rc = fail(st, SFS_STAGE_LIST, d ? ENOTDIR : ENOENT, path);
-    } else {
-        for (size_t i = 0; i < c->n; i++) {
-            if (!is_child(c->nodes[i], path))
-                continue;
-            struct stat sb;
-            node_stat(c->nodes[i], &sb);
-            if (cb(cb_ctx, strrchr(c->nodes[i]->path, '/') + 1, &sb))
-                break;
-        }
+    if (!S_ISDIR(d->mode))
+        return op_end(c, fail(st, SFS_STAGE_LIST, ENOTDIR, path));
+    for (size_t i = 0; i < c->n; i++) {
+        if (!is_child(c->nodes[i], path))
+            continue;
+        struct stat sb;
+        node_stat(c->nodes[i], &sb);
+        if (cb(cb_ctx, strrchr(c->nodes[i]->path, '/') + 1, &sb))
+            break;
     }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, 0);
 }
 
 static struct sfs_file *file_of(struct fake_node *n)
@@ -588,15 +659,11 @@ static struct sfs_file *file_of(struct fake_node *n)
 
 static int fake_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_READ, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_READ, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (!n)
-        rc = fail(st, SFS_STAGE_READ, ENOENT, path);
-    else if (S_ISDIR(n->mode))
+    if (S_ISDIR(n->mode))
         rc = fail(st, SFS_STAGE_READ, EISDIR, path);
     else if (S_ISLNK(n->mode))
         rc = fail(st, SFS_STAGE_READ, ELOOP, path);
@@ -604,24 +671,22 @@ static int fake_open(struct sfs_conn *c, const char *path, int flags, struct sfs
         node_resize(n, 0);
     if (rc == 0)
         *out = file_of(n);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, rc);
 }
 
 static ssize_t fake_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                          struct sfs_status *st)
 {
-    int rc = op_begin(c, f->node->path, SFS_STAGE_READ, st);
+    int rc = file_lock(c, f, SFS_STAGE_READ, st);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
     struct fake_node *n = f->node;
     size_t len = (size_t)off < n->size ? n->size - (size_t)off : 0;
     if (len > size)
         len = size;
     if (len)
         memcpy(buf, n->data + off, len);
-    pthread_mutex_unlock(&c->lock);
+    op_end(c, 0);
     return (ssize_t)len;
 }
 
@@ -668,12 +733,10 @@ static int parent_ok(struct sfs_conn *c, const char *path, enum sfs_stage stage,
 static int fake_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                        struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
     if ((rc = parent_ok(c, path, SFS_STAGE_WRITE, st)) < 0)
         ;
     else if (n && (flags & O_EXCL))
@@ -686,37 +749,34 @@ static int fake_create(struct sfs_conn *c, const char *path, mode_t mode, int fl
         n = node_add(c, path, S_IFREG | (mode & 07777), NULL, 0);
     if (rc == 0)
         *out = file_of(n);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, rc);
 }
 
 static ssize_t fake_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
                           struct sfs_status *st)
 {
-    int rc = op_begin(c, f->node->path, SFS_STAGE_WRITE, st);
+    int rc = file_lock(c, f, SFS_STAGE_WRITE, st);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
     struct fake_node *n = f->node;
     if ((size_t)off + size > n->size)
         node_resize(n, (size_t)off + size);
     memcpy(n->data + off, buf, size);
     clock_gettime(CLOCK_REALTIME, &n->mtime);
-    pthread_mutex_unlock(&c->lock);
+    op_end(c, 0);
     return (ssize_t)size;
 }
 
 static int fake_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
-    int rc = op_begin(c, f->node->path, SFS_STAGE_WRITE, st);
+    int rc = file_lock(c, f, SFS_STAGE_WRITE, st);
     if (rc < 0)
         return rc;
     if (size < 0)
-        return fail(st, SFS_STAGE_WRITE, EINVAL, f->node->path);
-    pthread_mutex_lock(&c->lock);
-    node_resize(f->node, (size_t)size);
-    pthread_mutex_unlock(&c->lock);
-    return 0;
+        rc = fail(st, SFS_STAGE_WRITE, EINVAL, f->node->path);
+    else
+        node_resize(f->node, (size_t)size);
+    return op_end(c, rc);
 }
 
 static int fake_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
@@ -724,59 +784,54 @@ static int fake_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status 
     return op_begin(c, f->node->path, SFS_STAGE_WRITE, st);
 }
 
-static int fake_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+/* mkdir and symlink: a new node at PATH (MODE, contents DATA), where
+ * nothing is yet and the parent is a directory. */
+static int node_make(struct sfs_conn *c, const char *path, mode_t mode, const char *data, size_t size,
+                     struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    if (node_find(c, path))
+    if (n)
         rc = fail(st, SFS_STAGE_WRITE, EEXIST, path);
     else if ((rc = parent_ok(c, path, SFS_STAGE_WRITE, st)) == 0)
-        node_add(c, path, S_IFDIR | (mode & 07777), NULL, 0);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+        node_add(c, path, mode, data, size);
+    return op_end(c, rc);
+}
+
+static int fake_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
+{
+    return node_make(c, path, S_IFDIR | (mode & 07777), NULL, 0, st);
+}
+
+/* unlink and rmdir: the node at PATH removed, which must be a directory
+ * (not "/", and empty) when DIR and must not be one otherwise. */
+static int node_unmake(struct sfs_conn *c, const char *path, bool dir, struct sfs_status *st)
+{
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_WRITE, st, &n);
+    if (rc < 0)
+        return rc;
+    if ((bool)S_ISDIR(n->mode) != dir)
+        rc = fail(st, SFS_STAGE_WRITE, dir ? ENOTDIR : EISDIR, path);
+    else if (dir && !strcmp(path, "/"))
+        rc = fail(st, SFS_STAGE_WRITE, EBUSY, path);
+    else if (dir && has_children(c, path))
+        rc = fail(st, SFS_STAGE_WRITE, ENOTEMPTY, path);
+    else
+        node_remove(c, n);
+    return op_end(c, rc);
 }
 
 static int fake_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (!n)
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    else if (S_ISDIR(n->mode))
-        rc = fail(st, SFS_STAGE_WRITE, EISDIR, path);
-    else
-        node_remove(c, n);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return node_unmake(c, path, false, st);
 }
 
 static int fake_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (!n)
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    else if (!S_ISDIR(n->mode))
-        rc = fail(st, SFS_STAGE_WRITE, ENOTDIR, path);
-    else if (!strcmp(path, "/"))
-        rc = fail(st, SFS_STAGE_WRITE, EBUSY, path);
-    else if (has_children(c, path))
-        rc = fail(st, SFS_STAGE_WRITE, ENOTEMPTY, path);
-    else
-        node_remove(c, n);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return node_unmake(c, path, true, st);
 }
 
 /* Whether TO may be replaced by SRC (rename(2)'s rules); caller holds c->lock. */
@@ -814,17 +869,14 @@ static void rename_subtree(struct sfs_conn *c, const char *from, const char *to)
 
 static int fake_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
 {
-    from = norm(from);
-    to = norm(to);
-    int rc = op_begin(c, from, SFS_STAGE_WRITE, st);
+    struct fake_node *src;
+    int rc = op_lock_node(c, &from, SFS_STAGE_WRITE, st, &src);
     if (rc < 0)
         return rc;
+    to = norm(to);
     size_t flen = strlen(from);
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *src = node_find(c, from), *dst = node_find(c, to);
-    if (!src)
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, from);
-    else if (!strcmp(from, "/") || !strcmp(to, "/"))
+    struct fake_node *dst = node_find(c, to);
+    if (!strcmp(from, "/") || !strcmp(to, "/"))
         rc = fail(st, SFS_STAGE_WRITE, EBUSY, "/");
     else if (!strncmp(to, from, flen) && to[flen] == '/')
         rc = fail(st, SFS_STAGE_WRITE, EINVAL, to);
@@ -836,8 +888,7 @@ static int fake_rename(struct sfs_conn *c, const char *from, const char *to, uns
             node_remove(c, dst);
         rename_subtree(c, from, to);
     }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, rc);
 }
 
 static void time_set(struct timespec *dst, const struct timespec *src)
@@ -852,36 +903,23 @@ static void time_set(struct timespec *dst, const struct timespec *src)
 
 static int fake_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (!n) {
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    } else {
-        time_set(&n->atime, &tv[0]);
-        time_set(&n->mtime, &tv[1]);
-    }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    time_set(&n->atime, &tv[0]);
+    time_set(&n->mtime, &tv[1]);
+    return op_end(c, 0);
 }
 
 static int fake_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (n)
-        n->mode = (n->mode & ~(mode_t)07777) | (mode & 07777);
-    else
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    n->mode = (n->mode & ~(mode_t)07777) | (mode & 07777);
+    return op_end(c, 0);
 }
 
 static void fake_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
@@ -899,15 +937,13 @@ static bool fake_alive(struct sfs_conn *c)
 
 static int fake_readlink(struct sfs_conn *c, const char *path, char *buf, size_t size, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_LIST, st);
+    struct fake_node *n;
+    int rc = op_lock(c, &path, SFS_STAGE_LIST, st, &n);
     if (rc < 0)
         return rc;
-    if (size == 0)
-        return fail(st, SFS_STAGE_LIST, EINVAL, path);
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    if (!n || !S_ISLNK(n->mode)) {
+    if (size == 0) {
+        rc = fail(st, SFS_STAGE_LIST, EINVAL, path);
+    } else if (!n || !S_ISLNK(n->mode)) {
         rc = fail(st, SFS_STAGE_LIST, n ? EINVAL : ENOENT, path);
     } else {
         size_t len = n->size < size - 1 ? n->size : size - 1;
@@ -915,121 +951,86 @@ static int fake_readlink(struct sfs_conn *c, const char *path, char *buf, size_t
         buf[len] = '\0';
         rc = (int)len;
     }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, rc);
 }
 
 static int fake_symlink(struct sfs_conn *c, const char *target, const char *path, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&c->lock);
-    if (node_find(c, path))
-        rc = fail(st, SFS_STAGE_WRITE, EEXIST, path);
-    else if ((rc = parent_ok(c, path, SFS_STAGE_WRITE, st)) == 0)
-        node_add(c, path, S_IFLNK | 0777, target, strlen(target));
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return node_make(c, path, S_IFLNK | 0777, target, strlen(target), st);
 }
 
 /* Extended attributes: ENODATA and ERANGE leave ST untouched (backend.h). */
 static ssize_t fake_getxattr(struct sfs_conn *c, const char *path, const char *name, char *value, size_t size,
                              struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_LIST, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_LIST, st, &n);
     if (rc < 0)
         return rc;
     ssize_t out;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    struct fake_xattr *x = n ? xattr_find(n, name) : NULL;
-    if (!n)
-        out = fail(st, SFS_STAGE_LIST, ENOENT, path);
-    else if (!x)
+    struct fake_xattr *x = xattr_find(n, name);
+    if (!x) {
         out = -ENODATA;
-    else if (size && size < x->size)
+    } else if (size && size < x->size) {
         out = -ERANGE;
-    else {
+    } else {
         if (size)
             memcpy(value, x->value, x->size);
         out = (ssize_t)x->size;
     }
-    pthread_mutex_unlock(&c->lock);
+    op_end(c, 0);
     return out;
 }
 
 static int fake_setxattr(struct sfs_conn *c, const char *path, const char *name, const char *value, size_t size,
                          int flags, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    struct fake_xattr *x = n ? xattr_find(n, name) : NULL;
-    if (!n)
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    else if (x && (flags & XATTR_CREATE))
+    struct fake_xattr *x = xattr_find(n, name);
+    if (x && (flags & XATTR_CREATE))
         rc = fail(st, SFS_STAGE_WRITE, EEXIST, name);
     else if (!x && (flags & XATTR_REPLACE))
         rc = -ENODATA;
     else
         xattr_put(n, name, value, size);
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    return op_end(c, rc);
 }
 
 static ssize_t fake_listxattr(struct sfs_conn *c, const char *path, char *list, size_t size, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_LIST, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_LIST, st, &n);
     if (rc < 0)
         return rc;
-    ssize_t out = 0;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
     size_t total = 0;
-    for (size_t i = 0; n && i < n->nx; i++)
+    for (size_t i = 0; i < n->nx; i++)
         total += strlen(n->x[i].name) + 1;
-    if (!n)
-        out = fail(st, SFS_STAGE_LIST, ENOENT, path);
-    else if (size && size < total)
-        out = -ERANGE;
-    else
-        out = (ssize_t)total;
-    for (size_t i = 0, at = 0; n && size && out >= 0 && i < n->nx; i++) {
+    ssize_t out = size && size < total ? -ERANGE : (ssize_t)total;
+    for (size_t i = 0, at = 0; size && out >= 0 && i < n->nx; i++) {
         size_t len = strlen(n->x[i].name) + 1;
         memcpy(list + at, n->x[i].name, len);
         at += len;
     }
-    pthread_mutex_unlock(&c->lock);
+    op_end(c, 0);
     return out;
 }
 
 static int fake_removexattr(struct sfs_conn *c, const char *path, const char *name, struct sfs_status *st)
 {
-    path = norm(path);
-    int rc = op_begin(c, path, SFS_STAGE_WRITE, st);
+    struct fake_node *n;
+    int rc = op_lock_node(c, &path, SFS_STAGE_WRITE, st, &n);
     if (rc < 0)
         return rc;
-    pthread_mutex_lock(&c->lock);
-    struct fake_node *n = node_find(c, path);
-    struct fake_xattr *x = n ? xattr_find(n, name) : NULL;
-    if (!n) {
-        rc = fail(st, SFS_STAGE_WRITE, ENOENT, path);
-    } else if (!x) {
-        rc = -ENODATA;
-    } else {
-        free(x->name);
-        free(x->value);
-        *x = n->x[--n->nx];
-    }
-    pthread_mutex_unlock(&c->lock);
-    return rc;
+    struct fake_xattr *x = xattr_find(n, name);
+    if (!x)
+        return op_end(c, -ENODATA);
+    free(x->name);
+    free(x->value);
+    *x = n->x[--n->nx];
+    return op_end(c, 0);
 }
 
 #define FAKE_OPS(NAME, FLAGS)                                                                              \

@@ -38,6 +38,12 @@ extern const struct sfs_backend_ops fake_backend_isolated; /* SFS_BACKEND_ISOLAT
  * fake for AFP and SMB with sfs_backend_override.  First thing in main(),
  * before `--worker` is handled.  0 or -errno. */
 int fake_backend_setup(void);
+/* The start of main() in a test over the fake: the debugging overrides
+ * of isolation unset (isolation is what some tests are about),
+ * fake_backend_setup(), `--worker` handed to sfs_worker_main(), and GLib's
+ * log quiet unless SFS_TEST_LOG is set.  -1 to go on with the tests, or
+ * the status main() returns. */
+int fake_test_main(int argc, char **argv);
 /* Removes the shared directory if this process made it. */
 void fake_backend_cleanup(void);
 /* Back to no knobs, zero counters, the gate open. */
@@ -75,6 +81,11 @@ bool fake_wait_count(enum fake_counter c, unsigned n, int timeout_ms);
  * they give up with ETIMEDOUT after a minute, so a failed test cannot hang). */
 void fake_gate_close(void);
 void fake_gate_open(void);
+
+/* A listing as the text "name,name,...," in TEXT (SIZE bytes, NUL-terminated):
+ * NAME appended (cut short when TEXT is full), or whether NAME is in it. */
+void fake_names_add(char *text, size_t size, const char *name);
+bool fake_names_has(const char *text, const char *name);
 
 /* The byte of /big.bin at OFF. */
 unsigned char fake_big_byte(off_t off);

@@ -11,7 +11,6 @@
  * here asserts how fast something happened, only what did or did not. */
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -179,19 +178,13 @@ static int collect_name(void *ctx, const char *name, const struct stat *st)
 {
     (void)st;
     struct names *n = ctx;
-    size_t len = strlen(n->text);
-    snprintf(n->text + len, sizeof(n->text) - len, "%s,", name);
+    fake_names_add(n->text, sizeof(n->text), name);
     return 0;
 }
 
 static bool listing_has(const struct names *n, const char *name)
 {
-    char want[128];
-    snprintf(want, sizeof(want), "%s,", name);
-    for (const char *p = n->text; (p = strstr(p, want)); p++)
-        if (p == n->text || p[-1] == ',')
-            return true;
-    return false;
+    return fake_names_has(n->text, name);
 }
 
 /* The write side through OPS: create, write, rename, mkdir, rmdir, unlink. */
@@ -895,27 +888,11 @@ static void isolated_blocked_key(void **state)
     mounts_destroy(&t);
 }
 
-/* mounts.c logs every state change; tests keep quiet unless asked. */
-static GLogWriterOutput quiet_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
-{
-    (void)level;
-    (void)fields;
-    (void)n;
-    (void)data;
-    return G_LOG_WRITER_HANDLED;
-}
-
 int main(int argc, char **argv)
 {
-    /* Isolation is what some tests are about: no debugging override. */
-    unsetenv("SHARESFS_IN_PROCESS");
-    unsetenv("SHARESFS_SMB_IN_PROCESS");
-    if (fake_backend_setup() < 0)
-        return 1;
-    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-        return sfs_worker_main();
-    if (!getenv("SFS_TEST_LOG"))
-        g_log_set_writer_func(quiet_writer, NULL, NULL);
+    int status = fake_test_main(argc, argv);   /* setup, or a worker's whole run */
+    if (status >= 0)
+        return status;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(connect_in_process, reset),
         cmocka_unit_test_setup(connect_auth_from_url, reset),

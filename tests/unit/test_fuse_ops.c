@@ -6,7 +6,6 @@
  * needed.  Keys are afp:// (the fake in this process). */
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,8 +79,7 @@ static int filler(void *buf, const char *name, const struct stat *st, off_t off,
 {
     (void)flags;
     struct listing *l = buf;
-    size_t len = strlen(l->names);
-    snprintf(l->names + len, sizeof(l->names) - len, "%s,", name);
+    fake_names_add(l->names, sizeof(l->names), name);
     if (off)
         l->with_offsets++;
     if (st)
@@ -91,12 +89,7 @@ static int filler(void *buf, const char *name, const struct stat *st, off_t off,
 
 static bool listed(const struct listing *l, const char *name)
 {
-    char want[128];
-    snprintf(want, sizeof(want), "%s,", name);
-    for (const char *p = l->names; (p = strstr(p, want)); p++)
-        if (p == l->names || p[-1] == ',')
-            return true;
-    return false;
+    return fake_names_has(l->names, name);
 }
 
 /* opendir + readdir (READDIRPLUS) + releasedir; the opendir's result. */
@@ -382,25 +375,11 @@ static void direct_mount(void **state)
     assert_int_equal(fake_count(FAKE_CONNECTS), 1);
 }
 
-static GLogWriterOutput quiet_writer(GLogLevelFlags level, const GLogField *fields, gsize n, gpointer data)
-{
-    (void)level;
-    (void)fields;
-    (void)n;
-    (void)data;
-    return G_LOG_WRITER_HANDLED;
-}
-
 int main(int argc, char **argv)
 {
-    unsetenv("SHARESFS_IN_PROCESS");
-    unsetenv("SHARESFS_SMB_IN_PROCESS");
-    if (fake_backend_setup() < 0)
-        return 1;
-    if (argc > 1 && strcmp(argv[1], "--worker") == 0)
-        return sfs_worker_main();
-    if (!getenv("SFS_TEST_LOG"))
-        g_log_set_writer_func(quiet_writer, NULL, NULL);
+    int status = fake_test_main(argc, argv);   /* setup, or a worker's whole run */
+    if (status >= 0)
+        return status;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(root_and_status, setup, teardown),
         cmocka_unit_test_setup_teardown(share_listing, setup, teardown),
