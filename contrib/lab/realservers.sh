@@ -1,0 +1,914 @@
+#!/bin/bash
+# sharesfs lab: real Samba and netatalk servers from Debian's own releases,
+# run by systemd-nspawn inside an existing lab network namespace.
+#
+#   realservers.sh rootfs SUITE
+#       build (or reuse) the cached root filesystem of a Debian suite; prints its path
+#   realservers.sh start HOST NETNS CONFDIR [OPTION...]
+#       start HOST's server in netns NETNS; config, shares, state, logs in CONFDIR;
+#       returns once the port answers (pid of systemd-nspawn in CONFDIR/pid)
+#         --password-file FILE   labuser's password: first line, or the password=
+#                                line of a cifs credentials file (or SHARESFS_LAB_PASSWORD)
+#         --user NAME:UID:FILE   one more user (repeatable), e.g. clruser for Cleartxt
+#         --keytab FILE          enables Kerberos (cifs/HOST or afpserver/HOST@REALM)
+#         --realm REALM          default LAB.TEST;  --kdc ADDR  kdc line of its krb5.conf
+#         --address IP[/LEN]     default: the netns's first global IPv4 address
+#         --rootfs DIR           use this root filesystem (no mirror check)
+#         --set 'OPT = VALUE'    one more [global] line (repeatable)
+#         --timeout SECS         default 60;  --no-wait  do not wait for the port
+#   realservers.sh stop HOST CONFDIR
+#   realservers.sh status HOST CONFDIR
+#   realservers.sh version HOST CONFDIR
+#       the server's own version line (smbd -V / afpd -V, run in the container)
+#   realservers.sh hosts
+#       the known hosts: name, suite, server
+#   realservers.sh prune
+#       delete cached root filesystems that are no longer current and not in use
+#       (a new build does this for its suite by itself)
+#
+# Hosts: samba413 (bullseye), samba422 (trixie), netatalk31 (bullseye),
+# netatalk42 (trixie); HOST may be the short name or NAME.lab.test.
+# The root filesystems are cached under ${SHARESFS_LAB_CACHE:-/var/cache/sharesfs-lab}/rootfs,
+# keyed by suite, package set and the package versions the mirror offers now.
+# The mirror is the one the machine's apt configuration uses for Debian.
+# The rootfs is never written to: each container runs on a tmpfs overlay
+# (systemd-nspawn --volatile=overlay); CONFDIR is bind-mounted at /lab.
+# See contrib/lab/REALSERVERS.md.  Requires root, mmdebstrap, systemd-container.
+
+set -euo pipefail
+
+PROG=${0##*/}
+CACHE=${SHARESFS_LAB_CACHE:-/var/cache/sharesfs-lab}
+CACHE=${CACHE%/}
+ROOTFS_DIR=$CACHE/rootfs
+APT_DIR=$CACHE/apt
+DOMAIN=lab.test
+WORKGROUP=LAB
+REALM_DEFAULT=LAB.TEST
+LAB_USER_DEFAULT=labuser
+LAB_UID_DEFAULT=2001
+
+# Bump when the way a rootfs is built changes: every cached rootfs is rebuilt.
+RECIPE=1
+# Packages installed on top of mmdebstrap's "apt" variant (Essential + apt).
+# samba: smbd, smbpasswd (samba-common-bin), Samba's Heimdal libraries (keytab
+# acceptance).  netatalk: afpd, cnid_metad/cnid_dbd, the UAMs (PAM versions;
+# uams_gss.so links MIT libgssapi-krb5-2), PAM's pam_unix (libpam-modules).
+# Neither server needs winbind, krb5-user or any recommends.
+PACKAGES=(samba netatalk)
+# Left out of the rootfs: documentation and translations (nothing reads them).
+DPKG_OPTS=(
+    'path-exclude=/usr/share/man/*'
+    'path-exclude=/usr/share/doc/*'
+    'path-include=/usr/share/doc/*/copyright'
+    'path-exclude=/usr/share/locale/*'
+    'path-exclude=/usr/share/info/*'
+)
+
+# name|suite|kind
+HOSTS=(
+    "samba413|bullseye|samba"
+    "samba422|trixie|samba"
+    "netatalk31|bullseye|netatalk"
+    "netatalk42|trixie|netatalk"
+)
+
+READY_TIMEOUT=${SHARESFS_LAB_RS_TIMEOUT:-60}   # seconds, start until the port answers
+RS_FRESH=${SHARESFS_LAB_RS_FRESH:-30}          # seconds a mirror check of a suite stays valid
+TERM_GRACE=5                                   # seconds, SIGTERM then SIGKILL
+
+say()  { printf '%s\n' "$*"; }
+warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
+die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+usage() {
+    sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0" >&2
+    exit 2
+}
+
+need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
+
+need_tool() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null 2>&1 ||
+            die "$t not found (apt-get install -y --no-install-recommends mmdebstrap systemd-container)"
+    done
+}
+
+# host_fields HOST -> HN (short name) HFQDN HSUITE HKIND HPORT
+host_fields() {
+    local want=${1%."$DOMAIN"} h
+    for h in "${HOSTS[@]}"; do
+        IFS='|' read -r HN HSUITE HKIND <<<"$h"
+        if [ "$HN" = "$want" ]; then
+            HFQDN=$HN.$DOMAIN
+            HPORT=445
+            [ "$HKIND" = netatalk ] && HPORT=548
+            return 0
+        fi
+    done
+    die "unknown host '$1' (known: $(hosts_list))"
+}
+hosts_list() { local h o=(); for h in "${HOSTS[@]}"; do o+=("${h%%|*}"); done; echo "${o[*]}"; }
+
+# --------------------------------------------------------------- the mirror
+
+# The Debian archive the machine's apt uses (not the security archive).
+# SHARESFS_LAB_MIRROR overrides it.
+mirror_url() {
+    local u sig
+    if [ -n "${SHARESFS_LAB_MIRROR:-}" ]; then
+        echo "${SHARESFS_LAB_MIRROR%/}"
+        return 0
+    fi
+    # apt-get indextargets takes ~0.4 s: remembered while the sources are unchanged
+    sig=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+          sha256sum | cut -c1-64 || true)
+    if [ -f "$APT_DIR/mirror" ] && [ "$(sed -n 1p "$APT_DIR/mirror")" = "$sig" ]; then
+        sed -n 2p "$APT_DIR/mirror"
+        return 0
+    fi
+    u=$(mirror_url_apt) || exit 1
+    local t
+    t=$(mktemp "$APT_DIR/.mirror.XXXXXX")
+    printf '%s\n%s\n' "$sig" "$u" >"$t" && mv "$t" "$APT_DIR/mirror"
+    echo "$u"
+}
+mirror_url_apt() {
+    local u
+    # Known to apt once its lists exist (Label/Origin come from the Release file).
+    u=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' 'Origin: Debian' 'Label: Debian' \
+            2>/dev/null | awk 'NF && !n++' || true)
+    if [ -z "$u" ]; then
+        # sources.list (one-line) and *.sources (deb822): the first URI not
+        # ending in -security.
+        u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+                awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' |
+                grep -v -- '-security/*$' | head -n 1 || true)
+    fi
+    if [ -z "$u" ]; then
+        u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
+                awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' |
+                grep -v -- '-security/*$' | head -n 1 || true)
+    fi
+    [ -n "$u" ] || die "no Debian mirror in the apt configuration (/etc/apt/sources.list*); set SHARESFS_LAB_MIRROR"
+    echo "${u%/}"
+}
+
+# apt's proxy and date-check settings, passed on to mmdebstrap (which does
+# not read the host's apt.conf.d).
+host_aptopts() {
+    apt-config dump 2>/dev/null |
+        grep -E '^Acquire::(http|https|ftp)::Proxy |^Acquire::(http|https)::Proxy::|^Acquire::Check-Valid-Until |^Acquire::Check-Date ' || true
+}
+
+# ------------------------------------------------------------ rootfs cache
+
+# Private apt state for one suite and mirror: $APT_DIR/SUITE@HASH (lists kept
+# between calls, so a second call only revalidates InRelease).
+apt_dir() { echo "$APT_DIR/$1@$(printf '%s' "$2" | sha256sum | cut -c1-8)"; }
+apt_private() {
+    local suite=$1 mirror=$2 a
+    a=$(apt_dir "$suite" "$mirror")
+    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d" "$a/preferences.d" "$a/state"
+    : >"$a/status"
+    printf 'deb %s %s main\n' "$mirror" "$suite" >"$a/sources.list"
+    APT_OPTS=(
+        -o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/sources.list.d"
+        -o "Dir::Etc::Preferences=$a/preferences" -o "Dir::Etc::PreferencesParts=$a/preferences.d"
+        -o "Dir::State=$a/state" -o "Dir::State::Lists=$a/lists" -o "Dir::State::status=$a/status"
+        -o "Dir::Cache=$a/cache" -o "Debug::NoLocking=true" -o "APT::Install-Recommends=false"
+        -o "APT::Get::List-Cleanup=true" -o "Acquire::Languages=none"
+    )
+}
+
+# Resolves the package set of SUITE against the mirror, now.  Sets MANIFEST
+# (sorted "name version" lines) and KEY.  Dies with one line naming the suite
+# when the mirror cannot be reached.
+resolve_suite() {
+    local suite=$1 mirror=$2 a out reason inrel sig ess
+    a=$(apt_dir "$suite" "$mirror")
+    apt_private "$suite" "$mirror"
+    # Checked against the mirror less than RS_FRESH seconds ago (e.g. by the
+    # other host of the same suite, started in parallel): reuse that answer.
+    if [ -f "$a/checked" ] && [ -f "$a/key" ] && [ -f "$a/manifest" ] &&
+       [ $(( $(date +%s) - $(stat -c %Y "$a/checked") )) -lt "$RS_FRESH" ]; then
+        KEY=$(sed -n 2p "$a/key")
+        MANIFEST=$(cat "$a/manifest")
+        return 0
+    fi
+    rm -f "$a/checked"
+    # one retry, 15 s per connection: an unreachable mirror fails in seconds,
+    # not minutes (apt's defaults: 3 retries with back-off, 30 s timeouts)
+    if ! out=$(apt-get "${APT_OPTS[@]}" -q --error-on=any -o Acquire::Retries=1 \
+                   -o Acquire::http::Timeout=15 -o Acquire::https::Timeout=15 update 2>&1); then
+        reason=$(printf '%s\n' "$out" | grep -E '^E:' | grep -v 'Some index files failed' | head -n 1 | sed 's/^E: *//; s/  */ /g' || true)
+        printf '%s\n' "$out" >"$a/update.log"
+        die "cannot fetch Debian suite '$suite' from $mirror: ${reason:-apt-get update failed} (full output: $a/update.log)"
+    fi
+    inrel=$(ls "$a"/lists/*_dists_"${suite}"_InRelease 2>/dev/null | head -n 1 || true)
+    [ -n "$inrel" ] || die "cannot fetch Debian suite '$suite' from $mirror: no InRelease file"
+    # Same InRelease, same recipe and packages as last time: same key.
+    sig=$(printf '%s\n' "$RECIPE" "$suite" "${PACKAGES[*]}" "${DPKG_OPTS[*]}" | cat - "$inrel" | sha256sum | cut -c1-64)
+    if [ -f "$a/key" ] && [ "$(sed -n 1p "$a/key")" = "$sig" ] && [ -f "$a/manifest" ]; then
+        KEY=$(sed -n 2p "$a/key")
+        MANIFEST=$(cat "$a/manifest")
+        touch "$a/checked"
+        return 0
+    fi
+    ess=$(apt-cache "${APT_OPTS[@]}" dumpavail |
+            awk -v RS= '/(^|\n)Essential: yes(\n|$)/ { n = split($0, l, "\n"); for (i = 1; i <= n; i++) if (l[i] ~ /^Package: /) { sub(/^Package: /, "", l[i]); print l[i] } }' |
+            sort -u)
+    [ -n "$ess" ] || die "cannot fetch Debian suite '$suite' from $mirror: empty package index"
+    # shellcheck disable=SC2086
+    if ! out=$(apt-get "${APT_OPTS[@]}" -s -q install apt $ess "${PACKAGES[@]}" 2>&1); then
+        die "Debian suite '$suite' on $mirror cannot install ${PACKAGES[*]}: $(printf '%s\n' "$out" | grep -E '^E:' | head -n 1)"
+    fi
+    MANIFEST=$(printf '%s\n' "$out" | awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); print $2, v }' | sort)
+    KEY=$(printf '%s\n' "$RECIPE" "$suite" "${PACKAGES[*]}" "${DPKG_OPTS[*]}" "$MANIFEST" | sha256sum | cut -c1-16)
+    printf '%s\n' "$MANIFEST" >"$a/manifest"
+    printf '%s\n%s\n' "$sig" "$KEY" >"$a/key"
+    touch "$a/checked"
+}
+
+# Unmounts everything below DIR (a build killed half-way may leave mmdebstrap's
+# /proc, /sys, /dev mounts), then deletes DIR without crossing file systems.
+remove_tree() {
+    local d=$1 m
+    [ -e "$d" ] || return 0
+    d=$(realpath "$d")
+    case $d in "$ROOTFS_DIR"/*) ;; *) die "refusing to delete $d" ;; esac
+    while read -r m; do
+        [ -n "$m" ] && umount -l "$m" 2>/dev/null || true
+    done < <(awk -v p="$d/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r)
+    rm -rf --one-file-system "$d"
+}
+
+# ensure_rootfs SUITE -> ROOTFS (path of the root directory).  Offline mode
+# (SHARESFS_LAB_OFFLINE=1) takes the newest cached one without asking the mirror.
+ensure_rootfs() {
+    local suite=$1 mirror final tmp t0 t1 have log missing
+    case $suite in *[!a-z0-9-]*|'') die "bad suite name '$suite'" ;; esac
+    mkdir -p "$ROOTFS_DIR" "$APT_DIR"
+    exec 8>"$ROOTFS_DIR/.lock-$suite"
+    flock 8
+
+    # leftovers of an interrupted build
+    for tmp in "$ROOTFS_DIR"/.build-"$suite"-*; do
+        [ -e "$tmp" ] && remove_tree "$tmp"
+    done
+
+    if [ "${SHARESFS_LAB_OFFLINE:-0}" = 1 ]; then
+        final=$(readlink -f "$ROOTFS_DIR/$suite" 2>/dev/null || true)
+        [ -n "$final" ] && [ -f "$final/manifest" ] && [ -x "$final/root/usr/bin/dpkg" ] ||
+            die "offline, and no cached rootfs for suite '$suite' in $ROOTFS_DIR"
+        ROOTFS=$final/root
+        exec 8>&-
+        return 0
+    fi
+
+    mirror=$(mirror_url)
+    resolve_suite "$suite" "$mirror"
+    final=$ROOTFS_DIR/$suite-$KEY
+    if [ -f "$final/manifest" ] && [ -x "$final/root/usr/bin/dpkg" ]; then
+        ln -sfn "$suite-$KEY" "$ROOTFS_DIR/.$suite.link" && mv -T "$ROOTFS_DIR/.$suite.link" "$ROOTFS_DIR/$suite"
+        ROOTFS=$final/root
+        exec 8>&-
+        return 0
+    fi
+
+    need_tool mmdebstrap
+    tmp=$(mktemp -d "$ROOTFS_DIR/.build-$suite-XXXXXX")
+    # any failure from here on (die included) removes the half-made tree;
+    # after a SIGKILL, the next call does (leftovers above)
+    RS_BUILD_TMP=$tmp
+    trap '[ -n "${RS_BUILD_TMP:-}" ] && remove_tree "$RS_BUILD_TMP"' EXIT
+    log=$tmp/build.log
+    warn "building the $suite rootfs (${PACKAGES[*]}; about 1-2 minutes) into $final"
+    local args=(--variant=apt --mode=root --format=directory --components=main
+                "--include=$(IFS=,; echo "${PACKAGES[*]}")")
+    local o
+    for o in "${DPKG_OPTS[@]}"; do args+=("--dpkgopt=$o"); done
+    while IFS= read -r o; do [ -n "$o" ] && args+=("--aptopt=$o"); done < <(host_aptopts)
+    # the bind-mount point of CONFDIR
+    args+=(--customize-hook='mkdir -p "$1/lab"')
+    t0=$(now_ms)
+    if ! mmdebstrap "${args[@]}" "$suite" "$tmp/root" "$mirror" </dev/null >"$log" 2>&1 8>&-; then
+        cp "$log" "$ROOTFS_DIR/build-$suite.failed.log" 2>/dev/null || true
+        die "cannot build the rootfs of Debian suite '$suite' from $mirror (mmdebstrap failed: $(grep -E '^E:' "$ROOTFS_DIR/build-$suite.failed.log" | tail -n 1 | cut -c1-200); log: $ROOTFS_DIR/build-$suite.failed.log)"
+    fi
+    t1=$(now_ms)
+    have=$(chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version}\n' | sort)
+    # Packages the resolution expected but the rootfs lacks (or has in another
+    # version): the mirror changed during the build.  Build again next time.
+    missing=$(comm -23 <(printf '%s\n' "$MANIFEST") <(printf '%s\n' "$have"))
+    if [ -n "$missing" ]; then
+        rm -f "$(apt_dir "$suite" "$mirror")/key"
+        die "the mirror changed while the $suite rootfs was built ($(echo "$missing" | head -n 3 | tr '\n' ' ')); run again"
+    fi
+    printf '%s\n' "$have" >"$tmp/manifest"
+    {
+        echo "suite=$suite"
+        echo "key=$KEY"
+        echo "recipe=$RECIPE"
+        echo "packages=${PACKAGES[*]}"
+        echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+        echo "build_seconds=$(( (t1 - t0) / 1000 )).$(printf '%03d' $(( (t1 - t0) % 1000 )))"
+        echo "samba=$(awk '$1 == "samba" { print $2 }' "$tmp/manifest")"
+        echo "netatalk=$(awk '$1 == "netatalk" { print $2 }' "$tmp/manifest")"
+    } >"$tmp/info"
+    chmod 0755 "$tmp"
+    mv -T "$tmp" "$final"
+    RS_BUILD_TMP=
+    trap - EXIT
+    ln -sfn "$suite-$KEY" "$ROOTFS_DIR/.$suite.link" && mv -T "$ROOTFS_DIR/.$suite.link" "$ROOTFS_DIR/$suite"
+    warn "built the $suite rootfs in $(( (t1 - t0) / 1000 )) s: $(du -sh "$final" | cut -f1), $(grep -E '^(samba|netatalk)=' "$final/info" | tr '\n' ' ')"
+    prune_suite "$suite"
+    ROOTFS=$final/root
+    exec 8>&-
+}
+
+# Deletes the rootfs trees of SUITE other than the current one (the SUITE
+# symlink), unless a running systemd-nspawn uses them.  Caller holds the lock.
+prune_suite() {
+    local suite=$1 cur d p used c nl=$'\n'
+    cur=$(readlink "$ROOTFS_DIR/$suite" 2>/dev/null || true)
+    for d in "$ROOTFS_DIR/$suite"-*; do
+        [ -d "$d" ] && [ "${d##*/}" != "$cur" ] || continue
+        used=0
+        for p in /proc/[0-9]*/cmdline; do
+            c=$(tr '\0' '\n' 2>/dev/null <"$p") || continue
+            case "$nl$c$nl" in *"$nl--directory=$d/root$nl"*) used=1 ;; esac
+        done
+        if [ "$used" = 1 ]; then
+            warn "keeping $d: a container still runs on it"
+        else
+            remove_tree "$d"
+            warn "removed the old rootfs $d"
+        fi
+    done
+}
+
+cmd_prune() {
+    need_root
+    local s
+    mkdir -p "$ROOTFS_DIR"
+    for s in $(printf '%s\n' "${HOSTS[@]}" | cut -d'|' -f2 | sort -u); do
+        exec 8>"$ROOTFS_DIR/.lock-$s"
+        flock 8
+        prune_suite "$s"
+        exec 8>&-
+    done
+}
+
+cmd_rootfs() {
+    [ $# = 1 ] || usage
+    need_root
+    need_tool apt-get flock
+    ensure_rootfs "$1"
+    echo "$ROOTFS"
+}
+
+# ---------------------------------------------------------------- containers
+
+# The container's entry point (pid 2 under nspawn's stub init).  It adds the
+# lab users to the overlay's /etc (never to the cached rootfs), fills the
+# tdbsam (Samba), then execs the server in the foreground.
+write_init() {
+    cat >"$1" <<'EOF'
+#!/bin/bash
+# written by contrib/lab/realservers.sh; runs inside the container
+set -euo pipefail
+# nspawn mounts an empty tmpfs on /run; netatalk locks /var/lock/netatalk (/var/lock -> /run/lock)
+mkdir -p /run/lock
+days=$(( $(date +%s) / 86400 ))
+grep -qx /bin/bash /etc/shells || echo /bin/bash >>/etc/shells
+while IFS=: read -r name uid pw; do
+    [ -n "$name" ] || continue
+    salt=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    hash=$(printf '%s\n' "$pw" | perl -e 'my $p = <STDIN>; chomp $p; print crypt($p, "\$6\$" . $ARGV[0] . "\$")' "$salt")
+    case $hash in '$6$'*) ;; *) echo "init: crypt() failed for $name" >&2; exit 1 ;; esac
+    sed -i "/^$name:/d" /etc/passwd /etc/group /etc/shadow
+    echo "$name:x:$uid:$uid::/nonexistent:/bin/bash" >>/etc/passwd
+    echo "$name:x:$uid:" >>/etc/group
+    echo "$name:$hash:$days:0:99999:7:::" >>/etc/shadow
+    if [ "$RS_KIND" = samba ]; then
+        printf '%s\n%s\n' "$pw" "$pw" | smbpasswd -c /lab/etc/smb.conf -s -a "$name" >/dev/null
+    fi
+done </lab/private/users
+export KRB5_CONFIG=/lab/etc/krb5.conf
+case $RS_KIND in
+    samba)    exec /usr/sbin/smbd -F --no-process-group -s /lab/etc/smb.conf -l /lab/log ;;
+    netatalk)
+        if [ "${RS_AFPD_ONLY:-0}" = 1 ]; then
+            exec /usr/sbin/afpd -d -F /lab/etc/afp.conf
+        fi
+        exec /usr/sbin/netatalk -d -F /lab/etc/afp.conf ;;
+esac
+echo "init: unknown RS_KIND '$RS_KIND'" >&2
+exit 1
+EOF
+    chmod 0755 "$1"
+}
+
+write_smb_conf() {
+    local f=$1 ip=$2 prefix=$3 kt=$4 realm=$5 s
+    {
+        cat <<EOF
+# $HFQDN: Samba from Debian $HSUITE (written by contrib/lab/realservers.sh; paths are inside the container)
+[global]
+  server role = standalone server
+  workgroup = $WORKGROUP
+  netbios name = ${HN^^}
+  server string = sharesfs lab $HFQDN (Samba %v)
+  disable netbios = yes
+  smb ports = 445
+  interfaces = $ip/$prefix
+  bind interfaces only = yes
+  pid directory = /lab/state/run
+  lock directory = /lab/state/lock
+  state directory = /lab/state/state
+  cache directory = /lab/state/cache
+  private dir = /lab/state/private
+  ncalrpc dir = /lab/state/ncalrpc
+  binddns dir = /lab/state/binddns
+  usershare path = /lab/state/usershares
+  passdb backend = tdbsam:/lab/state/private/passdb.tdb
+  log file = /lab/log/log.%m
+  max log size = 0
+  log level = 1
+  map to guest = Bad User
+  guest account = nobody
+  load printers = no
+  printing = bsd
+  printcap name = /dev/null
+  disable spoolss = yes
+EOF
+        if [ -n "$kt" ]; then
+            cat <<EOF
+  realm = $realm
+  kerberos method = dedicated keytab
+  dedicated keytab file = FILE:/lab/private/krb5.keytab
+EOF
+        fi
+        for s in "${SETS[@]}"; do printf '  %s\n' "$s"; done
+        cat <<EOF
+
+[public]
+  path = /lab/shares/public
+  guest ok = yes
+  read only = yes
+
+[user]
+  path = /lab/shares/user
+  valid users = $VALID_USERS
+  read only = no
+EOF
+    } >"$f"
+}
+
+write_afp_conf() {
+    local f=$1 ip=$2 kt=$3 realm=$4 s VOLNAME=''
+    # netatalk 4 lower-cases section names ("public"); its "volume name"
+    # option (unknown to 3.1) keeps the advertised names Public and Private
+    if grep -qa 'volume name' "$ROOTFS"/usr/lib/*/libatalk.so.* 2>/dev/null; then
+        VOLNAME=1
+    fi
+    {
+        cat <<EOF
+; $HFQDN: netatalk from Debian $HSUITE (written by contrib/lab/realservers.sh; paths are inside the container)
+[Global]
+  afp listen = $ip
+  afp port = 548
+  uam list = uams_guest.so uams_clrtxt.so uams_dhx.so uams_dhx2.so${kt:+ uams_gss.so}
+  guest account = nobody
+  zeroconf = no
+  spotlight = no
+  log file = /lab/log/afpd.log
+  log level = default:note
+  vol dbpath = /lab/state/cnid/\$v/
+EOF
+        if [ -n "$kt" ]; then
+            cat <<EOF
+  k5 keytab = /lab/private/krb5.keytab
+  k5 service = afpserver
+  k5 realm = $realm
+EOF
+        fi
+        for s in "${SETS[@]}"; do printf '  %s\n' "$s"; done
+        cat <<EOF
+
+[Public]
+  path = /lab/volumes/Public
+  read only = yes
+  cnid scheme = $CNID${VOLNAME:+
+  volume name = Public}
+
+[Private]
+  path = /lab/volumes/Private
+  valid users = $VALID_USERS
+  cnid scheme = $CNID${VOLNAME:+
+  volume name = Private}
+EOF
+    } >"$f"
+}
+
+write_krb5_conf() {
+    local f=$1 realm=$2 kdc=$3
+    {
+        cat <<EOF
+[libdefaults]
+  default_realm = $realm
+  dns_lookup_realm = false
+  dns_lookup_kdc = false
+  rdns = false
+  dns_canonicalize_hostname = false
+
+[realms]
+  $realm = {
+EOF
+        [ -n "$kdc" ] && echo "    kdc = $kdc"
+        cat <<EOF
+  }
+
+[domain_realm]
+  .$DOMAIN = $realm
+  $DOMAIN = $realm
+EOF
+    } >"$f"
+}
+
+# Sample contents, only for share directories that do not exist yet.
+fill_shares() {
+    local d=$1 v
+    if [ "$HKIND" = samba ]; then
+        if [ ! -d "$d/shares/public" ]; then
+            mkdir -p "$d/shares/public/dir"
+            printf 'Hello from the sharesfs lab.\n' >"$d/shares/public/hello.txt"
+            printf 'a\n' >"$d/shares/public/dir/a.txt"
+            printf 'b\n' >"$d/shares/public/dir/b.txt"
+            printf '%s\n' "$HFQDN" >"$d/shares/public/host.txt"
+            chmod -R u=rwX,go=rX "$d/shares/public"
+        fi
+        if [ ! -d "$d/shares/user" ]; then
+            mkdir -p "$d/shares/user"
+            printf 'Notes of %s on %s.\n' "$LAB_USER" "$HFQDN" >"$d/shares/user/notes.txt"
+            chown -R "$LAB_UID:$LAB_UID" "$d/shares/user"
+        fi
+        chmod 0755 "$d/shares"
+    else
+        for v in Public Private; do
+            [ -d "$d/volumes/$v" ] && continue
+            mkdir -p "$d/volumes/$v/dir"
+            printf 'Hello from the sharesfs lab (%s on %s).\n' "$v" "$HFQDN" >"$d/volumes/$v/hello.txt"
+            printf 'a\n' >"$d/volumes/$v/dir/a.txt"
+            chmod -R u=rwX,go=rX "$d/volumes/$v"
+            [ "$v" = Private ] && chown -R "$LAB_UID:$LAB_UID" "$d/volumes/$v"
+        done
+        chmod 0755 "$d/volumes"
+    fi
+}
+
+# Password of a file: the first line, or the password= line of a cifs-style
+# credentials file (the lab's creds/labuser.cred).
+read_password_file() {
+    local f=$1 p
+    [ -r "$f" ] || die "cannot read password file $f"
+    if grep -q '^password=' "$f"; then
+        p=$(sed -n 's/^password=//p' "$f" | sed -n 1p)
+    else
+        p=$(head -n 1 "$f")
+    fi
+    [ -n "$p" ] || die "no password in $f"
+    printf '%s' "$p"
+}
+
+# pid of the running container's nspawn for CONFDIR, or nothing.
+running_pid() {
+    local d=$1 pid
+    [ -f "$d/pid" ] || return 0
+    pid=$(cat "$d/pid" 2>/dev/null || true)
+    case $pid in ''|*[!0-9]*) return 0 ;; esac
+    # pids wrap: trust it only while it is this CONFDIR's nspawn
+    local c nl=$'\n'
+    c=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline") || return 0
+    case "$nl$c$nl" in
+        *"$nl--bind=$d:/lab$nl"*) echo "$pid" ;;
+    esac
+    return 0
+}
+
+# The container's pid 1 (nspawn's stub init), a child of nspawn.
+container_leader() {
+    local pid=$1 c
+    c=$(cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | awk 'NF && !n++' || true)
+    [ -n "$c" ] && echo "$c"
+}
+
+# nspawn's machine name: unique per CONFDIR (nspawn keeps per-machine state
+# in /run/systemd/nspawn/propagate/NAME), so two labs can run the same host.
+machine_name() { echo "sfsrs-$HN-$(printf '%s' "$1" | sha256sum | cut -c1-8)"; }
+
+# A process that exists and is not a zombie.  nspawn is reparented to the
+# machine's pid 1 (start does not wait for it), which may reap it only
+# about a second after it exited.
+alive() {
+    local st
+    st=$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+port_open() {
+    local ns=$1 ip=$2 port=$3
+    nsenter --net="/run/netns/$ns" timeout 1 bash -c "exec 3<>/dev/tcp/$ip/$port" 2>/dev/null
+}
+
+# SIGTERM to nspawn makes it send --kill-signal (SIGRTMIN+3, "halt") to the
+# container's stub init, which passes SIGTERM (then SIGHUP) to the server and
+# exits when the server has.  (The stub ignores SIGTERM itself.)  Should that
+# hang, SIGKILL to the stub init ends the container's whole pid namespace;
+# SIGKILL to nspawn alone would leave the container running.
+stop_confdir() {
+    local d=$1 pid leader i
+    pid=$(running_pid "$d")
+    [ -n "$pid" ] || { rm -f "$d/pid"; return 0; }
+    leader=$(container_leader "$pid" || true)
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < TERM_GRACE * 50; i++)); do
+        alive "$pid" || break
+        sleep 0.02
+    done
+    if alive "$pid"; then
+        warn "$HFQDN: container still running ${TERM_GRACE}s after SIGTERM, SIGKILL"
+        [ -n "$leader" ] && kill -KILL "$leader" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.02; done
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    # nspawn leaves this behind when /run is not a tmpfs, or when killed
+    rmdir "/run/systemd/nspawn/propagate/$(machine_name "$d")" 2>/dev/null || true
+    rm -f "$d/pid"
+}
+
+# Tails of the console (nspawn, init.sh) and the server's own log.
+show_logs() {
+    local d=$1 f
+    for f in "$d/log/console.log" "$d/log/log.smbd" "$d/log/afpd.log"; do
+        [ -s "$f" ] || continue
+        printf '  --- %s\n' "$f" >&2
+        tail -n 15 "$f" | sed 's/^/  /' >&2
+    done
+}
+
+cmd_start() {
+    [ $# -ge 3 ] || usage
+    local host=$1 ns=$2 d=$3
+    shift 3
+    local pwfile='' keytab='' realm=$REALM_DEFAULT kdc='' ip='' prefix='' rootfs='' wait=1 extra_users=()
+    SETS=()
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --no-wait) ;;
+            --*) [ $# -ge 2 ] || die "start option $1 needs a value" ;;
+        esac
+        case $1 in
+            --password-file) pwfile=$2; shift 2 ;;
+            --keytab)        keytab=$2; shift 2 ;;
+            --realm)         realm=$2; shift 2 ;;
+            --kdc)           kdc=$2; shift 2 ;;
+            --address)       ip=$2; shift 2 ;;
+            --rootfs)        rootfs=$2; shift 2 ;;
+            --user)          extra_users+=("$2"); shift 2 ;;
+            --set)           SETS+=("$2"); shift 2 ;;
+            --timeout)       READY_TIMEOUT=$2; shift 2 ;;
+            --no-wait)       wait=0; shift ;;
+            *) die "unknown start option '$1'" ;;
+        esac
+    done
+    need_root
+    need_tool systemd-nspawn nsenter flock apt-get
+    host_fields "$host"
+    [ -e "/run/netns/$ns" ] || die "no network namespace '$ns' (/run/netns/$ns)"
+    case $d in /*) ;; *) d=$(pwd)/$d ;; esac
+    d=${d%/}
+    case $d in *[:,[:space:]]*) die "CONFDIR may not contain ':', ',' or white space (systemd-nspawn --bind): $d" ;; esac
+    LAB_USER=${SHARESFS_LAB_USER:-$LAB_USER_DEFAULT}
+    LAB_UID=${SHARESFS_LAB_UID:-$LAB_UID_DEFAULT}
+
+    local pw
+    if [ -n "$pwfile" ]; then
+        pw=$(read_password_file "$pwfile")
+    elif [ -n "${SHARESFS_LAB_PASSWORD:-}" ]; then
+        pw=$SHARESFS_LAB_PASSWORD
+    else
+        die "no password for $LAB_USER: give --password-file FILE (e.g. \$SHARESFS_LAB_DIR/creds/labuser.cred) or SHARESFS_LAB_PASSWORD"
+    fi
+    case $pw in *:*|*$'\n'*) die "the password may not contain ':' or a newline" ;; esac
+    [ -z "$keytab" ] || [ -r "$keytab" ] || die "cannot read keytab $keytab"
+    # netatalk's CNID database.  cnid_metad (scheme dbd) raises RLIMIT_NOFILE
+    # to 65535 and exits when it cannot; netatalk then restarts it every second
+    # and no volume opens (FPOpenVol: kFPMiscErr).  Where the hard limit is
+    # lower and cannot be raised (no CAP_SYS_RESOURCE, e.g. in a sandbox),
+    # use a scheme without a daemon (3.1: tdb; 4.x has no tdb: last) and run
+    # afpd alone, without the netatalk master process and cnid_metad.
+    CNID=${SHARESFS_LAB_RS_CNID:-}
+    AFPD_ONLY=0
+    if [ "$HKIND" = netatalk ]; then
+        if [ -z "$CNID" ]; then
+            if [ "$(ulimit -Hn)" = unlimited ] || [ "$(ulimit -Hn)" -ge 65535 ] ||
+               (ulimit -Hn 65535) 2>/dev/null; then
+                CNID=dbd
+            else
+                case $HN in netatalk3*) CNID=tdb ;; *) CNID=last ;; esac
+                warn "$HFQDN: RLIMIT_NOFILE hard limit $(ulimit -Hn) < 65535 and not raisable: cnid_metad cannot run; using 'cnid scheme = $CNID' and afpd without the netatalk master"
+            fi
+        fi
+        [ "$CNID" = dbd ] || AFPD_ONLY=1
+    fi
+    # the user share/volume: labuser and every --user
+    VALID_USERS=$LAB_USER
+    local u
+    for u in "${extra_users[@]}"; do VALID_USERS+=" ${u%%:*}"; done
+
+    if [ -z "$ip" ]; then
+        read -r ip prefix < <(ip -n "$ns" -4 -o addr show scope global |
+                              awk '{ split($4, a, "/"); print a[1], a[2]; exit }') || true
+        [ -n "$ip" ] || die "netns $ns has no IPv4 address: give --address"
+    else
+        prefix=${ip#*/}; ip=${ip%/*}
+        [ "$prefix" != "$ip" ] || prefix=$(ip -n "$ns" -4 -o addr show | awk -v a="$ip" '{ split($4, b, "/"); if (b[1] == a && !n++) print b[2] }' || true)
+        [ -n "$prefix" ] || prefix=24
+    fi
+
+    # The rootfs first: a mirror or build failure starts nothing.
+    if [ -n "$rootfs" ]; then
+        [ -x "$rootfs/usr/bin/dpkg" ] || die "$rootfs is not a root filesystem"
+        ROOTFS=$(realpath "$rootfs")
+    else
+        ensure_rootfs "$HSUITE"
+    fi
+
+    mkdir -p "$d"
+    stop_confdir "$d"
+    mkdir -p "$d/etc" "$d/log" "$d/private"
+    chmod 0700 "$d/private"
+    if [ "$HKIND" = samba ]; then
+        mkdir -p "$d/state/run" "$d/state/lock" "$d/state/state" "$d/state/cache" "$d/state/private" \
+                 "$d/state/ncalrpc" "$d/state/binddns" "$d/state/usershares"
+        chmod 0700 "$d/state/private"
+    else
+        mkdir -p "$d/state/cnid" "$d/state/netatalk"
+    fi
+    fill_shares "$d"
+    # users: NAME:UID:PASSWORD, root-only
+    (
+        umask 077
+        printf '%s:%s:%s\n' "$LAB_USER" "$LAB_UID" "$pw"
+        local u name uid f
+        for u in "${extra_users[@]}"; do
+            IFS=: read -r name uid f <<<"$u"
+            [ -n "$name" ] && [ -n "$uid" ] && [ -n "$f" ] || die "--user wants NAME:UID:PASSWORD-FILE"
+            printf '%s:%s:%s\n' "$name" "$uid" "$(read_password_file "$f")"
+        done
+    ) >"$d/private/users.new"
+    chmod 0600 "$d/private/users.new"
+    mv "$d/private/users.new" "$d/private/users"
+    rm -f "$d/private/krb5.keytab"
+    if [ -n "$keytab" ]; then
+        install -m 0600 "$keytab" "$d/private/krb5.keytab"
+    fi
+    write_init "$d/init.sh"
+    write_krb5_conf "$d/etc/krb5.conf" "$realm" "$kdc"
+    if [ "$HKIND" = samba ]; then
+        write_smb_conf "$d/etc/smb.conf" "$ip" "$prefix" "$keytab" "$realm"
+    else
+        write_afp_conf "$d/etc/afp.conf" "$ip" "$keytab" "$realm"
+    fi
+    echo "$ROOTFS" >"$d/rootfs"
+    echo "$HFQDN" >"$d/host"
+    if [ -d "$d/log" ] && [ -n "$(ls -A "$d/log")" ]; then
+        rm -rf "$d/log.prev"
+        mv "$d/log" "$d/log.prev"
+        mkdir -p "$d/log"
+    fi
+
+    # readiness is "the port answers": it must not answer before we start
+    if port_open "$ns" "$ip" "$HPORT"; then
+        die "something already listens on $ip:$HPORT in netns $ns (another container? stop it first)"
+    fi
+    # RLIMIT_NOFILE: the container has no CAP_SYS_RESOURCE; give it at least
+    # 65536 when this machine allows it (cnid_metad wants 65535, see CNID).
+    # nspawn's image lock and propagation directories:
+    mkdir -p /run/lock /run/systemd/nspawn
+    local binds=(--bind="$d:/lab")
+    [ "$HKIND" = netatalk ] && binds+=(--bind="$d/state/netatalk:/var/lib/netatalk")
+    local t0 t1 pid nofile
+    nofile=$(ulimit -Hn)
+    [ "$nofile" = unlimited ] || [ "$nofile" -ge 65536 ] || { (ulimit -Hn 65536) 2>/dev/null && nofile=65536; }
+    t0=$(now_ms)
+    setsid systemd-nspawn --quiet --register=no --keep-unit --as-pid2 \
+        --machine="$(machine_name "$d")" --hostname="$HFQDN" \
+        --directory="$ROOTFS" --read-only --volatile=overlay \
+        --network-namespace-path="/run/netns/$ns" \
+        "${binds[@]}" \
+        --resolv-conf=off --timezone=off --link-journal=no --console=pipe \
+        --rlimit=RLIMIT_NOFILE="$nofile" \
+        --kill-signal=SIGRTMIN+3 --setenv=RS_KIND="$HKIND" --setenv=RS_AFPD_ONLY="$AFPD_ONLY" \
+        /lab/init.sh </dev/null >"$d/log/console.log" 2>&1 8>&- 9>&- &
+    pid=$!
+    echo "$pid" >"$d/pid"
+    disown "$pid" 2>/dev/null || true
+    [ "$wait" = 1 ] || { say "$HFQDN $ip:$HPORT pid $pid (not waiting)"; return 0; }
+
+    local deadline=$(( t0 + READY_TIMEOUT * 1000 ))
+    while :; do
+        if ! alive "$pid"; then
+            warn "!!! $HFQDN: the container exited during start-up"
+            show_logs "$d"
+            rm -f "$d/pid"
+            exit 1
+        fi
+        port_open "$ns" "$ip" "$HPORT" && break
+        if [ "$(now_ms)" -ge "$deadline" ]; then
+            warn "!!! $HFQDN: $ip:$HPORT not open after ${READY_TIMEOUT}s"
+            show_logs "$d"
+            stop_confdir "$d"
+            exit 1
+        fi
+        sleep 0.05
+    done
+    t1=$(now_ms)
+    say "$HFQDN $ip:$HPORT pid $pid ready in $((t1 - t0)) ms ($HKIND, Debian $HSUITE)"
+}
+
+cmd_stop() {
+    [ $# = 2 ] || usage
+    need_root
+    host_fields "$1"
+    local d=${2%/}
+    case $d in /*) ;; *) d=$(pwd)/$d ;; esac
+    stop_confdir "$d"
+}
+
+cmd_status() {
+    [ $# = 2 ] || usage
+    host_fields "$1"
+    local d=${2%/} pid
+    case $d in /*) ;; *) d=$(pwd)/$d ;; esac
+    pid=$(running_pid "$d")
+    if [ -n "$pid" ]; then
+        say "$HFQDN running, nspawn pid $pid, rootfs $(cat "$d/rootfs" 2>/dev/null)"
+    else
+        say "$HFQDN not running"
+        return 1
+    fi
+}
+
+cmd_version() {
+    [ $# = 2 ] || usage
+    need_root
+    host_fields "$1"
+    local d=${2%/} pid leader bin out
+    case $d in /*) ;; *) d=$(pwd)/$d ;; esac
+    bin=/usr/sbin/smbd
+    [ "$HKIND" = netatalk ] && bin=/usr/sbin/afpd
+    pid=$(running_pid "$d")
+    if [ -n "$pid" ] && leader=$(container_leader "$pid"); then
+        out=$(nsenter --target "$leader" --mount --uts --ipc --pid -- "$bin" -V 2>&1) ||
+            die "$bin -V failed in the container of $HFQDN: $out"
+    else
+        # not running: the same binary, from the rootfs it would run on
+        local r
+        r=$(cat "$d/rootfs" 2>/dev/null || true)
+        if [ -z "$r" ] || [ ! -x "$r$bin" ]; then
+            SHARESFS_LAB_OFFLINE=1 ensure_rootfs "$HSUITE"
+            r=$ROOTFS
+        fi
+        out=$(chroot "$r" "$bin" -V 2>&1) || die "$bin -V failed in $r: $out"
+    fi
+    printf '%s\n' "$out" | awk 'NF && !n++'
+}
+
+cmd_hosts() {
+    local h
+    for h in "${HOSTS[@]}"; do
+        IFS='|' read -r HN HSUITE HKIND <<<"$h"
+        printf '%s.%s %s %s\n' "$HN" "$DOMAIN" "$HSUITE" "$HKIND"
+    done
+}
+
+[ $# -ge 1 ] || usage
+cmd=$1
+shift
+case $cmd in
+    rootfs)  cmd_rootfs "$@" ;;
+    start)   cmd_start "$@" ;;
+    stop)    cmd_stop "$@" ;;
+    status)  cmd_status "$@" ;;
+    version) cmd_version "$@" ;;
+    hosts)   cmd_hosts "$@" ;;
+    prune)   cmd_prune "$@" ;;
+    -h|--help|help) usage ;;
+    *) usage ;;
+esac
