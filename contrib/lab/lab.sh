@@ -38,6 +38,7 @@ WRONG_PASS='Wrong-Passw0rd'
 # "Cleartxt Passwrd" carries at most 8 bytes: an AFP-only user that fits.
 CLR_USER=clruser
 CLR_PASS='Clr8pass'
+CLR_UID=2003              # in the real netatalk and Samba containers
 # Kerberos realm of the lab (MIT krb5kdc on host kdc).  otheruser is a second
 # realm user with a Unix account (nss_wrapper) but no SMB/AFP password.
 REALM=LAB.TEST
@@ -72,7 +73,9 @@ BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
 # afpsim with contrib/afpsim/personalities/PERSONALITY.conf, "down" is a
 # namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s),
 # "kdc" the MIT krb5kdc of realm $REALM (UDP and TCP :88), "addc" a Samba
-# AD DC of realm $AD_REALM (named NAME.$AD_DOMAIN, not NAME.$DOMAIN).
+# AD DC of realm $AD_REALM (named NAME.$AD_DOMAIN, not NAME.$DOMAIN), "real" a
+# real server of another Debian release in a container (realservers.sh:
+# samba413 and netatalk31 from bullseye, samba422 and netatalk42 from trixie).
 HOSTS=(
     "fs-default|10|${NS_PREFIX}default|smb"
     "nas-smb1|11|${NS_PREFIX}smb1|smb"
@@ -88,6 +91,10 @@ HOSTS=(
     "krbmissing|25|${NS_PREFIX}krbmiss|afp:macos-10.6-snowleopard"
     "kdc|30|${NS_PREFIX}kdc|kdc"
     "dc1|31|${NS_PREFIX}dc1|addc"
+    "samba413|40|${NS_PREFIX}s413|real"
+    "samba422|41|${NS_PREFIX}s422|real"
+    "netatalk31|42|${NS_PREFIX}nt31|real"
+    "netatalk42|43|${NS_PREFIX}nt42|real"
 )
 # Kerberos service principals in the KDC, each with a keytab in its host's
 # directory ($STATE/hosts/<fqdn>/krb5.keytab).  krbmissing is left out on
@@ -98,12 +105,18 @@ KRB_SERVICES=(
     "snowleopard|afpserver"
     "tiger|afpserver"
     "netatalk4|afpserver"
+    "samba413|cifs"
+    "samba422|cifs"
+    "netatalk31|afpserver"
+    "netatalk42|afpserver"
 )
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 AFPSIM=${SHARESFS_AFPSIM:-$REPO/build/contrib/afpsim/afpsim}
 PERSONALITIES=$REPO/contrib/afpsim/personalities
-# Each server's pid file is DIR/NAME.pid, one NAME per kind of host.
-SERVERS=(smbd afpsim krb5kdc samba)
+REALSERVERS=$REPO/contrib/lab/realservers.sh
+# Each server's pid file is DIR/NAME.pid, one NAME per kind of host
+# (nspawn: the container of a real server).
+SERVERS=(smbd afpsim krb5kdc samba nspawn)
 
 # nss_wrapper_lib, veth_configure, smb.conf and krb5.conf pieces
 # shellcheck source=contrib/lab/common.sh
@@ -136,6 +149,7 @@ host_fields() {
         H_PORT=548
     fi
     [ "$H_KIND" = kdc ] && H_PORT=88
+    [ "$H_KIND" = real ] && [ "${H_NAME#netatalk}" != "$H_NAME" ] && H_PORT=548
     H_IP=$NET.$H_N.2
     H_FQDN=$H_NAME.$DOMAIN
     [ "$H_KIND" = addc ] && H_FQDN=$H_NAME.$AD_DOMAIN
@@ -154,6 +168,10 @@ host_dialects() {
         gone)       echo "none: link down, EHOSTUNREACH" ;;
         kdc)        echo "MIT krb5kdc, realm $REALM, UDP+TCP :88" ;;
         dc1)        echo "Samba AD DC, realm $AD_REALM (KDC, LDAP)" ;;
+        samba413)   echo "real Samba 4.13 (Debian 11), SMB2_02..SMB3_11" ;;
+        samba422)   echo "real Samba 4.22 (Debian 13), SMB2_02..SMB3_11" ;;
+        netatalk31) echo "AFP: real netatalk 3.1.12 (Debian 11)" ;;
+        netatalk42) echo "AFP: real netatalk 4.2.3 (Debian 13)" ;;
         *)          echo "AFP: afpsim $(host_persona_of "$1")" ;;
     esac
 }
@@ -170,6 +188,7 @@ host_shares() {
         gone|kdc)   echo "-" ;;
         dc1)        echo "netlogon sysvol (domain users)" ;;
         lion|snowleopard|tiger|netatalk4|hostile|krbmissing) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
+        netatalk31|netatalk42) echo "Public(guest,ro) Private(labuser, clruser)" ;;
         *)          echo "public(guest,ro) user" ;;
     esac
 }
@@ -242,6 +261,7 @@ server_is_ours() {
         afpsim)  pid_is_ours "$pid" "$d/users" ;;
         krb5kdc) pid_is_ours "$pid" "$d/run/krb5kdc.pid" ;;
         samba)   samba_pid_is_ours "$pid" "$d" ;;
+        nspawn)  pid_is_ours "$pid" "--bind=$d:/lab" ;;
         *)       return 1 ;;
     esac
 }
@@ -666,6 +686,32 @@ start_afpsim() {
 
 # The entry of HOSTS of this kind (the KDC, the AD DC) -> H_* fields; false
 # when the lab has none.
+# A real server's directory is made anew each start (realservers.sh writes
+# its configuration, shares and state there); the KDC puts its keytab in.
+prepare_real_host() {
+    local d=$1
+    rm -rf "$d"
+    mkdir -p "$d/log" && chmod 0755 "$d"
+}
+
+# The Debian suite of a real host, as realservers.sh knows it.
+real_suite() {
+    "$REALSERVERS" hosts | awk -v h="$1.$DOMAIN" '$1 == h { print $2 }'
+}
+
+# start_real NAME NS DIR ROOTFS: the container, detached; lab.sh's own
+# readiness loop waits for its port.
+start_real() {
+    local name=$1 ns=$2 d=$3 rootfs=$4
+    "$REALSERVERS" start "$name" "$ns" "$d" --rootfs "$rootfs" --no-wait \
+        --password-file "$STATE/creds/labuser.cred" --user "$CLR_USER:$CLR_UID:$STATE/creds/clruser.cred" \
+        --keytab "$d/krb5.keytab" --realm "$REALM" --kdc "$NET.30.2" >"$d/log/start.out" 2>&1 || {
+        cat "$d/log/start.out" >&2
+        return 1
+    }
+    cp "$d/pid" "$d/nspawn.pid"
+}
+
 kind_fields() {
     local h
     for h in "${HOSTS[@]}"; do
@@ -1036,7 +1082,17 @@ cmd_start() {
             afp) prepare_afp_host "$H_NAME" "$H_DIR" || die "cannot prepare $H_DIR" ;;
             kdc) prepare_kdc_host "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
             addc) prepare_addc_host "$H_NAME" "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
+            real) prepare_real_host "$H_DIR" || die "cannot prepare $H_DIR" ;;
         esac
+    done
+
+    # Root filesystems of the real servers' releases (cached: under 1 s;
+    # the first time 0.5-1.5 min), while the rest is set up.
+    local suite rfs_pids=() rfs_suites=()
+    for suite in bullseye trixie; do
+        "$REALSERVERS" rootfs "$suite" >"$STATE/rootfs.$suite" 2>"$STATE/rootfs.$suite.log" &
+        rfs_pids+=($!)
+        rfs_suites+=("$suite")
     done
 
     phase "state files and share contents written"
@@ -1087,6 +1143,16 @@ cmd_start() {
     fi
     phase "AD DC databases in place"
 
+    local i
+    for i in "${!rfs_pids[@]}"; do
+        if ! wait "${rfs_pids[$i]}"; then
+            cat "$STATE/rootfs.${rfs_suites[$i]}.log" >&2
+            teardown quiet
+            die "lab start failed: no root filesystem for Debian ${rfs_suites[$i]} (the real servers' release)"
+        fi
+    done
+    phase "real servers' root filesystems ready"
+
     # The AD DC first: it takes longest to be ready (~0.9 s), and the other
     # namespaces and servers come up meanwhile.
     local order=()
@@ -1100,11 +1166,12 @@ cmd_start() {
             afp)  start=(start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA" "$H_NAME") ;;
             kdc)  start=(start_kdc "$H_NS" "$H_DIR") ;;
             addc) start=(start_addc "$H_NS" "$H_DIR") ;;
+            real) start=(start_real "$H_NAME" "$H_NS" "$H_DIR" "$(cat "$STATE/rootfs.$(real_suite "$H_NAME")")") ;;
             *)    start=() up=0 ;;     # "down": nothing answers
         esac
         make_netns "$H_NS" "$H_LINK" "$H_N" "$up" || { teardown quiet; die "cannot set up netns $H_NS"; }
         [ ${#start[@]} -gt 0 ] || continue
-        "${start[@]}"
+        "${start[@]}" || { teardown quiet; die "lab start failed: cannot start the server of $H_FQDN (logs in $H_DIR/log)"; }
         pending+=("$h")
     done
 
@@ -1165,11 +1232,16 @@ cmd_start() {
     fi
     [ -s "$STATE/cache.log" ] && cat "$STATE/cache.log" >&2
 
+    local public
     for h in "${HOSTS[@]}"; do
         host_fields "$h"
-        [ "$H_KIND" = afp ] || continue
-        ln -f "$STATE/cache/big.bin" "$H_DIR/volumes/Public/big.bin" ||
-            cp "$STATE/cache/big.bin" "$H_DIR/volumes/Public/big.bin" || die "cannot place big.bin on $H_FQDN"
+        case $H_KIND:$H_PORT in
+            afp:*|real:548) public=$H_DIR/volumes/Public ;;
+            real:445) public=$H_DIR/shares/public ;;
+            *) continue ;;
+        esac
+        ln -f "$STATE/cache/big.bin" "$public/big.bin" ||
+            cp "$STATE/cache/big.bin" "$public/big.bin" || die "cannot place big.bin on $H_FQDN"
     done
     phase "big.bin ready"
     trap - INT TERM HUP
@@ -1216,6 +1288,9 @@ cmd_status() {
         elif timeout 1 bash -c "exec 3<>/dev/tcp/$H_IP/$H_PORT" 2>/dev/null; then
             nsstate="listening on $H_IP:$H_PORT"
             up=$((up + 1))
+            if [ "$H_KIND" = real ]; then
+                nsstate+=", $("$REALSERVERS" version "$H_NAME" "$H_DIR" 2>/dev/null | head -1)"
+            fi
             if [ "$H_KIND" = kdc ] || [ "$H_KIND" = addc ]; then
                 local kuser=$LAB_USER
                 [ "$H_KIND" = addc ] && kuser=$AD_USER@$AD_REALM
