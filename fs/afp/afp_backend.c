@@ -856,8 +856,11 @@ static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     bool existed = q.code == kFPObjectExists;
     if (q.code != kFPNoErr && (!existed || (flags & O_EXCL)))
         return afp_call_refused(&q, st);
-    if (!existed && (mode & 07777) != 0644)
-        afp_chmod(c, path, mode, NULL);   /* best effort: servers without Unix privileges keep theirs */
+    /* Always: real netatalk creates with umask 0000 (0666), so skipping
+     * the "usual" 0644 left files world-writable on the server.  Best
+     * effort: servers without Unix privileges keep theirs. */
+    if (!existed)
+        afp_chmod(c, path, mode, NULL);
     return afp_open(c, path, (flags & ~O_CREAT) | (existed ? 0 : O_TRUNC), out, st);
 }
 
@@ -985,8 +988,8 @@ static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
     afp_writer_init(&w);
     afp_encode_createdir(&w, c->vol_id, ROOT_DIR_ID, full);
     int rc = simple_call(c, &w, full, st);
-    if (rc == 0 && (mode & 07777) != 0755)
-        afp_chmod(c, path, mode, NULL);   /* best effort, as for files */
+    if (rc == 0)
+        afp_chmod(c, path, mode, NULL);   /* always, as for files (netatalk: 0777) */
     return rc;
 }
 
@@ -1075,10 +1078,8 @@ static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsi
 
 static int afp_utimens(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st)
 {
-    if (tv[1].tv_nsec == UTIME_OMIT)
-        return 0;   /* AFP keeps no access time */
-    time_t mtime = tv[1].tv_nsec == UTIME_NOW ? time(NULL) : tv[1].tv_sec;
-    struct afp_set_params p = {.bitmap = kFPModDateBit, .mod_date = afp_date_from_time(mtime)};
+    /* AFP keeps no access time: tv[0] is dropped. */
+    struct afp_set_params p = {.bitmap = kFPModDateBit, .mod_date = afp_date_from_time(tv[1].tv_sec)};
     return set_params(c, path, &p, st);
 }
 

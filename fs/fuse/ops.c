@@ -552,10 +552,37 @@ static int sfs_rename(const char *from, const char *to, unsigned int flags)
     WITH_CONN(from, rc = n.m->ops->rename(c, n.rest, dst.rest, flags, &status));
 }
 
+/* Backends get real times: UTIME_NOW is now, UTIME_OMIT the file's current
+ * time (one getattr, only then).  Passed through, SMB stored UTIME_NOW's
+ * nanoseconds as a time: 1970-01-01 00:00:01.07 for every `touch`. */
+static int resolve_times(const struct sfs_backend_ops *ops, struct sfs_conn *c, const char *rest,
+                         const struct timespec in[2], struct timespec out[2], struct sfs_status *st)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    struct stat sb;
+    bool have = false;
+    for (int i = 0; i < 2; i++) {
+        out[i] = in[i].tv_nsec == UTIME_NOW ? now : in[i];
+        if (in[i].tv_nsec != UTIME_OMIT)
+            continue;
+        if (!have) {
+            int rc = ops->getattr(c, rest, &sb, st);
+            if (rc < 0)
+                return rc;
+            have = true;
+        }
+        out[i] = i == 0 ? sb.st_atim : sb.st_mtim;
+    }
+    return 0;
+}
+
 static int sfs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
 {
     (void)fi;
-    WITH_CONN(path, rc = n.m->ops->utimens(c, n.rest, tv, &status));
+    struct timespec t[2];
+    WITH_CONN(path, rc = resolve_times(n.m->ops, c, n.rest, tv, t, &status);
+              if (rc == 0) rc = n.m->ops->utimens(c, n.rest, t, &status));
 }
 
 static int sfs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)

@@ -144,6 +144,7 @@ struct sfs_backend_ops {
     int (*rmdir)(struct sfs_conn *c, const char *path, struct sfs_status *st);
     /* flags: RENAME_NOREPLACE; without it an existing target is replaced. */
     int (*rename)(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st);
+    /* TV holds real times (the FUSE layer resolves UTIME_NOW and UTIME_OMIT). */
     int (*utimens)(struct sfs_conn *c, const char *path, const struct timespec tv[2], struct sfs_status *st);
     int (*chmod)(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
     /* Optional (NULL where the library keeps no such counters). */
