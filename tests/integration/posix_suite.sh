@@ -5,7 +5,8 @@
 # integrity run against a local reference file, and a tree of 1000 small
 # files plus a 256 MiB file copied there and back byte for byte.
 # POSIX_MOUNT_OPTS: extra sharesfs options (--direct-io), POSIX_KEYS: the
-# keys to run (default all three).
+# keys to run (default the three above; RealSmb413, RealSmb422, RealNt31 and
+# RealNt42 are the lab's real Samba and netatalk servers).
 . "$(dirname "$0")/lib.sh"
 lab_join
 read -r -a KEYS <<<"${POSIX_KEYS:-Smb AfpLion AfpNetatalk}"
@@ -23,6 +24,10 @@ cat >"$tmp/map" <<MAP
 Smb	-fstype=url,credentials=$CRED	smb://fs-default.lab.test/user
 AfpLion	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@lion.lab.test/Private
 AfpNetatalk	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@netatalk4.lab.test/Private
+RealSmb413	-fstype=url,credentials=$CRED	smb://samba413.lab.test/user
+RealSmb422	-fstype=url,credentials=$CRED	smb://samba422.lab.test/user
+RealNt31	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@netatalk31.lab.test/Private
+RealNt42	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@netatalk42.lab.test/Private
 MAP
 "$SHARESFS" -f -t 10 "$mnt/../mnt" >/dev/null 2>&1 </dev/null &   # usage error: exits at once
 "$SHARESFS" -f -t 10 "${MOUNT_OPTS[@]}" "$tmp/map" "$mnt" >"$tmp/log" 2>&1 &
