@@ -59,6 +59,11 @@ probe_rows() {   # TICKET SMB AFP
         row=$(jq -c --arg k "$key" '.entries[] | select(.key == $k)' <<<"$out")
         is "$(jq -r '.stage' <<<"$row")/$(jq -r '.result' <<<"$row")/$(jq -r '.status.name // "-"' <<<"$row")" \
             "$stage/$result/$status" "$key ($ticket ticket): stage/result/status" || diag "$row"
+        # What every version negotiates with us once past negotiate.
+        if [ "$result" = ok ]; then
+            is "$(jq -r '.server.dialect' <<<"$row")" "$([ "${key:4:3}" = Smb ] && echo SMB3_11 || echo AFP3.4)" \
+                "$key: dialect negotiated"
+        fi
     done <"$(dirname "$0")/expected/real-servers.tsv"
 }
 
