@@ -37,8 +37,11 @@ need_afpsim() {
 }
 
 # tcp_wait ADDR PORT: true once ADDR:PORT accepts a connection, false when
-# it does not within 2 s.
+# it does not within 2 s.  ADDR must be numeric: bash's /dev/tcp resolves a
+# name with the machine's resolver, not the lab's nss_wrapper hosts file,
+# and the lab's names must never be asked outside this machine.
 tcp_wait() {
+    case $1 in *[!0-9a-fA-F.:]*) echo "tcp_wait: '$1' is not a numeric address" >&2; return 1 ;; esac
     local _
     for _ in $(seq 200); do
         (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
