@@ -70,6 +70,12 @@ static int dhx2_key_exchange(struct afp_login *l, const uint8_t *reply, size_t l
         goto out;
     }
     afp_uam_random(l, AFP_RANDOM_NONCE, s->client_nonce, DHX2_NONCE_LEN);
+    /* netatalk before 2024 (3.1.12 among them, issue #1456) drops a
+     * leading zero byte of "client nonce + 1" and so refuses one login in
+     * 128 whatever the password: a first byte of neither 0x00 nor 0xff
+     * keeps the sum 16 bytes long; the nonce loses under one bit. */
+    if (s->client_nonce[0] == 0x00 || s->client_nonce[0] == 0xff)
+        s->client_nonce[0] ^= 0x5a;
     memcpy(enc, s->client_nonce, DHX2_NONCE_LEN);
     if ((rc = afp_cast5_cbc(true, s->key, AFP_IV_CLIENT, enc, sizeof(enc)))) {
         afp_uam_fail(l, AFP_LOGIN_LOCAL_ERROR, rc, "DHX2: CAST5 failed");

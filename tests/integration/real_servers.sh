@@ -57,6 +57,13 @@ probe_rows() {   # TICKET SMB AFP
         key=${key/Smb413/Smb$s}
         key=${key/Nt31/Nt$a}
         row=$(jq -c --arg k "$key" '.entries[] | select(.key == $k)' <<<"$out")
+        # netatalk 3.1.12 refuses one DHCAST128 login in 128 whatever the
+        # password (it drops a leading zero byte of its own key: netatalk
+        # issue #1465, fixed in 2024; no client can avoid it): once more.
+        if [ "$key" = "RealNt${a}DHCAST128" ] && [ "$(jq -r '.result' <<<"$row")" != "$result" ]; then
+            diag "$key: $(jq -r '.result' <<<"$row") once (netatalk #1465?), probed again"
+            row=$("$AFPTEST" probe --json -t 8 -k "$key" "$tmp/map.$s" 2>/dev/null | jq -c '.entries[0]')
+        fi
         is "$(jq -r '.stage' <<<"$row")/$(jq -r '.result' <<<"$row")/$(jq -r '.status.name // "-"' <<<"$row")" \
             "$stage/$result/$status" "$key ($ticket ticket): stage/result/status" || diag "$row"
         # What every version negotiates with us once past negotiate.
