@@ -74,6 +74,8 @@ int hostile_mode_parse(const char *s, unsigned *bit);
 
 enum krb_refusal { KRB_REFUSE_MISC, KRB_REFUSE_BAD_UAM };
 enum dhx2_prime_mode { DHX2_PRIME_FRESH, DHX2_PRIME_FIXED };
+/* The AFP result for an errno that differs between servers. */
+enum alt_error { ALT_MISC, ALT_DISK_FULL, ALT_PARAM, ALT_NOT_FOUND };
 
 struct persona {
     char *file;
@@ -106,9 +108,15 @@ struct persona {
     uint32_t first_cnid;
     uint16_t first_fork;
     bool guest_uaowner;         /* 0x80 in the user access byte for guests too */
+    unsigned umask;             /* new files 0666, directories 0777, minus this */
+    bool dir_setgid;            /* Unix privileges set on a directory add S_ISGID on disk,
+                                 * which is never reported (netatalk) */
+    int32_t efbig_error;        /* FPSetForkParms beyond the file system's size limit */
+    int32_t through_file_error; /* a path that goes through a file ("file/x") */
     /* UAMs */
     enum krb_refusal krb_refusal;
     enum dhx2_prime_mode dhx2_prime;
+    unsigned auth_fail_delay_ms; /* a known user's wrong password is refused after this */
     /* hostile */
     struct hostile hostile;
 };
@@ -203,6 +211,9 @@ struct session {
     bool logged_in;
     bool guest;
     char user[256];
+    bool has_ids;               /* uid/gid: the account of the user (nobody for a guest) */
+    uid_t uid;
+    gid_t gid;
     int afp_version;            /* 34 for "AFP3.4" */
     struct login *login;
     bool vol_open[AFPSIM_MAX_VOLUMES];
@@ -216,6 +227,8 @@ struct session {
     uint8_t afp_cmd;            /* 0 for non-command replies */
     bool login_failed;          /* shut the session down after this reply */
     bool logging_out;
+    bool logged_out;            /* FPLogout answered; the session waits for the client to close */
+    double logout_close_at;     /* monotonic time to close if the client has not (0: never) */
     /* hostile bookkeeping */
     bool h_active;              /* the modes apply to the reply being built */
     bool streaming;
@@ -258,6 +271,9 @@ int32_t cmd_login(struct session *s, struct afp_reader *r, struct afp_writer *w)
 int32_t cmd_login_ext(struct session *s, struct afp_reader *r, struct afp_writer *w);
 int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_writer *w);
 void login_free(struct session *s);
+/* FPGetUserInfo and FPMapID: the session's identity, names of IDs (login.c). */
+int32_t cmd_getuserinfo(struct session *s, struct afp_reader *r, struct afp_writer *w);
+int32_t cmd_mapid(struct session *s, struct afp_reader *r, struct afp_writer *w);
 
 /* Client Krb v2 (krb.c).  FPLoginCont request, command byte first:
  * u8 cmd, u8 pad, u8 0, u16 ID, user name + NUL, pad to an even offset,

@@ -220,7 +220,11 @@ int32_t cmd_setfiledirparms(struct session *s, struct afp_reader *r, struct afp_
             log_msg(LOG_DEBUG, "%s: cannot keep metadata of %s: %s", s->peer, n.path, strerror(-e));
     }
     if (bm & kFPUnixPrivsBit) {
-        if (!S_ISLNK(n.st.st_mode) && chmod(n.path, up.mode & 07777))
+        mode_t mode = up.mode & 07777;
+        /* netatalk's setdirunixmode() adds S_ISGID (DIRBITS) on disk */
+        if (is_dir && s->p->dir_setgid)
+            mode |= S_ISGID;
+        if (!S_ISLNK(n.st.st_mode) && chmod(n.path, mode))
             return errno_to_afp(errno);
         if ((up.uid != (uint32_t)n.st.st_uid || up.gid != (uint32_t)n.st.st_gid) &&
             lchown(n.path, (uid_t)up.uid, (gid_t)up.gid))
@@ -364,6 +368,22 @@ int32_t cmd_enumerate(struct session *s, struct afp_reader *r, struct afp_writer
     return kFPNoErr;
 }
 
+/* A new file or directory belongs to the session's user, as in netatalk,
+ * whose afpd runs as the user: the user's primary group, or the parent's
+ * group below a set-group-ID directory (the kernel already chose it). */
+static void new_object_owner(struct session *s, const struct node *n, int fd)
+{
+    if (!s->has_ids)
+        return;
+    struct stat pst;
+    gid_t gid = s->gid;
+    if (parent_stat(n, &pst) == kFPNoErr && (pst.st_mode & S_ISGID))
+        gid = (gid_t)-1;
+    int rc = fd >= 0 ? fchown(fd, s->uid, gid) : lchown(n->path, s->uid, gid);
+    if (rc)
+        log_msg(LOG_DEBUG, "%s: chown %s: %s", s->peer, n->path, strerror(errno));
+}
+
 int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_writer *w)
 {
     uint8_t flag;
@@ -385,9 +405,22 @@ int32_t cmd_createfile(struct session *s, struct afp_reader *r, struct afp_write
         if (fork_open_on(s, &n))
             return kFPFileBusy;
     }
-    int fd = open(n.path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (hard ? O_TRUNC : O_EXCL), 0644);
+    mode_t mode = 0666 & ~(mode_t)s->p->umask;
+    int fd = open(n.path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (hard ? O_TRUNC : O_EXCL), mode);
     if (fd < 0)
         return errno_to_afp(errno);
+    if (!n.exists) {
+        /* Not afpsim's own umask: the volume's (netatalk: "umask", 0000). */
+        new_object_owner(s, &n, fd);
+        if (fchmod(fd, mode))
+            log_msg(LOG_DEBUG, "%s: chmod %s: %s", s->peer, n.path, strerror(errno));
+        /* netatalk keeps zero Finder info for a file it creates; only
+         * files made outside AFP get the default with kHasBeenInited. */
+        struct meta m = { .has_finfo = true };
+        int e = meta_set(n.path, &m);
+        if (e)
+            log_msg(LOG_DEBUG, "%s: cannot keep metadata of %s: %s", s->peer, n.path, strerror(-e));
+    }
     close(fd);
     enum_cache_drop(s);
     return cnid_get(n.vol->id, n.parent, n.name) ? kFPNoErr : kFPMiscErr;
@@ -403,8 +436,14 @@ int32_t cmd_createdir(struct session *s, struct afp_reader *r, struct afp_writer
         return kFPObjectExists;
     if ((rc = check_parent_write(s, &n)))
         return rc;
-    if (mkdir(n.path, 0755))
+    mode_t mode = 0777 & ~(mode_t)s->p->umask;
+    if (mkdir(n.path, mode))
         return errno_to_afp(errno);
+    new_object_owner(s, &n, -1);
+    struct stat st;
+    /* (S_ISGID inherited from the parent stays, as the kernel set it) */
+    if (lstat(n.path, &st) == 0 && S_ISDIR(st.st_mode) && chmod(n.path, mode | (st.st_mode & S_ISGID)))
+        log_msg(LOG_DEBUG, "%s: chmod %s: %s", s->peer, n.path, strerror(errno));
     enum_cache_drop(s);
     uint32_t id = cnid_get(n.vol->id, n.parent, n.name);
     if (!id)

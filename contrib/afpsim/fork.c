@@ -234,7 +234,7 @@ int32_t cmd_setforkparms(struct session *s, struct afp_reader *r, struct afp_wri
     if (len > INT64_MAX)
         return kFPParamErr;
     if (ftruncate(f->fd, (off_t)len))
-        return errno_to_afp(errno);
+        return errno == EFBIG ? s->p->efbig_error : errno_to_afp(errno);
     return kFPNoErr;
 }
 

@@ -23,8 +23,12 @@
 #include "afpsim.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gcrypt.h>
 
@@ -95,13 +99,48 @@ static int32_t refuse(struct session *s, int32_t rc, const char *fmt, const char
     return rc;
 }
 
+static const char *uam_label(const struct login *l)
+{
+    static const char *const names[] = {
+        [UAM_GUEST] = "No User Authent", [UAM_CLRTXT] = "Cleartxt Passwrd",
+        [UAM_DHCAST128] = "DHCAST128", [UAM_DHX2] = "DHX2", [UAM_KRB] = "Client Krb v2",
+        [UAM_OTHER] = "?",
+    };
+    return l ? names[l->kind] : "?";
+}
+
+/* The account new files and directories are given to, as netatalk's afpd
+ * runs the session as the user (a guest as "guest account", nobody by
+ * default).  A user without a system account keeps afpsim's identity. */
+static void session_ids(struct session *s)
+{
+    const struct passwd *pw = getpwnam(s->guest ? "nobody" : s->user);
+    s->has_ids = pw != NULL;
+    if (pw) {
+        s->uid = pw->pw_uid;
+        s->gid = pw->pw_gid;
+    }
+}
+
+/* A known user's wrong password: netatalk asks PAM, and pam_unix fails
+ * after a delay (1.4-2.2 s measured on netatalk 3.1.12 and 4.2.3); an
+ * unknown user is refused at once.  uams.auth_fail_delay_ms. */
+static void wrong_password_delay(const struct session *s)
+{
+    unsigned ms = s->p->auth_fail_delay_ms;
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+    while (ms && nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
 static void succeed(struct session *s, const char *user, bool guest)
 {
     s->logged_in = true;
     s->guest = guest;
     g_strlcpy(s->user, guest ? "" : user, sizeof(s->user));
-    log_msg(LOG_INFO, "%s: logged in as %s (AFP %d.%d)", s->peer, guest ? "guest" : user,
-            s->afp_version / 10, s->afp_version % 10);
+    session_ids(s);
+    log_msg(LOG_INFO, "%s: logged in as %s with %s (AFP %d.%d)", s->peer, guest ? "guest" : user,
+            uam_label(s->login), s->afp_version / 10, s->afp_version % 10);
     login_free(s);
 }
 
@@ -275,8 +314,11 @@ static int32_t login_start(struct session *s, const char *version, const char *u
          * (as with netatalk on a system with modern password hashes). */
         bool ok = password_ok(s, l->user, pw, 8);
         explicit_bzero(pw, sizeof(pw));
-        if (!ok)
+        if (!ok) {
+            if (g_hash_table_contains(s->srv->users, l->user))
+                wrong_password_delay(s);
             return refuse(s, kFPUserNotAuth, "Cleartxt Passwrd: bad user or password for %s", l->user);
+        }
         succeed(s, l->user, false);
         return kFPNoErr;
     }
@@ -392,10 +434,14 @@ int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_write
         afp_cast5_cbc(false, l->key, AFP_IV_CLIENT, block, 80);
         memcpy(expect, l->snonce, 16);
         afp_nonce_increment(expect);
-        bool ok = memcmp(block, expect, 16) == 0 && password_ok(s, l->user, block + 16, 64);
+        bool nonce_ok = memcmp(block, expect, 16) == 0;
+        bool ok = nonce_ok && password_ok(s, l->user, block + 16, 64);
         explicit_bzero(block, sizeof(block));
-        if (!ok)
+        if (!ok) {
+            if (nonce_ok)
+                wrong_password_delay(s);
             return refuse(s, kFPUserNotAuth, "DHCAST128: bad password for %s", l->user);
+        }
         char user[256];
         g_strlcpy(user, l->user, sizeof(user));
         succeed(s, user, false);
@@ -431,9 +477,12 @@ int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_write
         bool nonce_ok = memcmp(block, expect, 16) == 0;
         bool ok = nonce_ok && password_ok(s, l->user, block + 16, 256);
         explicit_bzero(block, sizeof(block));
-        if (!ok)
+        if (!ok) {
+            if (nonce_ok)
+                wrong_password_delay(s);
             return refuse(s, kFPUserNotAuth,
                           nonce_ok ? "DHX2: bad password for %s" : "DHX2: bad nonce from %s", l->user);
+        }
         char user[256];
         g_strlcpy(user, l->user, sizeof(user));
         succeed(s, user, false);
@@ -441,4 +490,181 @@ int32_t cmd_login_cont(struct session *s, struct afp_reader *r, struct afp_write
     }
     (void)w;
     return refuse(s, kFPParamErr, "unexpected FPLoginCont", NULL);
+}
+
+/* ------------------------------------------------------- FPGetUserInfo */
+
+/* FPGetUserInfo (37): u8 command, u8 flags (bit 0 ThisUser), u32 user ID,
+ * u16 bitmap (bit 0 user ID, bit 1 primary group ID, bit 2 UUID).  Reply:
+ * the bitmap, then the IDs in bit order (u32, u32, 16-byte UUID).
+ *
+ * Behaviour of netatalk's afp_getuserinfo (auth.c, 2.2 to 4.x; read in its
+ * source: no capture has this command):
+ *  - ThisUser clear -> kFPParamErr (the user ID field is never looked at);
+ *  - a bit outside the three -> kFPBitmapErr;
+ *  - the IDs are those afpd runs with after login (effective uid/gid): the
+ *    user's account, the guest account's ("nobody") for a guest;
+ *  - the UUID, when the server advertises UUIDs (FPGetSrvrInfo flag 0x0400,
+ *    set from the same option), is netatalk's local one: ffffeeee ddddcccc
+ *    bbbbaaaa followed by the uid (libatalk/acl/uuid.c); without the flag
+ *    the UUID bit is cleared in the reply bitmap and no UUID is sent.
+ * The Apple personalities answer the same way [I]: Mac OS X derives the UUID
+ * of an account without a GeneratedUID by that same pattern, a real account
+ * has a random one.
+ * afpsim reports the account login.c found for the session (session_ids:
+ * the user's system account, "nobody" for a guest), and where there is none
+ * afpsim's own identity for a user (its files are the user's: README,
+ * "Access model") and 65534 for a guest (only the "other" bits apply to
+ * guests).  gvfs uses these IDs to pick the owner, group or other bits of
+ * the Unix privileges. */
+#define USERINFO_UID 0x0001
+#define USERINFO_GID 0x0002
+#define USERINFO_UUID 0x0004
+#define SRVRINFO_UUIDS 0x0400
+
+/* netatalk's local UUIDs (libatalk/acl/uuid.c): 12 fixed bytes, then the
+ * uid or gid, big-endian. */
+static const uint8_t local_user_uuid[12] = {
+    0xff, 0xff, 0xee, 0xee, 0xdd, 0xdd, 0xcc, 0xcc, 0xbb, 0xbb, 0xaa, 0xaa,
+};
+static const uint8_t local_group_uuid[12] = {
+    0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef, 0xab, 0xcd, 0xef,
+};
+
+int32_t cmd_getuserinfo(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t flags;
+    uint32_t user_id;
+    uint16_t bitmap;
+    if (afp_read_skip(r, 1) || afp_read_u8(r, &flags) || afp_read_u32(r, &user_id) ||
+        afp_read_u16(r, &bitmap))
+        return kFPParamErr;
+    (void)user_id;
+    if (!(flags & 0x01))
+        return kFPParamErr;
+    if (bitmap & ~(USERINFO_UID | USERINFO_GID | USERINFO_UUID))
+        return kFPBitmapErr;
+
+    uint32_t uid, gid;
+    if (s->has_ids) {
+        uid = (uint32_t)s->uid;
+        gid = (uint32_t)s->gid;
+    } else if (s->guest) {
+        uid = gid = 65534u;
+    } else {
+        uid = (uint32_t)geteuid();
+        gid = (uint32_t)getegid();
+    }
+    uint16_t reply_bitmap = bitmap;
+    if (!(s->p->flags & SRVRINFO_UUIDS))
+        reply_bitmap &= (uint16_t)~USERINFO_UUID;
+    afp_write_u16(w, reply_bitmap);
+    if (reply_bitmap & USERINFO_UID)
+        afp_write_u32(w, uid);
+    if (reply_bitmap & USERINFO_GID)
+        afp_write_u32(w, gid);
+    if (reply_bitmap & USERINFO_UUID) {
+        afp_write_bytes(w, local_user_uuid, sizeof(local_user_uuid));
+        afp_write_u32(w, uid);
+    }
+    return kFPNoErr;
+}
+
+/* ------------------------------------------------------------- FPMapID */
+
+/* FPMapID (21): u8 command, u8 subfunction, then the ID.  Subfunctions:
+ * 1 user ID -> name, 2 group ID -> name (Pascal string reply), 3 and 4 the
+ * same with a UTF-8 name (u16 length, no hint), 5 user UUID and 6 group
+ * UUID -> u32 type (1 user, 2 group), u32 ID, UTF-8 name.
+ *
+ * Behaviour of netatalk's afp_mapid (directory.c; read in its source, no
+ * capture has the command), which afpsim follows for every personality
+ * (Apple's server: [I]):
+ *  - the ID is the first 4 bytes after the subfunction, for 3 and 4 too:
+ *    gvfs sends those with a 64-bit ID, so netatalk reads its high half,
+ *    0 for any real uid, and answers with an empty name;
+ *  - ID 0 -> an empty name (root is never named);
+ *  - names come from the server's own account database (afpsim reports
+ *    the backing files' real owners, so getpwuid/getgrgid are the right
+ *    database here); an unknown ID -> kFPItemNotFound;
+ *  - 3 and 4 before AFP 3.0 -> kFPParamErr; 5 and 6 before AFP 3.2 or
+ *    without the UUIDs server flag -> kFPParamErr; a UUID that is not one
+ *    of netatalk's local ones (no LDAP here) -> kFPItemNotFound;
+ *  - any other subfunction -> kFPParamErr. */
+int32_t cmd_mapid(struct session *s, struct afp_reader *r, struct afp_writer *w)
+{
+    uint8_t sfunc;
+    if (afp_read_skip(r, 1) || afp_read_u8(r, &sfunc))
+        return kFPParamErr;
+    bool utf8 = sfunc >= 3 && sfunc <= 6;
+    if (utf8 && s->afp_version < 30)
+        return kFPParamErr;
+    const char *name = NULL;
+    switch (sfunc) {
+    case 1:
+    case 2:
+    case 3:
+    case 4: {
+        uint32_t id;
+        if (afp_read_u32(r, &id))
+            return kFPParamErr;
+        if (id == 0)
+            break;
+        if (sfunc == 1 || sfunc == 3) {
+            const struct passwd *pw = getpwuid((uid_t)id);
+            if (!pw)
+                return kFPItemNotFound;
+            name = pw->pw_name;
+        } else {
+            const struct group *gr = getgrgid((gid_t)id);
+            if (!gr)
+                return kFPItemNotFound;
+            name = gr->gr_name;
+        }
+        break;
+    }
+    case 5:
+    case 6: {
+        uint8_t uuid[16];
+        if (s->afp_version < 32 || !(s->p->flags & SRVRINFO_UUIDS))
+            return kFPParamErr;
+        if (afp_read_bytes(r, uuid, sizeof(uuid)))
+            return kFPParamErr;
+        uint32_t id = (uint32_t)uuid[12] << 24 | (uint32_t)uuid[13] << 16 |
+                      (uint32_t)uuid[14] << 8 | uuid[15];
+        /* The UUID says what it is; the subfunction does not matter (netatalk). */
+        if (!memcmp(uuid, local_user_uuid, 12)) {
+            const struct passwd *pw = getpwuid((uid_t)id);
+            if (!pw)
+                return kFPItemNotFound;
+            afp_write_u32(w, 1);
+            afp_write_u32(w, id);
+            name = pw->pw_name;
+        } else if (!memcmp(uuid, local_group_uuid, 12)) {
+            const struct group *gr = getgrgid((gid_t)id);
+            if (!gr)
+                return kFPItemNotFound;
+            afp_write_u32(w, 2);
+            afp_write_u32(w, id);
+            name = gr->gr_name;
+        } else {
+            return kFPItemNotFound;
+        }
+        break;
+    }
+    default:
+        return kFPParamErr;
+    }
+    size_t len = name ? strlen(name) : 0;
+    if (utf8) {
+        if (len > UINT16_MAX)
+            return kFPItemNotFound;
+        afp_write_u16(w, (uint16_t)len);
+        afp_write_bytes(w, name ? name : "", len);
+    } else {
+        if (len > 255)
+            return kFPItemNotFound;
+        afp_write_pstring_n(w, name ? name : "", len);
+    }
+    return kFPNoErr;
 }

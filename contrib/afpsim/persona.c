@@ -83,7 +83,8 @@ static const char *const known_keys[] = {
     "session.tickle_interval", "session.session_timeout", "session.answer_tickles",
     "session.logout_close",
     "volumes.attributes", "volumes.first_cnid", "volumes.first_fork", "volumes.guest_uaowner",
-    "uams.krb_refusal", "uams.dhx2_prime",
+    "volumes.umask", "volumes.dir_setgid", "volumes.efbig_error", "volumes.through_file_error",
+    "uams.krb_refusal", "uams.dhx2_prime", "uams.auth_fail_delay_ms",
     "hostile.mode", "hostile.target", "hostile.nth", "hostile.count", "hostile.delta",
     "hostile.after_bytes", "hostile.interval_ms", "hostile.length",
     NULL,
@@ -180,6 +181,27 @@ static bool get_either(GKeyFile *kf, const char *file, const char *g, const char
     *second = !strcmp(v, other);
     if (!ok)
         log_msg(LOG_ERR, "personality %s: %s.%s must be %s or %s", file, g, k, first, other);
+    g_free(v);
+    return ok;
+}
+
+/* g.k, an AFP result by name: "misc", "diskfull", "param", "notfound". */
+static bool get_alt_error(GKeyFile *kf, const char *file, const char *g, const char *k,
+                          const char *def, int32_t *out)
+{
+    static const struct { const char *name; int32_t code; } errs[] = {
+        { "misc", kFPMiscErr }, { "diskfull", kFPDiskFull },
+        { "param", kFPParamErr }, { "notfound", kFPObjectNotFound },
+    };
+    char *v = get_str(kf, g, k, def);
+    bool ok = false;
+    for (size_t i = 0; v && i < G_N_ELEMENTS(errs); i++)
+        if (!strcmp(v, errs[i].name)) {
+            *out = errs[i].code;
+            ok = true;
+        }
+    if (!ok)
+        log_msg(LOG_ERR, "personality %s: %s.%s must be misc, diskfull, param or notfound", file, g, k);
     g_free(v);
     return ok;
 }
@@ -384,12 +406,19 @@ int persona_load(struct persona *p, const char *file, char **overrides)
     ok &= get_num(kf, "volumes", "first_fork", 256, 0xffff - AFPSIM_MAX_FORKS, &n);
     p->first_fork = (uint16_t)(n ? n : 1);
     ok &= get_bool(kf, "volumes", "guest_uaowner", true, &p->guest_uaowner);
+    ok &= get_num(kf, "volumes", "umask", 022, 0777, &n);
+    p->umask = (unsigned)n;
+    ok &= get_bool(kf, "volumes", "dir_setgid", false, &p->dir_setgid);
+    ok &= get_alt_error(kf, file, "volumes", "efbig_error", "misc", &p->efbig_error);
+    ok &= get_alt_error(kf, file, "volumes", "through_file_error", "notfound", &p->through_file_error);
 
     bool second;
     ok &= get_either(kf, file, "uams", "krb_refusal", "misc", "bad-uam", &second);
     p->krb_refusal = second ? KRB_REFUSE_BAD_UAM : KRB_REFUSE_MISC;
     ok &= get_either(kf, file, "uams", "dhx2_prime", "fresh", "fixed", &second);
     p->dhx2_prime = second ? DHX2_PRIME_FIXED : DHX2_PRIME_FRESH;
+    ok &= get_num(kf, "uams", "auth_fail_delay_ms", 0, 60000, &n);
+    p->auth_fail_delay_ms = (unsigned)n;
 
     struct hostile *h = &p->hostile;
     char *modes = get_str(kf, "hostile", "mode", NULL);

@@ -30,6 +30,17 @@
 
 #define HEADER_TIMEOUT_MS 30000     /* rest of a message once its first byte came */
 #define WRITE_TIMEOUT_MS 60000      /* client not reading */
+/* After FPLogout netatalk does not close the session: it waits for the
+ * client's DSICloseSession or end of stream and answers either with its own
+ * DSICloseSession (afp_logout sets DSI_AFP_LOGGED_OUT, "quit on next EOF";
+ * captures p02-p09, p17: the server's close follows the client's; a20: it
+ * follows afpfs-ng's half-close, which the .dsi.txt rendering does not show).
+ * Real clients close at once (gvfs, afpfs-ng, sharesfs); gvfs's AFP backend
+ * even exits, failing its unmount, when the server closes first.  With
+ * session.logout_close afpsim closes by itself only when the client has not
+ * closed within this grace, so that a client waiting for the server's close
+ * is not held until the session timeout. */
+#define LOGOUT_GRACE_S 0.5
 #define MAX_COMMAND_PAYLOAD (1u << 20)
 
 static volatile sig_atomic_t s_term, s_usr1;
@@ -480,6 +491,7 @@ static const struct {
     { kFPLogin, "FPLogin", cmd_login, true },
     { kFPLoginCont, "FPLoginCont", cmd_login_cont, true },
     { kFPLogout, "FPLogout", cmd_logout, false },
+    { kFPMapID, "FPMapID", cmd_mapid, false },
     { kFPMoveAndRename, "FPMoveAndRename", cmd_moveandrename, false },
     { kFPOpenVol, "FPOpenVol", cmd_openvol, false },
     { kFPOpenFork, "FPOpenFork", cmd_openfork, false },
@@ -492,6 +504,7 @@ static const struct {
     { kFPGetFileDirParms, "FPGetFileDirParms", cmd_getfiledirparms, false },
     { kFPSetFileDirParms, "FPSetFileDirParms", cmd_setfiledirparms, false },
     { kFPGetSrvrMsg, "FPGetSrvrMsg", cmd_getsrvrmsg, false },
+    { kFPGetUserInfo, "FPGetUserInfo", cmd_getuserinfo, false },
     { kFPReadExt, "FPReadExt", cmd_read, false },
     { kFPWriteExt, "FPWriteExt", cmd_write, false },
     { kFPLoginExt, "FPLoginExt", cmd_login_ext, true },
@@ -554,8 +567,9 @@ static void dispatch_afp(struct session *s, const uint8_t *buf, size_t len)
         session_shutdown(s, 0x8000, "login refused");
     if (s->logging_out) {
         log_msg(LOG_INFO, "%s: logged out", s->peer);
-        if (s->p->logout_close)
-            session_close(s, "logout");
+        s->logged_out = true;
+        if (s->p->logout_close && !s->logout_close_at)
+            s->logout_close_at = now_mono() + LOGOUT_GRACE_S;
         s->logging_out = false;
         s->logged_in = false;
     }
@@ -619,6 +633,13 @@ static int next_timeout_ms(struct session *s)
         if (t < 0 || due - now < t)
             t = due - now;
     }
+    if (s->logout_close_at) {
+        double due = s->logout_close_at;
+        if (t < 0 || due - now < t)
+            t = due - now;
+        if (t < 0)
+            return 0;
+    }
     if (t < 0 && (s->opened && s->p->tickle_interval))
         return 0;
     if (t < 0)
@@ -675,6 +696,8 @@ void session_run(struct server *srv, int fd, const struct sockaddr_storage *peer
             session_close(s, "socket error");
         if (r == 0) {
             double now = now_mono();
+            if (s->logout_close_at && now >= s->logout_close_at)
+                session_close(s, "logout, the client did not close");
             if (s->p->session_timeout && now - s->last_in >= s->p->session_timeout)
                 session_close(s, "no traffic from the client (session timeout)");
             if (s->opened && s->p->tickle_interval && now - s->last_out >= s->p->tickle_interval)
@@ -684,6 +707,10 @@ void session_run(struct server *srv, int fd, const struct sockaddr_storage *peer
         uint8_t hb[DSI_HEADER_LEN];
         ssize_t n = recv(fd, hb, 1, MSG_PEEK);
         if (n == 0) {
+            /* After a logout netatalk answers the end of stream with its
+             * DSICloseSession (a20). */
+            if (s->logged_out && s->opened)
+                session_close(s, "logout, the client closed the connection");
             log_msg(LOG_INFO, "%s: client closed the connection", s->peer);
             close(fd);
             forks_close(s, 0);

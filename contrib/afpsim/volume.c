@@ -359,7 +359,12 @@ int32_t node_resolve(struct session *s, const struct volume *v, uint32_t dir_id,
         rc = node_from(v, cur, name, &d);
         if (rc)
             return rc;
-        if (!d.exists || !S_ISDIR(d.st.st_mode))
+        if (!d.exists)
+            return kFPObjectNotFound;
+        /* "file/x": netatalk 3.1.12 and 4.2.3 answer kFPParamErr */
+        if (S_ISREG(d.st.st_mode))
+            return s->p->through_file_error;
+        if (!S_ISDIR(d.st.st_mode))
             return kFPObjectNotFound;
         cur = d.id;
     }
@@ -373,7 +378,6 @@ int32_t node_resolve(struct session *s, const struct volume *v, uint32_t dir_id,
     int32_t rc = node_from(v, parent, name, out);
     if (rc == kFPNoErr && !out->exists)
         return kFPObjectNotFound;
-    (void)s;
     return rc;
 }
 
@@ -538,7 +542,9 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
         case kFPUnixPrivsBit:
             afp_write_u32(w, (uint32_t)n->st.st_uid);
             afp_write_u32(w, (uint32_t)n->st.st_gid);
-            afp_write_u32(w, (uint32_t)n->st.st_mode);
+            /* netatalk never reports a directory's S_ISGID (it sets it itself) */
+            afp_write_u32(w, (uint32_t)(dir && s->p->dir_setgid ? n->st.st_mode & ~(mode_t)S_ISGID
+                                                                : n->st.st_mode));
             afp_write_u32(w, ua_rights(s, &n->st));
             break;
         }
@@ -548,7 +554,9 @@ int32_t params_put(struct session *s, struct afp_writer *w, const struct node *n
     bool bad = session_hostile(s, H_BADOFFSET);
     if (off_long)
         put_legacy_name(w, off_long, start, afpname, n->id, 31);
-    if (off_short)
+    /* AFP 3.x has no short names: netatalk (3.1.12, 4.2.3 with AFP 3.4)
+     * leaves the offset 0 */
+    if (off_short && s->afp_version < 30)
         put_legacy_name(w, off_short, start, afpname, n->id, 12);
     if (off_utf8) {
         afp_writer_patch_u16(w, off_utf8, bad ? 0xfff0 : (uint16_t)(w->len - start));

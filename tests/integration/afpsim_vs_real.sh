@@ -57,7 +57,7 @@ LABUID=$(getent passwd labuser | cut -d: -f3)
 T0=$(date +%s.%N)
 
 # pair -> afpsim personality, afpsim address, real host
-declare -A PERSONA=([3.1]=netatalk-3.1 [4]=netatalk-4)
+declare -A PERSONA=([3.1]=netatalk-3.1 [4]=netatalk-4.2)
 declare -A SIMADDR=([3.1]=127.0.0.238 [4]=127.0.0.239)
 declare -A REAL=([3.1]=netatalk31 [4]=netatalk42)
 PAIRS=(3.1 4)
