@@ -453,6 +453,10 @@ EOF
   dedicated keytab file = FILE:/lab/private/krb5.keytab
 EOF
         fi
+        # Samba 4.13 still serves SMB1 (NT1) when a server enables it:
+        # samba413 does, samba422 keeps the default refusal, so the lab
+        # shows both sides of "SMB1 when enabled".
+        [ "$HN" = samba413 ] && printf '  server min protocol = NT1\n'
         for s in "${SETS[@]}"; do printf '  %s\n' "$s"; done
         cat <<EOF
 

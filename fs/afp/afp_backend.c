@@ -57,18 +57,13 @@ struct sfs_conn {
     char host[256];        /* for attention messages */
     bool logged_in;
     bool ext_attrs;        /* the volume has kSupportsExtAttrs */
+    size_t name_max;       /* bytes in a name we create (afp_name_max_for) */
 };
 
 struct sfs_file {
     uint16_t fork;
     struct sfs_conn *conn;
 };
-
-/* The path does not fit: refused before anything is sent. */
-static int path_too_long(struct sfs_status *st, enum sfs_stage stage)
-{
-    return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG, "path too long");
-}
 
 static int out_of_memory(struct sfs_status *st, enum sfs_stage stage)
 {
@@ -83,14 +78,45 @@ static void join_list(char *out, size_t cap, char list[][AFP_SRVRINFO_STR], size
         used += (size_t)snprintf(out + used, cap - used, "%s%s", i ? ", " : "", list[i]);
 }
 
-/* Path below the volume root for a path below the mount root. */
-static int full_path(const struct sfs_conn *c, const char *path, char *out, size_t cap)
+/* Path below the volume root for a path below the mount root, in a new
+ * string: 0, or -errno with *st filled and nothing sent.  The limits are
+ * the protocol's (a name a server can store, the u16 length of an AFP
+ * pathname, checked again when it is encoded), not a buffer of ours: the
+ * FUSE layer hands over paths from the mount root, longer than PATH_MAX
+ * when a program works deep inside it with relative paths. */
+static int full_path(const struct sfs_conn *c, const char *path, enum sfs_stage stage, char **out,
+                     struct sfs_status *st)
 {
     while (*path == '/')
         path++;
-    int n = snprintf(out, cap, "%s%s%s", c->base, *c->base && *path ? "/" : "", path);
-    return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+    if (sfs_path_check_names(path) < 0)
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "\"%.80s...\": a name is longer than %d characters", path, SFS_NAME_MAX_UTF16);
+    size_t n = strlen(c->base) + 1 + strlen(path);
+    if (n > AFP_PATH_MAX)
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "\"%.80s...\": path too long for AFP (%zu bytes, at most %d)", path, n, AFP_PATH_MAX);
+    *out = malloc(n + 1);
+    if (!*out)
+        return out_of_memory(st, stage);
+    snprintf(*out, n + 1, "%s%s%s", c->base, *c->base && *path ? "/" : "", path);
+    return 0;
 }
+
+static void free_path(char **p)
+{
+    free(*p);
+}
+
+/* Declares VAR, the volume path of P (freed when VAR goes out of scope),
+ * or returns the failure. */
+#define AFP_FULL_PATH(var, p, stage)                                                                       \
+    __attribute__((cleanup(free_path))) char *var = NULL;                                                  \
+    do {                                                                                                   \
+        int var##_rc = full_path(c, p, stage, &var, st);                                                   \
+        if (var##_rc < 0)                                                                                  \
+            return var##_rc;                                                                               \
+    } while (0)
 
 static void fill_server_info(const struct afp_srvrinfo *si, struct sfs_server_info *info)
 {
@@ -390,6 +416,28 @@ static void on_attention(void *ctx, uint16_t flags)
                          "AFP server %s sent attention 0x%04x", host, flags);
 }
 
+/* The longest name worth creating on a server.  netatalk (3.1.12 and
+ * 4.2.3 seen) creates a name of 254 or 255 bytes but then refuses to
+ * delete or rename it (kFPParamErr: its "._" AppleDouble name would be
+ * two bytes over Linux's 255), so sharesfs refuses to make one
+ * (ENAMETOOLONG) rather than leave an object no client can remove. */
+static size_t afp_name_max_for(const struct afp_srvrinfo *si)
+{
+    return strncasecmp(si->machine_type, "Netatalk", 8) == 0 ? 253 : 255;
+}
+
+/* A name CREATE would make that the server cannot take back: *st filled. */
+static int new_name_check(const struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    if (strlen(name) <= c->name_max)
+        return 0;
+    return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                          "\"%.80s...\": %zu bytes; this server cannot delete or rename a name of more than %zu bytes,"
+                          " so none is created", name, strlen(name), c->name_max);
+}
+
 /* server_info: the GetStatus stage alone: no session, no login. */
 static int afp_server_info(const struct sfs_target *t, struct sfs_server_info *info, struct sfs_server_facts *facts,
                            struct sfs_status *st)
@@ -442,6 +490,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         rc = out_of_memory(st, SFS_STAGE_NEGOTIATE);
     if (rc == 0) {
         snprintf(c->host, sizeof(c->host), "%s", t->url->host);
+        c->name_max = afp_name_max_for(si);
         struct dsi_options o = {.timeout_ms = t->timeout_ms, .on_attention = on_attention, .cb_ctx = c};
         rc = dsi_session_open(fd, &o, &c->dsi, st);
         fd = -1;
@@ -559,9 +608,7 @@ static void node_to_stat(const struct afp_node *n, struct stat *out)
 
 static int afp_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
 {
-    char full[4096];
-    if (full_path(c, path, full, sizeof(full)) < 0)
-        return path_too_long(st, SFS_STAGE_LIST);
+    AFP_FULL_PATH(full, path, SFS_STAGE_LIST);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_getfiledirparms(&w, c->vol_id, ROOT_DIR_ID, FILE_BITMAP, DIR_BITMAP, full);
@@ -633,9 +680,7 @@ static int enumerate_batch(struct sfs_conn *c, const struct listing *ls, uint32_
 
 static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    char full[4096];
-    if (full_path(c, path, full, sizeof(full)) < 0)
-        return path_too_long(st, SFS_STAGE_LIST);
+    AFP_FULL_PATH(full, path, SFS_STAGE_LIST);
     struct listing ls = {.path = path, .full = full, .cb = cb, .cb_ctx = cb_ctx};
     struct afp_call q = {.stage = SFS_STAGE_LIST, .path = full, .reply = malloc(ENUM_REPLY_MAX), .cap = ENUM_REPLY_MAX};
     if (!q.reply)
@@ -661,9 +706,7 @@ static void close_fork(struct sfs_conn *c, uint16_t fork)
 
 static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_file **out, struct sfs_status *st)
 {
-    char full[4096];
-    if (full_path(c, path, full, sizeof(full)) < 0)
-        return path_too_long(st, SFS_STAGE_READ);
+    AFP_FULL_PATH(full, path, SFS_STAGE_READ);
     uint16_t access = (flags & O_ACCMODE) == O_RDONLY ? kFPForkRead : (kFPForkRead | kFPForkWrite);
     struct afp_writer w;
     afp_writer_init(&w);
@@ -797,7 +840,7 @@ static int afp_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
     out->f_bsize = out->f_frsize = bs;
     out->f_blocks = vp.ext_bytes_total / bs;
     out->f_bfree = out->f_bavail = vp.ext_bytes_free / bs;
-    out->f_namemax = 255;
+    out->f_namemax = c->name_max;
     return 0;
 }
 
@@ -812,10 +855,7 @@ static int simple_call(struct sfs_conn *c, struct afp_writer *w, const char *pat
     return afp_request(c->dsi, w, &q, st);
 }
 
-#define AFP_PATH_OR_FAIL(var, p)                                                                           \
-    char var[4096];                                                                                        \
-    if (full_path(c, p, var, sizeof(var)) < 0)                                                             \
-        return path_too_long(st, SFS_STAGE_WRITE)
+#define AFP_PATH_OR_FAIL(var, p) AFP_FULL_PATH(var, p, SFS_STAGE_WRITE)
 
 static int set_params(struct sfs_conn *c, const char *path, const struct afp_set_params *p, struct sfs_status *st)
 {
@@ -839,29 +879,51 @@ static int afp_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
     return set_params(c, path, &p, st);
 }
 
-/* An existing file is opened as it is unless O_EXCL; a new one gets MODE
- * where the server keeps Unix privileges. */
+/* Removes a file this call created and could not open: a failed create
+ * leaves nothing behind.  Best effort (the create's failure is reported). */
+static void delete_new_file(struct sfs_conn *c, const char *full)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_delete(&w, c->vol_id, ROOT_DIR_ID, full);
+    struct sfs_status ignored = {0};
+    simple_call(c, &w, full, &ignored);
+}
+
+/* An existing file is opened as it is unless O_EXCL.  A new one is empty
+ * (no truncate: a server may refuse FPSetForkParms where it allowed the
+ * create) and gets MODE once its fork is open, as on a local filesystem:
+ * the creator writes through its descriptor whatever MODE says (0444, 0).
+ * The mode is always set: real netatalk creates with umask 0000 (0666),
+ * so skipping the "usual" 0644 left files world-writable on the server.
+ * Best effort: servers without Unix privileges keep theirs. */
 static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                       struct sfs_status *st)
 {
     AFP_PATH_OR_FAIL(full, path);
+    int rc = new_name_check(c, path, st);
+    if (rc < 0)
+        return rc;
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_createfile(&w, false, c->vol_id, ROOT_DIR_ID, full);
     uint8_t reply[AFP_REPLY_SMALL];
     struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = full, .reply = reply, .cap = sizeof(reply)};
-    int rc = afp_exchange(c->dsi, &w, &q, st);
+    rc = afp_exchange(c->dsi, &w, &q, st);
     if (rc < 0)
         return rc;
     bool existed = q.code == kFPObjectExists;
     if (q.code != kFPNoErr && (!existed || (flags & O_EXCL)))
         return afp_call_refused(&q, st);
-    /* Always: real netatalk creates with umask 0000 (0666), so skipping
-     * the "usual" 0644 left files world-writable on the server.  Best
-     * effort: servers without Unix privileges keep theirs. */
-    if (!existed)
-        afp_chmod(c, path, mode, NULL);
-    return afp_open(c, path, (flags & ~O_CREAT) | (existed ? 0 : O_TRUNC), out, st);
+    if (existed)
+        return afp_open(c, path, flags & ~O_CREAT, out, st);
+    rc = afp_open(c, path, flags & ~(O_CREAT | O_TRUNC), out, st);
+    if (rc < 0) {
+        delete_new_file(c, full);
+        return rc;
+    }
+    afp_chmod(c, path, mode, NULL);
+    return 0;
 }
 
 /* One FPWriteExt of a write call. */
@@ -965,12 +1027,44 @@ static ssize_t afp_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
     return (ssize_t)total;
 }
 
+/* The volume's size in bytes, 0 when the server does not say. */
+static uint64_t volume_bytes_total(struct sfs_conn *c)
+{
+    struct afp_writer w;
+    afp_writer_init(&w);
+    afp_encode_getvolparms(&w, c->vol_id, kFPVolExtBytesTotalBit);
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_LIST, .reply = reply, .cap = sizeof(reply)};
+    struct afp_volparms vp;
+    struct sfs_status ignored = {0};
+    if (afp_request(c->dsi, &w, &q, &ignored) < 0 || afp_volparms_decode(q.reply, q.len, &vp) < 0)
+        return 0;
+    return vp.ext_bytes_total;
+}
+
+/* A size the server's filesystem cannot hold comes back as kFPDiskFull
+ * (netatalk: its ftruncate's EFBIG) or kFPMiscErr (Mac OS X, afpsim);
+ * a local filesystem says EFBIG.  Only beyond the volume's size: a
+ * refusal below it is a real full disk (ENOSPC) or a real error. */
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_setforklen(&w, f->fork, (uint64_t)size);
-    return simple_call(c, &w, "(open file)", st);
+    uint8_t reply[AFP_REPLY_SMALL];
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .path = "(open file)", .reply = reply, .cap = sizeof(reply)};
+    int rc = afp_exchange(c->dsi, &w, &q, st);
+    if (rc < 0 || q.code == kFPNoErr)
+        return rc;
+    if (q.code == kFPDiskFull || q.code == kFPMiscErr) {
+        uint64_t total = volume_bytes_total(c);
+        if (total && (uint64_t)size > total)
+            return sfs_status_set(st, SFS_STAGE_WRITE, EFBIG, SFS_DOMAIN_AFP, q.code,
+                                  "FPSetForkParms: %lld bytes is more than the volume holds (%llu): %s (%d)",
+                                  (long long)size, (unsigned long long)total, sfs_afp_result_name(q.code),
+                                  (int)q.code);
+    }
+    return afp_call_refused(&q, st);
 }
 
 static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
@@ -984,10 +1078,13 @@ static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
 static int afp_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
     AFP_PATH_OR_FAIL(full, path);
+    int rc = new_name_check(c, path, st);
+    if (rc < 0)
+        return rc;
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_createdir(&w, c->vol_id, ROOT_DIR_ID, full);
-    int rc = simple_call(c, &w, full, st);
+    rc = simple_call(c, &w, full, st);
     if (rc == 0)
         afp_chmod(c, path, mode, NULL);   /* always, as for files (netatalk: 0777) */
     return rc;
@@ -1008,7 +1105,26 @@ static int delete_checked(struct sfs_conn *c, const char *path, bool want_dir, s
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_delete(&w, c->vol_id, ROOT_DIR_ID, full);
-    return simple_call(c, &w, full, st);
+    struct sfs_status first = {0};
+    rc = simple_call(c, &w, full, &first);
+    if (rc == 0)
+        return 0;
+    /* netatalk cannot empty a folder it may not read (mode 0151:
+     * FPDelete answers -1), where a local rmdir needs only the parent's
+     * rights: give the owner its bits back and try once more, and put
+     * the mode back if that fails too. */
+    mode_t owner = want_dir ? S_IRWXU : S_IWUSR;
+    if ((sb.st_mode & owner) != owner && afp_chmod(c, path, (sb.st_mode | owner) & 07777, NULL) == 0) {
+        afp_writer_init(&w);
+        afp_encode_delete(&w, c->vol_id, ROOT_DIR_ID, full);
+        struct sfs_status again = {0};
+        if (simple_call(c, &w, full, &again) == 0)
+            return 0;
+        afp_chmod(c, path, sb.st_mode & 07777, NULL);
+    }
+    if (st)
+        *st = first;
+    return rc;
 }
 
 static int afp_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
@@ -1021,20 +1137,16 @@ static int afp_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st
     return delete_checked(c, path, true, st);
 }
 
-static void split_path(const char *path, char *dir, size_t dcap, const char **name)
+/* PATH without its leading '/', split into the length of its directory
+ * part (0: the root) and its last name. */
+static size_t split_path(const char *path, const char **rel, const char **name)
 {
     while (*path == '/')
         path++;
+    *rel = path;
     const char *slash = strrchr(path, '/');
-    if (!slash) {
-        dir[0] = '\0';
-        *name = path;
-        return;
-    }
-    size_t n = (size_t)(slash - path) < dcap - 1 ? (size_t)(slash - path) : dcap - 1;
-    memcpy(dir, path, n);
-    dir[n] = '\0';
-    *name = slash + 1;
+    *name = slash ? slash + 1 : path;
+    return slash ? (size_t)(slash - path) : 0;
 }
 
 /* POSIX rename on AFP: FPRename within a directory, FPMoveAndRename across;
@@ -1044,6 +1156,12 @@ static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsi
 {
     struct stat src, dst;
     int rc = afp_getattr(c, from, &src, st);
+    if (rc < 0)
+        return rc;
+    if (sfs_path_check_names(to) < 0)   /* before anything changes */
+        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "rename: a name of the target is longer than %d characters", SFS_NAME_MAX_UTF16);
+    rc = new_name_check(c, to, st);
     if (rc < 0)
         return rc;
     struct sfs_status probe = {0};
@@ -1059,17 +1177,18 @@ static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsi
         if (rc < 0)
             return rc;
     }
-    char sdir[4096], ddir[4096];
-    const char *sname, *dname;
-    split_path(from, sdir, sizeof(sdir), &sname);
-    split_path(to, ddir, sizeof(ddir), &dname);
+    const char *srel, *sname, *drel, *dname;
+    size_t slen = split_path(from, &srel, &sname), dlen = split_path(to, &drel, &dname);
     AFP_PATH_OR_FAIL(full_from, from);
     struct afp_writer w;
-    if (strcmp(sdir, ddir) == 0) {
+    if (slen == dlen && memcmp(srel, drel, slen) == 0) {
         afp_writer_init(&w);
         afp_encode_rename(&w, c->vol_id, ROOT_DIR_ID, full_from, dname);
         return simple_call(c, &w, full_from, st);
     }
+    __attribute__((cleanup(free_path))) char *ddir = strndup(drel, dlen);
+    if (!ddir)
+        return out_of_memory(st, SFS_STAGE_WRITE);
     AFP_PATH_OR_FAIL(full_ddir, ddir);
     afp_writer_init(&w);
     afp_encode_moveandrename(&w, c->vol_id, ROOT_DIR_ID, ROOT_DIR_ID, full_from, full_ddir, dname);
@@ -1149,13 +1268,11 @@ static bool xattr_synthetic(const char *afp_name)
 
 /* The volume path of PATH, or -ENOTSUP (*st untouched) when the volume
  * keeps no extended attributes. */
-static int xattr_path(const struct sfs_conn *c, const char *path, char *full, size_t cap, struct sfs_status *st)
+static int xattr_path(const struct sfs_conn *c, const char *path, char **full, struct sfs_status *st)
 {
     if (!c->ext_attrs)
         return -ENOTSUP;
-    if (full_path(c, path, full, cap) < 0)
-        return path_too_long(st, SFS_STAGE_LIST);
-    return 0;
+    return full_path(c, path, SFS_STAGE_LIST, full, st);
 }
 
 /* The AFP name of a Linux name: "user.NAME" is "NAME"; other namespaces
@@ -1173,10 +1290,10 @@ static int xattr_afp_name(const char *name, const char **afp_name)
 
 /* Both of the above, for the operations on one attribute. */
 static int xattr_target(const struct sfs_conn *c, const char *path, const char *name, const char **afp_name,
-                        char *full, size_t cap, struct sfs_status *st)
+                        char **full, struct sfs_status *st)
 {
     int rc = xattr_afp_name(name, afp_name);
-    return rc < 0 ? rc : xattr_path(c, path, full, cap, st);
+    return rc < 0 ? rc : xattr_path(c, path, full, st);
 }
 
 /* "No such attribute": kFPItemNotFound since AFP 3.4, kFPMiscErr before. */
@@ -1247,8 +1364,8 @@ static ssize_t afp_getxattr(struct sfs_conn *c, const char *path, const char *na
                             struct sfs_status *st)
 {
     const char *afp_name;
-    char full[4096];
-    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    __attribute__((cleanup(free_path))) char *full = NULL;
+    int rc = xattr_target(c, path, name, &afp_name, &full, st);
     if (rc < 0)
         return rc;
     if (size == 0)
@@ -1269,8 +1386,8 @@ static int afp_setxattr(struct sfs_conn *c, const char *path, const char *name, 
                         int flags, struct sfs_status *st)
 {
     const char *afp_name;
-    char full[4096];
-    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    __attribute__((cleanup(free_path))) char *full = NULL;
+    int rc = xattr_target(c, path, name, &afp_name, &full, st);
     if (rc < 0)
         return rc;
     if ((flags & XATTR_CREATE) && (flags & XATTR_REPLACE))
@@ -1320,8 +1437,8 @@ static ssize_t xattr_list_linux(struct afp_xattr_list *l, char *list, size_t siz
  * keeps the list for the next request, whatever file that names. */
 static ssize_t afp_listxattr(struct sfs_conn *c, const char *path, char *list, size_t size, struct sfs_status *st)
 {
-    char full[4096];
-    int rc = xattr_path(c, path, full, sizeof(full), st);
+    __attribute__((cleanup(free_path))) char *full = NULL;
+    int rc = xattr_path(c, path, &full, st);
     if (rc < 0)
         return rc;
     struct afp_call q = {.stage = SFS_STAGE_READ, .path = full, .reply = malloc(LISTXATTR_REPLY_MAX), .cap = LISTXATTR_REPLY_MAX};
@@ -1343,8 +1460,8 @@ static ssize_t afp_listxattr(struct sfs_conn *c, const char *path, char *list, s
 static int afp_removexattr(struct sfs_conn *c, const char *path, const char *name, struct sfs_status *st)
 {
     const char *afp_name;
-    char full[4096];
-    int rc = xattr_target(c, path, name, &afp_name, full, sizeof(full), st);
+    __attribute__((cleanup(free_path))) char *full = NULL;
+    int rc = xattr_target(c, path, name, &afp_name, &full, st);
     if (rc < 0)
         return rc;
     struct afp_writer w;

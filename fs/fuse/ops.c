@@ -89,6 +89,20 @@ static ino_t synthetic_ino(const char *name)
     return (ino_t)((h >> 2) | (1ULL << 62));
 }
 
+/* The times of the synthetic directories: when this filesystem first
+ * answered, so two stats agree (a time that moves on its own makes tools
+ * like make and rsync think something changed). */
+static time_t synthetic_time(void)
+{
+    static time_t first;
+    time_t t = __atomic_load_n(&first, __ATOMIC_RELAXED);
+    if (t)
+        return t;
+    time_t zero = 0, now = time(NULL);
+    __atomic_compare_exchange_n(&first, &zero, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    return __atomic_load_n(&first, __ATOMIC_RELAXED);
+}
+
 static void dir_stat(struct stat *st, mode_t perm, const char *name)
 {
     memset(st, 0, sizeof(*st));
@@ -97,7 +111,7 @@ static void dir_stat(struct stat *st, mode_t perm, const char *name)
     st->st_nlink = 2;
     st->st_uid = getuid();
     st->st_gid = getgid();
-    st->st_mtime = st->st_ctime = st->st_atime = time(NULL);
+    st->st_mtime = st->st_ctime = st->st_atime = synthetic_time();
 }
 
 /* The Kerberos ccache of the process that triggered the access: its
@@ -810,6 +824,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     mounts_start_reaper(&fs->table);
+    (void)synthetic_time();   /* the synthetic directories' times: now */
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
     conn->max_write = 1024 * 1024;
     conn->max_readahead = 1024 * 1024;

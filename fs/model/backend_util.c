@@ -1,8 +1,10 @@
 /* Helpers every backend shares (declared in sharesfs/backend.h). */
 #include "sharesfs/backend.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sharesfs/clock.h"
 #include "sharesfs/net.h"
@@ -34,4 +36,31 @@ void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const c
     vsnprintf(f->rows[f->n].value, sizeof(f->rows[f->n].value), fmt, ap);
     va_end(ap);
     f->n++;
+}
+
+/* UTF-16 code units of the UTF-8 bytes P[0..N): one per character, two for
+ * those above U+FFFF (4-byte sequences); a stray byte counts as one. */
+static size_t utf16_units(const unsigned char *p, size_t n)
+{
+    size_t units = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] & 0xc0) == 0x80)
+            continue;
+        units += p[i] >= 0xf0 ? 2 : 1;
+    }
+    return units;
+}
+
+int sfs_path_check_names(const char *path)
+{
+    const char *p = path;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n > SFS_NAME_MAX_UTF16 && utf16_units((const unsigned char *)p, n) > SFS_NAME_MAX_UTF16)
+            return -ENAMETOOLONG;
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+    return 0;
 }

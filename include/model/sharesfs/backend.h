@@ -99,6 +99,16 @@ struct sfs_server_facts {
 void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Longest name component AFP and SMB servers store: 255 UTF-16 code units
+ * (HFS+, NTFS; netatalk and Samba on Linux store at most 255 bytes, which
+ * they refuse themselves).  Linux's NAME_MAX, which statfs reports. */
+#define SFS_NAME_MAX_UTF16 255
+/* -ENAMETOOLONG when a component of PATH (UTF-8, '/'-separated) is longer
+ * than SFS_NAME_MAX_UTF16, else 0: checked before anything is sent, so a
+ * too-long name gets the errno POSIX gives rather than the server's
+ * "invalid name" (EINVAL). */
+int sfs_path_check_names(const char *path);
+
 /* Backend flags. */
 enum {
     /* Run each connection in a worker process of its own (the engine's
