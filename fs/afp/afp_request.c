@@ -58,8 +58,19 @@ static const char *call_what(const struct afp_call *q)
     return q->what ? q->what : name ? name : "AFP request";
 }
 
+/* Servers resolve a pathname into a path of their own filesystem, and
+ * refuse one that is too long for it with kFPParamErr (netatalk: beyond
+ * its PATH_MAX, about 4 KiB with the volume's own path; afpsim the same).
+ * From this length on that is the likely cause, and ENAMETOOLONG what a
+ * local filesystem says; shorter paths keep EINVAL. */
+#define AFP_LONG_PATH 1024
+
 int afp_call_refused(const struct afp_call *q, struct sfs_status *st)
 {
+    if (q->code == kFPParamErr && q->path && strlen(q->path) >= AFP_LONG_PATH)
+        return sfs_status_set(st, q->stage, ENAMETOOLONG, SFS_DOMAIN_AFP, q->code,
+                              "%s: the server refused a path of %zu bytes (kFPParamErr): longer than it resolves",
+                              call_what(q), strlen(q->path));
     return afp_result_failed(st, q->stage, call_what(q), q->path, q->code);
 }
 
