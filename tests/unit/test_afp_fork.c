@@ -382,6 +382,25 @@ static void test_failure_mapping(void **state)
     assert_string_equal(st.detail, "FPGetFileDirParms \"x\": AFP error (-1)");
 }
 
+/* kFPParamErr is EINVAL, except for a long path, which the server could not
+ * resolve (netatalk, afpsim: beyond their PATH_MAX): ENAMETOOLONG. */
+static void test_param_error_long_path(void **state)
+{
+    (void)state;
+    char longp[1100];
+    memset(longp, 'd', sizeof(longp) - 1);
+    longp[sizeof(longp) - 1] = '\0';
+    struct afp_call q = {.stage = SFS_STAGE_WRITE, .command = kFPCreateDir, .code = kFPParamErr, .path = "a/b"};
+    struct sfs_status st = {0};
+    assert_int_equal(afp_call_refused(&q, &st), -EINVAL);
+    q.path = longp;
+    assert_int_equal(afp_call_refused(&q, &st), -ENAMETOOLONG);
+    assert_int_equal(st.code, kFPParamErr);
+    assert_non_null(strstr(st.detail, "1099 bytes"));
+    q.code = kFPAccessDenied;   /* other refusals keep their errno */
+    assert_int_equal(afp_call_refused(&q, &st), -EACCES);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_request_reply_too_long),
         cmocka_unit_test(test_request_encode_fails),
         cmocka_unit_test(test_failure_mapping),
+        cmocka_unit_test(test_param_error_long_path),
     };
     return cmocka_run_group_tests(tests, afpv_setup, afpv_teardown);
 }
