@@ -27,6 +27,7 @@
 #include "smb_backend.h"
 #include "smb_negotiate.h"
 #include "smb_ntstatus_capture.h"
+#include "smb_statvfs.h"
 #include "smb_url.h"
 
 struct sfs_conn {
@@ -119,7 +120,7 @@ struct smb_call {
     uint64_t sessions;       /* sessions seen at begin (see smb_call_end) */
     bool locked;
     int rc;                  /* 0, or the -errno of the first failure */
-    char url[4096];          /* PATH's URL (smb_call_begin_path only) */
+    char *url;               /* PATH's URL, malloc'd (smb_call_begin_path only) */
 };
 
 /* A failed operation whose cause says the session is gone: the
@@ -154,11 +155,27 @@ static int smb_fail(struct sfs_status *st, enum sfs_stage stage, int sys_err, co
     return sfs_status_set(st, stage, err, SFS_DOMAIN_SYS, sys_err, "%s failed: %s", what, strerror(err));
 }
 
-/* The status of a path whose URL does not fit: nothing was sent. */
-static int smb_path_too_long(struct sfs_status *st, enum sfs_stage stage, const char *step, const char *path)
+/* PATH's URL, malloc'd into *URL, or the status of a path that cannot be
+ * sent (nothing is): a name longer than servers store (POSIX's
+ * ENAMETOOLONG rather than the server's OBJECT_NAME_INVALID, EINVAL), or a
+ * path longer than SMB carries.  Any shorter path goes to the server,
+ * which refuses what it refuses. */
+static int smb_path_url(const struct sfs_conn *c, enum sfs_stage stage, const char *step, const char *path,
+                        char **url, struct sfs_status *st)
 {
-    return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
-                          "%s \"%.80s...\": path too long (%zu bytes)", step, path, strlen(path));
+    *url = NULL;
+    if (sfs_path_check_names(path) < 0)
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "%s \"%.80s%s\": a name in it is longer than %d characters", step, path,
+                              strlen(path) > 80 ? "..." : "", SFS_NAME_MAX_UTF16);
+    int rc = smb_url_for(c->base_url, path, url);
+    if (rc == -ENAMETOOLONG)
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "%s \"%.80s...\": path longer than SMB carries (%zu characters, at most %d)", step,
+                              path, smb_utf16_units(path), SMB_PATH_MAX_UTF16);
+    if (rc < 0)
+        return sfs_status_set(st, stage, -rc, SFS_DOMAIN_SYS, -rc, "%s: out of memory", step);
+    return 0;
 }
 
 static void smb_call_begin(struct smb_call *call, struct sfs_conn *c, enum sfs_stage stage, const char *step,
@@ -170,6 +187,7 @@ static void smb_call_begin(struct smb_call *call, struct sfs_conn *c, enum sfs_s
     call->step = step;
     call->path = path;
     call->rc = 0;
+    call->url = NULL;
     pthread_mutex_lock(&smb_lib_lock);
     call->locked = true;
     call->sessions = smb_capture_sessions();
@@ -177,15 +195,19 @@ static void smb_call_begin(struct smb_call *call, struct sfs_conn *c, enum sfs_s
 }
 
 /* The same for an operation on PATH, whose URL it puts in call->url
- * first; false (and nothing to do but smb_call_end) when it does not fit. */
+ * first; false (and nothing to do but smb_call_end) when PATH cannot be
+ * sent (smb_path_url). */
 static bool smb_call_begin_path(struct smb_call *call, struct sfs_conn *c, enum sfs_stage stage, const char *step,
                                 const char *path, struct sfs_status *st)
 {
-    if (smb_url_for(c->base_url, path, call->url, sizeof(call->url)) < 0) {
-        *call = (struct smb_call){.st = st, .rc = smb_path_too_long(st, stage, step, path)};
+    char *url;
+    int rc = smb_path_url(c, stage, step, path, &url, st);
+    if (rc < 0) {
+        *call = (struct smb_call){.st = st, .rc = rc};
         return false;
     }
     smb_call_begin(call, c, stage, step, path, st);
+    call->url = url;
     return true;
 }
 
@@ -226,6 +248,8 @@ static bool smb_call_check(struct smb_call *call, bool succeeded)
  * session gone; counted here so status.json shows it. */
 static int smb_call_end(struct smb_call *call)
 {
+    free(call->url);
+    call->url = NULL;
     if (!call->locked)
         return call->rc;
     uint64_t now = smb_capture_sessions();
@@ -318,7 +342,8 @@ static int conn_new(const struct sfs_target *t, struct sfs_conn **out, struct sf
     snprintf(c->max_proto, sizeof(c->max_proto), "%s", t->dialect_max);
     int rc = copied ? smb_url_base(t->url, &c->base_url) : -ENOMEM;
     if (rc == -ENAMETOOLONG)
-        rc = sfs_status_set(st, SFS_STAGE_PARSE, ENAMETOOLONG, SFS_DOMAIN_URL, 0, "URL too long");
+        rc = sfs_status_set(st, SFS_STAGE_PARSE, ENAMETOOLONG, SFS_DOMAIN_URL, 0,
+                            "URL path longer than SMB carries (at most %d characters)", SMB_PATH_MAX_UTF16);
     else if (rc < 0)
         rc = sfs_status_set(st, SFS_STAGE_MOUNT, -rc, SFS_DOMAIN_SYS, -rc, "out of memory");
     if (rc < 0) {
@@ -457,8 +482,9 @@ static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
 {
     struct smb_call call;
-    if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "statvfs", path, st))
-        smb_call_check(&call, smbc_getFunctionStatVFS(c->ctx)(c->ctx, call.url, out) >= 0);
+    if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "statvfs", path, st) &&
+        smb_call_check(&call, smbc_getFunctionStatVFS(c->ctx)(c->ctx, call.url, out) >= 0))
+        smb_statvfs_normalize(out);
     return smb_call_end(&call);
 }
 
@@ -608,11 +634,34 @@ static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
     return rc < 0 ? rc : (ssize_t)total;
 }
 
+/* A failed truncate to SIZE.  libsmbclient's ftruncate drops the server's
+ * status (always EINVAL, nothing in its log), and Samba answers
+ * NT_STATUS_DISK_FULL alike for a full disk and for a size its filesystem
+ * cannot hold (its errno map turns ftruncate(2)'s EFBIG into DISK_FULL).  A size beyond the whole
+ * filesystem is the latter: EFBIG, what a local filesystem says. */
+static void smb_truncate_failed(struct smb_call *call, struct sfs_file *f, off_t size)
+{
+    SMBCCTX *ctx = call->conn->ctx;
+    struct statvfs sv;
+    if (session_lost(call->st->err))
+        return;
+    smb_call_step(call, "truncate (asking the filesystem's size)");
+    if (smbc_getFunctionFstatVFS(ctx)(ctx, f->fh, &sv) < 0)
+        return;
+    smb_statvfs_normalize(&sv);
+    if (!smb_statvfs_size_beyond(&sv, size))
+        return;
+    call->rc = sfs_status_set(call->st, SFS_STAGE_WRITE, EFBIG, SFS_DOMAIN_SYS, EFBIG,
+                              "truncate \"%.300s\" to %lld bytes: more than the server's filesystem holds (%llu bytes)",
+                              f->path, (long long)size, (unsigned long long)smb_statvfs_total_bytes(&sv));
+}
+
 static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_WRITE, "truncate", f->path, st);
-    smb_call_check(&call, smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size) >= 0);
+    if (!smb_call_check(&call, smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size) >= 0))
+        smb_truncate_failed(&call, f, size);
     return smb_call_end(&call);
 }
 
@@ -633,20 +682,88 @@ static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
     return smb_call_end(&call);
 }
 
-static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+/* Samba's answer to deleting what has the DOS read-only attribute. */
+#define SMB_NT_STATUS_CANNOT_DELETE 0xc0000121u
+
+/* smbc unlink and rmdir have the same signature; their getters are
+ * libsmbclient calls too, made under the lock. */
+typedef int (*smb_remove_fn)(SMBCCTX *ctx, const char *url);
+typedef smb_remove_fn (*smb_remove_getter)(SMBCCTX *ctx);
+
+/* The current step failed with the NTSTATUS CODE. */
+static bool smb_call_failed_with(const struct smb_call *call, uint32_t code)
+{
+    return call->rc < 0 && call->st->domain == SFS_DOMAIN_SMB && (uint32_t)call->st->code == code;
+}
+
+/* Forgets the current failure (a step that is tried again). */
+static void smb_call_forget_failure(struct smb_call *call)
+{
+    call->rc = 0;
+    sfs_status_clear(call->st);
+}
+
+/* Takes the owner's write bit off or puts it back as MODE says: through
+ * libsmbclient's chmod, which maps it to the DOS read-only attribute. */
+static bool smb_call_chmod(struct smb_call *call, const char *step, mode_t mode)
+{
+    SMBCCTX *ctx = call->conn->ctx;
+    smb_call_step(call, step);
+    return smb_call_check(call, smbc_getFunctionChmod(ctx)(ctx, call->url, mode & 07777) >= 0);
+}
+
+/* Removes what only the DOS read-only attribute kept (chmod a-w sets it;
+ * Samba then answers NT_STATUS_CANNOT_DELETE), as a local filesystem lets
+ * the owner of the directory remove a read-only file and as Linux's cifs
+ * client does: the attribute is cleared and the removal tried once more.
+ * If that fails too, the attribute is put back and the retry's error is
+ * the answer; if it cannot be cleared, the first refusal is. */
+static void smb_remove_read_only(struct smb_call *call, const char *step, smb_remove_fn remove)
+{
+    SMBCCTX *ctx = call->conn->ctx;
+    struct sfs_status refused = *call->st;
+    int refused_rc = call->rc;
+    smb_call_forget_failure(call);
+    struct stat sb;
+    smb_call_step(call, "stat (to clear the read-only attribute)");
+    if (!smb_call_check(call, smbc_getFunctionStat(ctx)(ctx, call->url, &sb) >= 0) ||
+        !smb_call_chmod(call, "clear the read-only attribute", sb.st_mode | S_IWUSR)) {
+        *call->st = refused;
+        call->rc = refused_rc;
+        return;
+    }
+    smb_call_step(call, step);
+    if (smb_call_check(call, remove(ctx, call->url) >= 0))
+        return;
+    struct sfs_status retried = *call->st;
+    int retried_rc = call->rc;
+    smb_call_chmod(call, "restore the read-only attribute", sb.st_mode);
+    *call->st = retried;
+    call->rc = retried_rc;
+}
+
+/* unlink and rmdir (STEP): see smb_remove_read_only. */
+static int smb_remove(struct sfs_conn *c, const char *path, const char *step, smb_remove_getter get_remove,
+                      struct sfs_status *st)
 {
     struct smb_call call;
-    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "unlink", path, st))
-        smb_call_check(&call, smbc_getFunctionUnlink(c->ctx)(c->ctx, call.url) >= 0);
+    if (!smb_call_begin_path(&call, c, SFS_STAGE_WRITE, step, path, st))
+        return smb_call_end(&call);
+    smb_remove_fn remove = get_remove(c->ctx);
+    if (!smb_call_check(&call, remove(c->ctx, call.url) >= 0) &&
+        smb_call_failed_with(&call, SMB_NT_STATUS_CANNOT_DELETE))
+        smb_remove_read_only(&call, step, remove);
     return smb_call_end(&call);
+}
+
+static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
+{
+    return smb_remove(c, path, "unlink", smbc_getFunctionUnlink, st);
 }
 
 static int smb_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    struct smb_call call;
-    if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "rmdir", path, st))
-        smb_call_check(&call, smbc_getFunctionRmdir(c->ctx)(c->ctx, call.url) >= 0);
-    return smb_call_end(&call);
+    return smb_remove(c, path, "rmdir", smbc_getFunctionRmdir, st);
 }
 
 /* Makes way for a rename onto TO (URL UTO): RENAME_NOREPLACE refuses an
@@ -679,9 +796,10 @@ static bool smb_rename_clear_target(struct smb_call *call, const char *to, const
 
 static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
 {
-    char uto[4096];
-    if (smb_url_for(c->base_url, to, uto, sizeof(uto)) < 0)
-        return smb_path_too_long(st, SFS_STAGE_WRITE, "rename", to);
+    char *uto;
+    int rc = smb_path_url(c, SFS_STAGE_WRITE, "rename", to, &uto, st);
+    if (rc < 0)
+        return rc;
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "rename", from, st) &&
         smb_rename_clear_target(&call, to, uto, flags)) {
@@ -689,6 +807,7 @@ static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsi
         smb_call_step(&call, "rename");
         smb_call_check(&call, smbc_getFunctionRename(c->ctx)(c->ctx, call.url, c->ctx, uto) >= 0);
     }
+    free(uto);
     return smb_call_end(&call);
 }
 

@@ -1,6 +1,7 @@
 /* URLs for libsmbclient.  It percent-decodes the URL and takes '?' as the
  * start of its options: a name with '%' or '?' must be encoded, or it
- * names another file. */
+ * names another file.  URLs are sized to what they hold: the only length
+ * limit is the protocol's (SMB_PATH_MAX_UTF16), never a buffer of ours. */
 #include "smb_url.h"
 
 #include <errno.h>
@@ -9,69 +10,100 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int append_encoded(char *out, size_t cap, size_t *len, const char *s, bool keep_slash)
+static bool url_plain(unsigned char ch, bool keep_slash)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+           ch == '_' || ch == '.' || ch == '~' || ch == '$' || (keep_slash && ch == '/');
+}
+
+/* Bytes S takes once encoded, without a terminator. */
+static size_t encoded_len(const char *s, bool keep_slash)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += url_plain((unsigned char)*s, keep_slash) ? 1 : 3;
+    return n;
+}
+
+/* Writes S encoded at OUT (room: encoded_len + 1); returns its end. */
+static char *put_encoded(char *out, const char *s, bool keep_slash)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                     ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '$' || (keep_slash && ch == '/');
-        if (*len + 4 >= cap)
-            return -ENAMETOOLONG;
-        if (plain) {
-            out[(*len)++] = (char)ch;
+        if (url_plain(ch, keep_slash)) {
+            *out++ = (char)ch;
         } else {
-            out[(*len)++] = '%';
-            out[(*len)++] = hex[ch >> 4];
-            out[(*len)++] = hex[ch & 15];
+            *out++ = '%';
+            *out++ = hex[ch >> 4];
+            *out++ = hex[ch & 15];
         }
     }
-    out[*len] = '\0';
-    return 0;
+    *out = '\0';
+    return out;
 }
 
-int smb_url_for(const char *base_url, const char *path, char *out, size_t cap)
+size_t smb_utf16_units(const char *s)
 {
-    size_t len = strlen(base_url);
-    if (len + 1 >= cap)
-        return -ENAMETOOLONG;
-    memcpy(out, base_url, len + 1);
+    size_t units = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p & 0xc0) == 0x80)
+            continue;
+        units += *p >= 0xf0 ? 2 : 1;    /* above U+FFFF: a surrogate pair */
+    }
+    return units;
+}
+
+int smb_url_for(const char *base_url, const char *path, char **out)
+{
     while (*path == '/')
         path++;
+    if (smb_utf16_units(path) > SMB_PATH_MAX_UTF16)
+        return -ENAMETOOLONG;
+    size_t base_len = strlen(base_url);
+    char *url = malloc(base_len + 1 + encoded_len(path, true) + 1);
+    if (!url)
+        return -ENOMEM;
+    memcpy(url, base_url, base_len + 1);
     if (*path) {
-        out[len++] = '/';
-        return append_encoded(out, cap, &len, path, true);
+        url[base_len] = '/';
+        put_encoded(url + base_len + 1, path, true);
     }
+    *out = url;
     return 0;
 }
 
 /* libsmbclient takes IPv6 hosts in brackets, as they are. */
-static int append_host(char *out, size_t cap, size_t *len, const struct sfs_url *u)
+static size_t host_len(const struct sfs_url *u)
+{
+    return u->host_is_ipv6 ? strlen(u->host) + 2 : encoded_len(u->host, false);
+}
+
+static char *put_host(char *out, const struct sfs_url *u)
 {
     if (!u->host_is_ipv6)
-        return append_encoded(out, cap, len, u->host, false);
-    int n = snprintf(out + *len, cap - *len, "[%s]", u->host);
-    if (n < 0 || (size_t)n + 4 >= cap - *len)
-        return -ENAMETOOLONG;   /* a zone name can be any length */
-    *len += (size_t)n;
-    return 0;
+        return put_encoded(out, u->host, false);
+    return out + sprintf(out, "[%s]", u->host);
 }
 
 int smb_url_base(const struct sfs_url *u, char **out)
 {
-    char buf[4096];
-    size_t len = (size_t)snprintf(buf, sizeof(buf), "smb://");
-    int rc = append_host(buf, sizeof(buf), &len, u);
-    if (rc == 0) {
-        buf[len++] = '/';
-        rc = append_encoded(buf, sizeof(buf), &len, u->share, false);
+    const char *share = u->share ? u->share : "", *path = u->path ? u->path : "";
+    if (smb_utf16_units(path) > SMB_PATH_MAX_UTF16)
+        return -ENAMETOOLONG;
+    static const char scheme[] = "smb://";
+    /* scheme, host, '/', share, '/', path, terminator */
+    char *url = malloc(strlen(scheme) + host_len(u) + 1 + encoded_len(share, false) + 1 +
+                       encoded_len(path, true) + 1);
+    if (!url)
+        return -ENOMEM;
+    char *end = put_host(url + sprintf(url, "%s", scheme), u);
+    *end++ = '/';
+    end = put_encoded(end, share, false);
+    if (*path) {
+        *end++ = '/';
+        put_encoded(end, path, true);
     }
-    if (rc == 0 && u->path && *u->path) {
-        buf[len++] = '/';
-        rc = append_encoded(buf, sizeof(buf), &len, u->path, true);
-    }
-    if (rc < 0)
-        return rc;
-    *out = strdup(buf);
-    return *out ? 0 : -ENOMEM;
+    *out = url;
+    return 0;
 }

@@ -7,11 +7,20 @@
 
 #include "sharesfs/url.h"
 
+/* The longest path SMB carries: SMB2 CREATE's name length is a 16-bit count
+ * of bytes of UTF-16, so 32767 code units (Windows' own limit).  Anything
+ * shorter is sent, and the server refuses what it refuses. */
+#define SMB_PATH_MAX_UTF16 32767
+
 /* smb://host/share[/path] of U, malloc'd into *OUT (the port is set on the
- * context, not in the URL).  0, -ENAMETOOLONG or -ENOMEM. */
+ * context, not in the URL).  0, -ENAMETOOLONG (the path is longer than SMB
+ * carries) or -ENOMEM. */
 int smb_url_base(const struct sfs_url *u, char **out);
-/* BASE_URL/PATH into OUT; PATH is relative to the mount root ("/a/b", "a/b"
- * and "/" all work).  0 or -ENAMETOOLONG. */
-int smb_url_for(const char *base_url, const char *path, char *out, size_t cap);
+/* BASE_URL/PATH, malloc'd into *OUT; PATH is relative to the mount root
+ * ("/a/b", "a/b" and "/" all work).  0, -ENAMETOOLONG (PATH is longer than
+ * SMB carries) or -ENOMEM. */
+int smb_url_for(const char *base_url, const char *path, char **out);
+/* UTF-16 code units of the UTF-8 string S (a stray byte counts as one). */
+size_t smb_utf16_units(const char *s);
 
 #endif

@@ -22,6 +22,8 @@ static void test_ntstatus_errno(void **state)
     assert_int_equal(sfs_errno_for_ntstatus(0xc00000bb), EPROTONOSUPPORT);
     assert_int_equal(sfs_errno_for_ntstatus(0xc0000418), EPROTONOSUPPORT);
     assert_int_equal(sfs_errno_for_ntstatus(0xc0000071), EKEYEXPIRED);
+    /* Removing what has the DOS read-only attribute (Samba 4.13, 4.17, 4.22). */
+    assert_int_equal(sfs_errno_for_ntstatus(0xc0000121), EACCES);
     assert_int_equal(sfs_errno_for_ntstatus(0x12345678), EIO);
 }
 
@@ -40,6 +42,7 @@ static void test_ntstatus_names(void **state)
 {
     (void)state;
     assert_string_equal(sfs_ntstatus_name(0xc000006d), "NT_STATUS_LOGON_FAILURE");
+    assert_string_equal(sfs_ntstatus_name(0xc0000121), "NT_STATUS_CANNOT_DELETE");
     assert_null(sfs_ntstatus_name(0xdeadbeef));
     uint32_t code = 0;
     assert_true(sfs_ntstatus_from_name("NT_STATUS_BAD_NETWORK_NAME", &code));
