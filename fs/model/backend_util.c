@@ -38,10 +38,9 @@ void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const c
     f->n++;
 }
 
-/* UTF-16 code units of the UTF-8 bytes P[0..N): one per character, two for
- * those above U+FFFF (4-byte sequences); a stray byte counts as one. */
-static size_t utf16_units(const unsigned char *p, size_t n)
+size_t sfs_utf16_units(const char *s, size_t n)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t units = 0;
     for (size_t i = 0; i < n; i++) {
         if ((p[i] & 0xc0) == 0x80)
@@ -56,7 +55,7 @@ int sfs_path_check_names(const char *path)
     const char *p = path;
     while (*p) {
         size_t n = strcspn(p, "/");
-        if (n > SFS_NAME_MAX_UTF16 && utf16_units((const unsigned char *)p, n) > SFS_NAME_MAX_UTF16)
+        if (n > SFS_NAME_MAX_UTF16 && sfs_utf16_units(p, n) > SFS_NAME_MAX_UTF16)
             return -ENAMETOOLONG;
         p += n;
         if (*p == '/')

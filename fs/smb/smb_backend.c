@@ -172,7 +172,7 @@ static int smb_path_url(const struct sfs_conn *c, enum sfs_stage stage, const ch
     if (rc == -ENAMETOOLONG)
         return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
                               "%s \"%.80s...\": path longer than SMB carries (%zu characters, at most %d)", step,
-                              path, smb_utf16_units(path), SMB_PATH_MAX_UTF16);
+                              path, sfs_utf16_units(path, strlen(path)), SMB_PATH_MAX_UTF16);
     if (rc < 0)
         return sfs_status_set(st, stage, -rc, SFS_DOMAIN_SYS, -rc, "%s: out of memory", step);
     return 0;
@@ -674,12 +674,27 @@ static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
     return 0;
 }
 
+#define SMB_NT_STATUS_OBJECT_NAME_INVALID 0xc0000033u
+/* Samba 4.22 makes a folder under a temporary name about 36 characters
+ * longer than the one asked for, so it refuses folder names from 220
+ * characters on as invalid (files up to 255 work): for a long name that
+ * is the server's length limit, ENAMETOOLONG as a local mkdir says. */
+#define SMB_MKDIR_LONG_NAME 200
+
 static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st)
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "mkdir", path, st))
         smb_call_check(&call, smbc_getFunctionMkdir(c->ctx)(c->ctx, call.url, mode) >= 0);
-    return smb_call_end(&call);
+    int rc = smb_call_end(&call);
+    const char *slash = strrchr(path, '/');
+    size_t name_len = strlen(slash ? slash + 1 : path);
+    if (rc == -EINVAL && st && st->domain == SFS_DOMAIN_SMB && st->code == SMB_NT_STATUS_OBJECT_NAME_INVALID &&
+        name_len > SMB_MKDIR_LONG_NAME)
+        rc = sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SMB, st->code,
+                            "mkdir: the server refused a folder name of %zu bytes as invalid "
+                            "(NT_STATUS_OBJECT_NAME_INVALID): longer than it can create", name_len);
+    return rc;
 }
 
 /* Samba's answer to deleting what has the DOS read-only attribute. */

@@ -4,6 +4,8 @@
  * limit is the protocol's (SMB_PATH_MAX_UTF16), never a buffer of ours. */
 #include "smb_url.h"
 
+#include "sharesfs/backend.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,22 +45,11 @@ static char *put_encoded(char *out, const char *s, bool keep_slash)
     return out;
 }
 
-size_t smb_utf16_units(const char *s)
-{
-    size_t units = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p & 0xc0) == 0x80)
-            continue;
-        units += *p >= 0xf0 ? 2 : 1;    /* above U+FFFF: a surrogate pair */
-    }
-    return units;
-}
-
 int smb_url_for(const char *base_url, const char *path, char **out)
 {
     while (*path == '/')
         path++;
-    if (smb_utf16_units(path) > SMB_PATH_MAX_UTF16)
+    if (sfs_utf16_units(path, strlen(path)) > SMB_PATH_MAX_UTF16)
         return -ENAMETOOLONG;
     size_t base_len = strlen(base_url);
     char *url = malloc(base_len + 1 + encoded_len(path, true) + 1);
@@ -89,7 +80,7 @@ static char *put_host(char *out, const struct sfs_url *u)
 int smb_url_base(const struct sfs_url *u, char **out)
 {
     const char *share = u->share ? u->share : "", *path = u->path ? u->path : "";
-    if (smb_utf16_units(path) > SMB_PATH_MAX_UTF16)
+    if (sfs_utf16_units(path, strlen(path)) > SMB_PATH_MAX_UTF16)
         return -ENAMETOOLONG;
     static const char scheme[] = "smb://";
     /* scheme, host, '/', share, '/', path, terminator */

@@ -20,7 +20,5 @@ int smb_url_base(const struct sfs_url *u, char **out);
  * ("/a/b", "a/b" and "/" all work).  0, -ENAMETOOLONG (PATH is longer than
  * SMB carries) or -ENOMEM. */
 int smb_url_for(const char *base_url, const char *path, char **out);
-/* UTF-16 code units of the UTF-8 string S (a stray byte counts as one). */
-size_t smb_utf16_units(const char *s);
 
 #endif

@@ -4,7 +4,8 @@
 # expected/real-servers.tsv for every version, with no ticket, a valid
 # ticket and an expired one; then through a sharesfs mount, the mode,
 # owner and times of what it creates, as each server stores them on its
-# disk, and the lab's 64 MiB file by checksum.
+# disk, Kerberos with an expired and a valid ticket, and the lab's 64 MiB
+# file by checksum.
 . "$(dirname "$0")/lib.sh"
 lab_join
 command -v jq >/dev/null || bail "jq not installed"
@@ -103,10 +104,34 @@ pub-samba413	-fstype=url,guest	smb://samba413.lab.test/public
 pub-samba422	-fstype=url,guest	smb://samba422.lab.test/public
 pub-netatalk31	-fstype=url	afp://;AUTH=No%20User%20Authent@netatalk31.lab.test/Public
 pub-netatalk42	-fstype=url	afp://;AUTH=No%20User%20Authent@netatalk42.lab.test/Public
+krb-samba413	-fstype=url,sec=krb5	smb://samba413.lab.test/user
+krb-samba422	-fstype=url,sec=krb5	smb://samba422.lab.test/user
+krb-netatalk31	-fstype=url	afp://labuser;AUTH=Client%20Krb%20v2@netatalk31.lab.test/Private
+krb-netatalk42	-fstype=url	afp://labuser;AUTH=Client%20Krb%20v2@netatalk42.lab.test/Private
 MAP
-"$SHARESFS" -f -t 10 "$tmp/fuse.map" "$mnt" >"$tmp/log" 2>&1 &
+# No negative cache: the Kerberos keys fail first (expired ticket), then
+# must log in at once with a fresh one.
+"$SHARESFS" -f -t 10 -o negative_timeout=0 "$tmp/fuse.map" "$mnt" >"$tmp/log" 2>&1 &
 for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
 mountpoint -q "$mnt" || bail "sharesfs did not mount: $(cat "$tmp/log")"
+
+# Kerberos through FUSE, with the ticket of the process that touches the
+# key (its KRB5CCNAME): the probes' last ticket has expired by now.
+for host in samba413 samba422 netatalk31 netatalk42; do
+    like "$(ls "$mnt/krb-$host" 2>&1)" "Key has expired" "$host: Kerberos through FUSE with an expired ticket: EKEYEXPIRED"
+done
+"$LAB" kinit labuser "$KRB5CCNAME" >/dev/null || bail "kinit failed"
+for host in samba413 samba422 netatalk31 netatalk42; do
+    case $host in
+        samba*) disk=$LABDIR/hosts/$host.lab.test/shares/user ;;
+        *)      disk=$LABDIR/hosts/$host.lab.test/volumes/Private ;;
+    esac
+    f=krb-$$.txt
+    echo "ticket $host" >"$mnt/krb-$host/$f"
+    is "$(cat "$mnt/krb-$host/$f" 2>&1)/$(stat -c %U "$disk/$f" 2>&1)" "ticket $host/labuser" \
+        "$host: Kerberos through FUSE with a valid ticket: write, read back, owned by labuser on the server"
+    rm -f "$mnt/krb-$host/$f"
+done
 
 big_sum=$(cut -d' ' -f1 "$LABDIR/big.bin.sha256")
 for host in samba413 samba422 netatalk31 netatalk42; do

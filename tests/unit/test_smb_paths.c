@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -71,13 +72,42 @@ static void test_url_encoded_size(void **state)
     free(p);
 }
 
+#define U(s) sfs_utf16_units(s, strlen(s))
+
 static void test_utf16_units(void **state)
 {
     (void)state;
-    assert_int_equal(smb_utf16_units(""), 0);
-    assert_int_equal(smb_utf16_units("abc"), 3);
-    assert_int_equal(smb_utf16_units("\xc3\xa9"), 1);          /* U+00E9 */
-    assert_int_equal(smb_utf16_units("\xf0\x9f\x98\x80"), 2);  /* U+1F600: a surrogate pair */
+    assert_int_equal(U(""), 0);
+    assert_int_equal(U("abc"), 3);
+    assert_int_equal(U("\xc3\xa9"), 1);          /* U+00E9 */
+    assert_int_equal(U("\xf0\x9f\x98\x80"), 2);  /* U+1F600: a surrogate pair */
+}
+
+/* Names of 255 UTF-16 units pass and of 256 do not, in any component;
+ * a 4-byte character counts two, a 2-byte one counts one. */
+static void test_path_check_names(void **state)
+{
+    (void)state;
+    char name[1200], path[1400];
+    memset(name, 'a', 255);
+    name[255] = '\0';
+    assert_int_equal(sfs_path_check_names(name), 0);
+    snprintf(path, sizeof(path), "/x/%s/y", name);
+    assert_int_equal(sfs_path_check_names(path), 0);
+    strcat(name, "a");
+    snprintf(path, sizeof(path), "/x/%s/y", name);
+    assert_int_equal(sfs_path_check_names(path), -ENAMETOOLONG);
+    assert_int_equal(sfs_path_check_names(name), -ENAMETOOLONG);
+    name[0] = '\0';   /* 200 x U+00E9: 400 bytes, 200 units */
+    for (int i = 0; i < 200; i++)
+        strcat(name, "\xc3\xa9");
+    assert_int_equal(sfs_path_check_names(name), 0);
+    name[0] = '\0';   /* 128 x U+1F600: 512 bytes, 256 units */
+    for (int i = 0; i < 128; i++)
+        strcat(name, "\xf0\x9f\x98\x80");
+    assert_int_equal(sfs_path_check_names(name), -ENAMETOOLONG);
+    assert_int_equal(sfs_path_check_names(""), 0);
+    assert_int_equal(sfs_path_check_names("//a//b/"), 0);
 }
 
 static void test_url_base(void **state)
@@ -162,7 +192,7 @@ int main(void)
         cmocka_unit_test(test_url_encoded_size),  cmocka_unit_test(test_utf16_units),
         cmocka_unit_test(test_url_base),          cmocka_unit_test(test_statvfs_full_size),
         cmocka_unit_test(test_statvfs_posix),     cmocka_unit_test(test_statvfs_empty),
-        cmocka_unit_test(test_statvfs_size_beyond),
+        cmocka_unit_test(test_statvfs_size_beyond), cmocka_unit_test(test_path_check_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -108,6 +108,9 @@ void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const c
  * too-long name gets the errno POSIX gives rather than the server's
  * "invalid name" (EINVAL). */
 int sfs_path_check_names(const char *path);
+/* UTF-16 code units of the UTF-8 bytes S[0..N): one per character, two
+ * above U+FFFF (a surrogate pair); a stray byte counts as one. */
+size_t sfs_utf16_units(const char *s, size_t n);
 
 /* Backend flags. */
 enum {
