@@ -14,6 +14,7 @@
 
 #include "sharesfs/clock.h"
 #include "info.h"
+#include "matrix/matrix.h"
 #include "report.h"
 #include "sharesfs/config.h"
 #include "sharesfs/map.h"
@@ -36,6 +37,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: afptest probe [options] MAP|URL...\n"
             "       afptest info [-t SECS] URL\n"
+            "       afptest matrix run|compare|plan ...   (afptest matrix --help)\n"
             "       afptest --version\n"
             "\n"
             "Probes each entry of the automount maps (auto_master, indirect or direct maps,\n"
@@ -282,6 +284,8 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, 'V'},      {"verbose", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
+    if (argc > 1 && strcmp(argv[1], "matrix") == 0)
+        return afptest_matrix(argc - 1, argv + 1);
     struct cli cli = {.jobs = 4, .root = "/Network/Shares"};
     int rc = parse_options(argc, argv, long_opts, &cli);
     if (rc >= 0)

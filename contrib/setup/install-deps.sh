@@ -4,13 +4,21 @@
 set -euo pipefail
 
 BUILD_PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
-  libfuse3-dev fuse3 libsmbclient-dev libkrb5-dev libglib2.0-dev libcmocka-dev libgcrypt20-dev"
+  libfuse3-dev fuse3 libsmbclient-dev libkrb5-dev libglib2.0-dev libcmocka-dev libgcrypt20-dev
+  libyaml-dev"
 # Lab servers and clients (contrib/lab/PACKAGES lists the lab's own needs).
 LAB_PKGS="samba smbclient winbind krb5-kdc krb5-user krb5-admin-server libnss-wrapper faketime
   iproute2 openssl"
 TEST_PKGS="jq attr psmisc procps bc time"
 # gvfs's AFP client against afpsim (tests/integration/gvfs_afpsim.sh).
 TEST_PKGS="$TEST_PKGS gvfs-backends gvfs-fuse dbus-daemon libglib2.0-bin"
+# The Debian package (debian/, contrib/package/build-deb.sh,
+# tests/integration/debian_package.sh); its Build-Depends are BUILD_PKGS.
+TEST_PKGS="$TEST_PKGS debhelper dpkg-dev fakeroot lintian git man-db"
+# The Ansible fleet (contrib/ansible/): the controller side.  The clients'
+# openssh-server comes inside the fleet's own rootfs (fleet.sh), not here:
+# no sshd on this machine.
+TEST_PKGS="$TEST_PKGS ansible openssh-client mmdebstrap systemd-container"
 
 HERE=$(cd "$(dirname "$0")/../.." && pwd)
 extra=""
