@@ -291,11 +291,14 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     if (optind < argc && strcmp(argv[optind], "info") == 0) {
-        if (optind + 2 != argc) {
+        optind++;   /* options may follow the command word, as usage shows: info -t 3 URL */
+        if ((rc = parse_options(argc, argv, long_opts, &cli)) >= 0)
+            return rc;
+        if (optind + 1 != argc) {
             usage(stderr);
             return EXIT_USAGE;
         }
-        return afptest_info(argv[optind + 1], cli.timeout_s > 0 ? (int)(cli.timeout_s * 1000) : 10000);
+        return afptest_info(argv[optind], cli.timeout_s > 0 ? (int)(cli.timeout_s * 1000) : 10000);
     }
     if (optind < argc && strcmp(argv[optind], "probe") == 0)
         optind++;
