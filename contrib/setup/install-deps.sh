@@ -9,7 +9,7 @@ BUILD_PKGS="build-essential meson ninja-build pkg-config clang libclang-rt-14-de
 # Lab servers and clients (contrib/lab/PACKAGES lists the lab's own needs).
 LAB_PKGS="samba smbclient winbind krb5-kdc krb5-user krb5-admin-server libnss-wrapper faketime
   iproute2 openssl"
-TEST_PKGS="jq attr psmisc procps bc time"
+TEST_PKGS="jq attr psmisc procps bc time libxml2-utils"
 # gvfs's AFP client against afpsim (tests/integration/gvfs_afpsim.sh).
 TEST_PKGS="$TEST_PKGS gvfs-backends gvfs-fuse dbus-daemon libglib2.0-bin"
 # The Debian package (debian/, contrib/package/build-deb.sh,
