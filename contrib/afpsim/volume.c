@@ -251,6 +251,15 @@ static int32_t map_name(const uint8_t *p, size_t len, char *out, size_t outsz)
     out[len] = '\0';
     if (!strcmp(out, ".") || !strcmp(out, ".."))
         return kFPObjectNotFound;
+    /* Names are kept precomposed (NFC), as netatalk keeps them (seen on
+     * 3.1.12 and 4.2.3): a name sent decomposed (NFD, as macOS sends it)
+     * finds the same file, and a listing gives a name that opens. */
+    if (g_utf8_validate(out, -1, NULL)) {
+        gchar *nfc = g_utf8_normalize(out, -1, G_NORMALIZE_NFC);
+        if (nfc && strlen(nfc) < outsz)
+            memcpy(out, nfc, strlen(nfc) + 1);
+        g_free(nfc);
+    }
     return kFPNoErr;
 }
 

@@ -89,9 +89,9 @@ static int full_path(const struct sfs_conn *c, const char *path, enum sfs_stage 
 {
     while (*path == '/')
         path++;
-    if (sfs_path_check_names(path) < 0)
-        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
-                              "\"%.80s...\": a name is longer than %d characters", path, SFS_NAME_MAX_UTF16);
+    int rc = sfs_path_check(path, stage, "AFP path", st);
+    if (rc < 0)
+        return rc;
     size_t n = strlen(c->base) + 1 + strlen(path);
     if (n > AFP_PATH_MAX)
         return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
@@ -1158,9 +1158,9 @@ static int afp_rename(struct sfs_conn *c, const char *from, const char *to, unsi
     int rc = afp_getattr(c, from, &src, st);
     if (rc < 0)
         return rc;
-    if (sfs_path_check_names(to) < 0)   /* before anything changes */
-        return sfs_status_set(st, SFS_STAGE_WRITE, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
-                              "rename: a name of the target is longer than %d characters", SFS_NAME_MAX_UTF16);
+    rc = sfs_path_check(to, SFS_STAGE_WRITE, "rename to", st);   /* before anything changes */
+    if (rc < 0)
+        return rc;
     rc = new_name_check(c, to, st);
     if (rc < 0)
         return rc;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,8 +51,39 @@ size_t sfs_utf16_units(const char *s, size_t n)
     return units;
 }
 
+/* Length of the UTF-8 sequence at P (1-4), or 0 when it is not one:
+ * overlong forms, surrogates and values past U+10FFFF are refused. */
+static size_t utf8_sequence(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) || (p[0] == 0xf0 && p[1] < 0x90) ||
+        (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+static bool is_utf8(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_sequence(p);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
 int sfs_path_check_names(const char *path)
 {
+    if (!is_utf8(path))
+        return -EILSEQ;
     const char *p = path;
     while (*p) {
         size_t n = strcspn(p, "/");
@@ -62,4 +94,18 @@ int sfs_path_check_names(const char *path)
             p++;
     }
     return 0;
+}
+
+int sfs_path_check(const char *path, enum sfs_stage stage, const char *step, struct sfs_status *st)
+{
+    int rc = sfs_path_check_names(path);
+    if (rc == -EILSEQ)
+        return sfs_status_set(st, stage, EILSEQ, SFS_DOMAIN_SYS, EILSEQ,
+                              "%s \"%.80s%s\": the name is not UTF-8, which the protocol cannot carry", step, path,
+                              strlen(path) > 80 ? "..." : "");
+    if (rc == -ENAMETOOLONG)
+        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
+                              "%s \"%.80s%s\": a name in it is longer than %d characters", step, path,
+                              strlen(path) > 80 ? "..." : "", SFS_NAME_MAX_UTF16);
+    return rc;
 }

@@ -164,11 +164,10 @@ static int smb_path_url(const struct sfs_conn *c, enum sfs_stage stage, const ch
                         char **url, struct sfs_status *st)
 {
     *url = NULL;
-    if (sfs_path_check_names(path) < 0)
-        return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
-                              "%s \"%.80s%s\": a name in it is longer than %d characters", step, path,
-                              strlen(path) > 80 ? "..." : "", SFS_NAME_MAX_UTF16);
-    int rc = smb_url_for(c->base_url, path, url);
+    int rc = sfs_path_check(path, stage, step, st);
+    if (rc < 0)
+        return rc;
+    rc = smb_url_for(c->base_url, path, url);
     if (rc == -ENAMETOOLONG)
         return sfs_status_set(st, stage, ENAMETOOLONG, SFS_DOMAIN_SYS, ENAMETOOLONG,
                               "%s \"%.80s...\": path longer than SMB carries (%zu characters, at most %d)", step,
@@ -219,6 +218,36 @@ static void smb_call_step(struct smb_call *call, const char *step)
     smb_capture_begin();
 }
 
+#define SMB_NT_STATUS_OBJECT_PATH_NOT_FOUND 0xc000003au
+#define SMB_NT_STATUS_OBJECT_NAME_INVALID 0xc0000033u
+/* Servers refuse a path longer than their own filesystem resolves (Samba
+ * 4.17/4.22 with OBJECT_PATH_NOT_FOUND past about 4098 bytes, 4.13 with
+ * OBJECT_NAME_INVALID near 4090) as if it did not exist or were invalid.
+ * From this length on, when the folder it names does exist, that is the
+ * cause, and ENAMETOOLONG what a local filesystem says. */
+#define SMB_LONG_PATH 3072
+
+/* Whether CALL's failure is the server's path limit: a long path, one of
+ * those statuses, and a parent folder that stat finds (under the lock
+ * still: one more request, only on this failure). */
+static bool smb_path_beyond_server(const struct smb_call *call)
+{
+    const struct sfs_status *st = call->st;
+    if (!call->url || !call->path || strlen(call->path) < SMB_LONG_PATH || st->domain != SFS_DOMAIN_SMB ||
+        (st->code != SMB_NT_STATUS_OBJECT_PATH_NOT_FOUND && st->code != SMB_NT_STATUS_OBJECT_NAME_INVALID))
+        return false;
+    char *parent = strdup(call->url);
+    char *slash = parent ? strrchr(parent, '/') : NULL;
+    bool exists = false;
+    if (slash) {
+        *slash = '\0';
+        struct stat sb;
+        exists = smbc_getFunctionStat(call->conn->ctx)(call->conn->ctx, parent, &sb) == 0 && S_ISDIR(sb.st_mode);
+    }
+    free(parent);
+    return exists;
+}
+
 /* Records a failure of the current step (SYS_ERR: its errno).  The detail
  * names it and the path ('stat "/a/b" failed: ...'), a long path cut so
  * that the cause still fits. */
@@ -231,6 +260,11 @@ static void smb_call_fail(struct smb_call *call, int sys_err)
     else
         snprintf(what, sizeof(what), "%s", call->step);
     call->rc = smb_fail(call->st, call->stage, sys_err, what);
+    if (smb_path_beyond_server(call))
+        call->rc = sfs_status_set(call->st, call->stage, ENAMETOOLONG, SFS_DOMAIN_SMB, call->st->code,
+                                  "%s \"%.80s...\": the server refused a path of %zu bytes in a folder that exists (%s):"
+                                  " longer than it resolves", call->step, call->path, strlen(call->path),
+                                  sfs_ntstatus_name((uint32_t)call->st->code));
     if (session_lost(call->st->err))
         __atomic_store_n(&call->conn->dead, true, __ATOMIC_RELAXED);
 }
@@ -605,11 +639,24 @@ static int smb_release(struct sfs_conn *c, struct sfs_file *f)
 
 /* ---- the write side: every call returns after the server's answer ---- */
 
+static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct sfs_status *st);
+
+/* Without POSIX extensions a new file gets the share's create mask
+ * whatever MODE says, except what SMB can carry: a MODE without the
+ * owner's write bit becomes the DOS read-only attribute, set once the file
+ * is open (the creator's descriptor stays writable, as on a local
+ * filesystem), so `install -m 0444` leaves a read-only file. */
 static int smb_create(struct sfs_conn *c, const char *path, mode_t mode, int flags, struct sfs_file **out,
                       struct sfs_status *st)
 {
-    return smb_open_file(c, path, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode, SFS_STAGE_WRITE,
-                         "create", out, st);
+    struct stat sb;
+    struct sfs_status ignored = {0};
+    bool read_only_new = !(mode & S_IWUSR) && ((flags & O_EXCL) || smb_getattr(c, path, &sb, &ignored) == -ENOENT);
+    int rc = smb_open_file(c, path, O_CREAT | (flags & (O_ACCMODE | O_EXCL | O_TRUNC)), mode, SFS_STAGE_WRITE,
+                           "create", out, st);
+    if (rc == 0 && read_only_new)
+        smb_chmod(c, path, mode, &ignored);   /* best effort: the create itself succeeded */
+    return rc;
 }
 
 static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
@@ -674,7 +721,6 @@ static int smb_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *
     return 0;
 }
 
-#define SMB_NT_STATUS_OBJECT_NAME_INVALID 0xc0000033u
 /* Samba 4.22 makes a folder under a temporary name about 36 characters
  * longer than the one asked for, so it refuses folder names from 220
  * characters on as invalid (files up to 255 work): for a long name that

@@ -106,6 +106,14 @@ static void test_path_check_names(void **state)
     for (int i = 0; i < 128; i++)
         strcat(name, "\xf0\x9f\x98\x80");
     assert_int_equal(sfs_path_check_names(name), -ENAMETOOLONG);
+    assert_int_equal(sfs_path_check_names("a/\xff/b"), -EILSEQ);          /* not UTF-8 */
+    assert_int_equal(sfs_path_check_names("\xc0\xaf"), -EILSEQ);          /* overlong '/' */
+    assert_int_equal(sfs_path_check_names("\xed\xa0\x80"), -EILSEQ);      /* a surrogate */
+    assert_int_equal(sfs_path_check_names("e\xcc\x81t\xc3\xa9"), 0);      /* NFD and NFC alike */
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_path_check("x/\xfe", SFS_STAGE_WRITE, "mkdir", &st), -EILSEQ);
+    assert_int_equal(st.err, EILSEQ);
+    assert_non_null(strstr(st.detail, "not UTF-8"));
     assert_int_equal(sfs_path_check_names(""), 0);
     assert_int_equal(sfs_path_check_names("//a//b/"), 0);
 }

@@ -104,10 +104,14 @@ void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const c
  * they refuse themselves).  Linux's NAME_MAX, which statfs reports. */
 #define SFS_NAME_MAX_UTF16 255
 /* -ENAMETOOLONG when a component of PATH (UTF-8, '/'-separated) is longer
- * than SFS_NAME_MAX_UTF16, else 0: checked before anything is sent, so a
- * too-long name gets the errno POSIX gives rather than the server's
- * "invalid name" (EINVAL). */
+ * than SFS_NAME_MAX_UTF16, -EILSEQ when PATH is not UTF-8 (both protocols
+ * carry names as Unicode; a local filesystem takes any bytes), else 0:
+ * checked before anything is sent, so a program gets the errno POSIX gives
+ * rather than the server's "invalid name" (EINVAL) or libsmbclient's
+ * conversion failure (ENOMEM). */
 int sfs_path_check_names(const char *path);
+/* The same, with *st filled for the operation STEP ("mkdir") at STAGE. */
+int sfs_path_check(const char *path, enum sfs_stage stage, const char *step, struct sfs_status *st);
 /* UTF-16 code units of the UTF-8 bytes S[0..N): one per character, two
  * above U+FFFF (a surrogate pair); a stray byte counts as one. */
 size_t sfs_utf16_units(const char *s, size_t n);
