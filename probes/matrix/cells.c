@@ -77,6 +77,8 @@ static void add_share_line(GString *map, const struct mx_matrix *m, const struct
     (void)m;
     const struct mx_client *cl = c->client;
     const struct mx_target *t = c->target;
+    /* A container or vm target has its host once it has started. */
+    const char *host = t->host ? t->host : "not-started.invalid";
     bool sun = cl->flavour == MX_FLAVOUR_SUN;
     const char *creds = NULL;
     char *user = NULL;
@@ -102,14 +104,14 @@ static void add_share_line(GString *map, const struct mx_matrix *m, const struct
         } else if (sun) {
             if (user)
                 g_string_append_printf(opts, ",username=%s", user);
-            g_string_append_printf(loc, "://%s/%s", t->host, s->share);
+            g_string_append_printf(loc, "://%s/%s", host, s->share);
         } else {
             g_string_append(loc, "smb://");
             if (user) {
                 url_part(loc, user);
                 g_string_append_c(loc, '@');
             }
-            g_string_append_printf(loc, "%s/%s", t->host, s->share);
+            g_string_append_printf(loc, "%s/%s", host, s->share);
         }
     } else {
         g_string_append(opts, sun ? "-fstype=afp" : "-fstype=url");
@@ -128,7 +130,7 @@ static void add_share_line(GString *map, const struct mx_matrix *m, const struct
                 url_part(loc, u);
             g_string_append(loc, ";AUTH=");
             url_part(loc, uam);
-            g_string_append_printf(loc, "@%s/%s", t->host, s->share);
+            g_string_append_printf(loc, "@%s/%s", host, s->share);
         }
     }
     g_string_append_printf(map, "%s\t%s\t%s\n", s->name, opts->str, loc->str);

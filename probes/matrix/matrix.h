@@ -3,7 +3,9 @@
  * parse.c (the YAML file), cells.c (the cells and their map entries),
  * run.c (the process pool), results.c (one result, its baseline line),
  * baseline.c (baseline dir and expectations), compare.c (outcomes),
- * report_*.c (JSON, JUnit, TAP, terminal), plan.c, cli.c. */
+ * report_*.c (JSON, JUnit, TAP, terminal), plan.c, cli.c; the suites:
+ * wire.c (records from a cell's process), fuse_checks.c, fuse_mount.c,
+ * fuse_suite.c, seed.c; container.c (container / vm targets' hook). */
 #ifndef SHARESFS_PROBES_MATRIX_H
 #define SHARESFS_PROBES_MATRIX_H
 
@@ -41,6 +43,7 @@ struct mx_share {
     char *url;           /* a full URL, used as written */
     char *read;          /* file for the read stage; NULL: the first listed */
     bool no_read;        /* stop after list */
+    bool write;          /* fuse suite: the write checks (clients other than guest) */
 };
 
 struct mx_target {
@@ -87,6 +90,8 @@ struct mx_matrix {
     double timeout_s;
     char *ticket_command;
     char *lab_domain;
+    char *container_command;  /* starts / stops container targets (container.c) */
+    char *vm_command;         /* the same for vm targets, when one is given */
     GPtrArray *targets, *clients, *suites, *rules;
 };
 
@@ -232,8 +237,102 @@ struct mx_run_options {
 };
 /* Runs every included cell; results (struct mx_result *) of all cells;
  * *errors: cell id -> message (char *) for cells that could not run. */
-GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_run_options *o,
+GPtrArray *mx_run(struct mx_matrix *m, GPtrArray *cells, const struct mx_run_options *o,
                   GHashTable **errors, GHashTable *cell_seconds);
+
+/* wire.c: one result as a cell's process sends it to the parent, in one
+ * write() of less than PIPE_BUF bytes (a killed writer never leaves half a
+ * record).  Name "!" carries a cell error in detail; "." ends a cell. */
+struct mx_wire {
+    char name[160];
+    char reached[32], result[48], status[64], auth[64], server[128], dialect[32];
+    char detail[480];
+    double ms;
+};
+void mx_wire_set(struct mx_wire *w, const char *name, const char *reached, const char *result, const char *status,
+                 const char *detail);
+bool mx_wire_send(int fd, const struct mx_wire *w);
+void mx_wire_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct mx_result *mx_wire_result(const char *cell, const struct mx_wire *w);
+/* The errno's name ("ENOENT"), or "errnoN". */
+const char *mx_errno_name(int err, char *buf, size_t len);
+bool mx_write_all(int fd, const void *buf, size_t len);
+
+/* run.c, for the suites: one map entry probed in a process of its own. */
+struct sfs_map_entry;
+struct sfs_config;
+struct sfs_probe_options;
+struct sfs_probe_result;
+void mx_probe_one(const struct sfs_map_entry *e, const struct sfs_config *cfg, const struct sfs_probe_options *po,
+                  int deadline_ms, struct sfs_probe_result *r);
+void mx_wire_from_probe(const struct mx_cell *c, const char *name, const struct sfs_probe_result *p,
+                        struct mx_wire *w);
+
+/* fuse_checks.c: the fuse suite's named checks on one directory (the key
+ * of a sharesfs mount, or any directory in a test).  Each check sends one
+ * record named "ENTRY.CHECK" to FD. */
+extern const char *const mx_fuse_write_checks[];   /* NULL-terminated */
+extern const char *const mx_fuse_read_checks[];
+struct mx_fuse_entry {
+    const char *entry;   /* the key */
+    const char *root;    /* its directory */
+    const char *read;    /* the file the read check reads; NULL: the first listed */
+    bool write;          /* write checks, else read-only checks */
+    const char *run_dir; /* name of the directory the write checks make (".sfs-matrix-PID") */
+};
+void mx_fuse_check_entry(const struct mx_fuse_entry *e, int fd);
+/* The checks an entry gets, so a cell that hangs can name the missing ones. */
+const char *const *mx_fuse_checks_of(bool write);
+
+/* fuse_mount.c: a sharesfs mount of a map, with deadlines. */
+struct mx_mount {
+    char *dir;           /* the mount point */
+    pid_t pid;           /* sharesfs */
+    char *log;           /* its stderr */
+};
+/* $SHARESFS, else ../fs/fuse/sharesfs next to this executable, else PATH. */
+char *mx_sharesfs_path(void);
+/* Mounts MAP_PATH at DIR with CONFIG; false and WHY when it did not come up
+ * within WAIT_MS. */
+bool mx_mount_start(struct mx_mount *mt, const char *map_path, const char *config, double timeout_s,
+                    const char *dir, int wait_ms, char *why, size_t len);
+/* fusermount3 -u (then -uz), sharesfs ended (SIGKILL after a grace). */
+void mx_mount_stop(struct mx_mount *mt);
+/* Detaches every DIR/ *.mnt still mounted (cells killed at a deadline). */
+void mx_mount_sweep(const char *dir);
+/* Runs FN(ARG, FD) in a child process; its records go to OUT_FD as they
+ * come; killed at DEADLINE_MS.  Names seen are added to SEEN (char *).
+ * Returns MX_CHILD_OK, or MX_CHILD_DIED (a crash: WHY says how) or
+ * MX_CHILD_KILLED (the deadline). */
+enum { MX_CHILD_OK, MX_CHILD_DIED, MX_CHILD_KILLED };
+int mx_run_child(void (*fn)(void *arg, int fd), void *arg, int out_fd, int deadline_ms, GHashTable *seen,
+                 char *why, size_t len);
+
+/* fuse_suite.c, seed.c: a cell of that suite, in the cell's process. */
+struct mx_cell_env {
+    const char *config;  /* the client's sharesfs.conf */
+    const char *tmp;     /* a directory of the run */
+    int index;           /* the cell's number (unique names under tmp) */
+};
+void mx_fuse_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct mx_cell_env *env, int fd);
+void mx_seed_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct mx_cell_env *env, int fd);
+/* The seed scenario's map for HOST (docs/kerberos.md): Groups, Attic, Multimedia. */
+char *mx_seed_map_text(const char *host);
+extern const char *const mx_seed_rows[];  /* NULL-terminated */
+/* How long a cell of this suite may take (the parent's deadline). */
+int mx_fuse_cell_deadline_ms(const struct mx_matrix *m, const struct mx_cell *c);
+int mx_seed_cell_deadline_ms(const struct mx_matrix *m);
+int mx_entry_deadline_ms(const struct mx_matrix *m);
+
+/* container.c: container (and vm) targets through the matrix's hook. */
+struct mx_started;
+/* Starts every container target an included cell uses; a target that does
+ * not start gets its reason in *FAILED (target name -> char *).  Sets each
+ * started target's host to its address. */
+struct mx_started *mx_targets_start(struct mx_matrix *m, GPtrArray *cells, const char *tmp, GHashTable *failed);
+void mx_targets_stop(struct mx_started *s);
+/* The address of the Nth container target (0-based) and its host side. */
+void mx_container_addresses(int n, char *addr, size_t alen, char *peer, size_t plen);
 
 /* plan.c */
 void mx_plan(FILE *out, const struct mx_matrix *m, GPtrArray *cells, int hosts);

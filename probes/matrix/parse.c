@@ -212,7 +212,7 @@ static char *entry_name_for(const char *proto, const char *share)
 
 static bool parse_share(struct ctx *c, struct mx_target *t, enum mx_proto proto, yaml_node_t *item)
 {
-    static const char *const keys[] = {"share", "url", "name", "read", "no_read", NULL};
+    static const char *const keys[] = {"share", "url", "name", "read", "no_read", "write", NULL};
     static const char *const protos[] = {"smb", "afp"};
     struct mx_share *s = g_new0(struct mx_share, 1);
     s->proto = proto;
@@ -223,13 +223,18 @@ static bool parse_share(struct ctx *c, struct mx_target *t, enum mx_proto proto,
         if (!check_mapping(c, item, "share", keys) || !get_string(c, item, "share", false, &s->share) ||
             !get_string(c, item, "url", false, &s->url) || !get_string(c, item, "read", false, &s->read))
             return false;
-        yaml_node_t *nr = get(c, item, "no_read");
+        static const char *const bools[] = {"false", "true", NULL};
+        yaml_node_t *nr = get(c, item, "no_read"), *wr = get(c, item, "write");
+        int b = 0;
         if (nr) {
-            int b = 0;
-            static const char *const bools[] = {"false", "true", NULL};
             if (!one_of(c, nr, "no_read", bools, &b))
                 return false;
             s->no_read = b;
+        }
+        if (wr) {
+            if (!one_of(c, wr, "write", bools, &b))
+                return false;
+            s->write = b;
         }
         if (!s->share == !s->url)
             return fail(c, item, "a share needs either 'share' or 'url'");
@@ -352,7 +357,8 @@ static bool parse_target(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yam
     case MX_TARGET_LAB:
         break;
     }
-    if (!t->host)
+    /* A container's host is the address it gets when it starts. */
+    if (!t->host && t->kind != MX_TARGET_CONTAINER && t->kind != MX_TARGET_VM)
         t->host = g_strdup_printf("%s.%s", t->name, m->lab_domain);
     yaml_node_t *sh = get(c, v, "shares");
     if (!sh)
@@ -542,7 +548,8 @@ static bool parse_section(struct ctx *c, struct mx_matrix *m, yaml_node_t *root,
 static bool parse_root(struct ctx *c, struct mx_matrix *m, yaml_node_t *root)
 {
     static const char *const keys[] = {"version", "description", "timeout", "ticket_command", "lab_domain",
-                                       "targets", "clients", "suites", "cells", NULL};
+                                       "container_command", "vm_command", "targets", "clients", "suites", "cells",
+                                       NULL};
     if (!root) {
         mx_error_set(c->err, c->file, 1, 1, "the file is empty");
         return false;
@@ -565,7 +572,9 @@ static bool parse_root(struct ctx *c, struct mx_matrix *m, yaml_node_t *root)
         m->timeout_s = d;
     }
     if (!get_string(c, root, "ticket_command", false, &m->ticket_command) ||
-        !get_string(c, root, "lab_domain", false, &m->lab_domain))
+        !get_string(c, root, "lab_domain", false, &m->lab_domain) ||
+        !get_string(c, root, "container_command", false, &m->container_command) ||
+        !get_string(c, root, "vm_command", false, &m->vm_command))
         return false;
     if (!m->lab_domain)
         m->lab_domain = g_strdup("lab.test");
@@ -641,6 +650,8 @@ void mx_matrix_free(struct mx_matrix *m)
     g_free(m->file);
     g_free(m->ticket_command);
     g_free(m->lab_domain);
+    g_free(m->container_command);
+    g_free(m->vm_command);
     g_ptr_array_free(m->targets, TRUE);
     g_ptr_array_free(m->clients, TRUE);
     g_ptr_array_free(m->suites, TRUE);

@@ -4,7 +4,10 @@
  * SHARESFS_PASSWORD).  This single-threaded parent forks up to -j cell
  * processes; each probes its entries one after another, each entry in a
  * process of its own (a library crash costs one result), and sends the
- * probe results back through a pipe.
+ * results back through a pipe (struct mx_wire records, wire.c).  The fuse
+ * and seed suites run in the same cell process (fuse_suite.c, seed.c);
+ * container targets are started before the first cell and stopped after
+ * the last (container.c).
  *
  * Before any cell runs, each client gets what it names: a config file
  * (stage timeout, SMB dialect range) and a credentials cache of its own,
@@ -17,6 +20,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,24 +48,16 @@ struct running {
     double started, deadline;
 };
 
-static int entry_deadline_ms(const struct mx_matrix *m)
+int mx_entry_deadline_ms(const struct mx_matrix *m)
 {
     return (int)(m->timeout_s * 1000) * (SFS_STAGE_COUNT + 1) + 5000;
 }
 
-static bool write_all(int fd, const void *buf, size_t len)
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
 {
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        p += n;
-        len -= (size_t)n;
-    }
-    return true;
+    interrupted = sig;
 }
 
 /* ---- the client's ticket ---- */
@@ -136,7 +132,7 @@ static void prepare_clients(const struct mx_matrix *m, GPtrArray *cells, const c
     /* Wait the short tickets out, once for every client that wants one. */
     if (expire_at > 0 && isatty(STDERR_FILENO))
         fprintf(stderr, "matrix: waiting %.1f s for the short tickets to expire\n", (expire_at - sfs_now_ms()) / 1000);
-    while (expire_at > 0 && sfs_now_ms() < expire_at)
+    while (expire_at > 0 && sfs_now_ms() < expire_at && !interrupted)
         g_usleep(100000);
 }
 
@@ -157,8 +153,8 @@ static void fail_record(struct sfs_probe_result *r, const struct sfs_map_entry *
     sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0, "%s", why);
 }
 
-static void probe_one(const struct sfs_map_entry *e, const struct sfs_config *cfg,
-                      const struct sfs_probe_options *po, int deadline_ms, struct sfs_probe_result *r)
+void mx_probe_one(const struct sfs_map_entry *e, const struct sfs_config *cfg, const struct sfs_probe_options *po,
+                  int deadline_ms, struct sfs_probe_result *r)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
@@ -170,7 +166,7 @@ static void probe_one(const struct sfs_map_entry *e, const struct sfs_config *cf
     if (pid == 0) {
         close(fds[0]);
         sfs_probe_entry(e, cfg, po, r);
-        _exit(write_all(fds[1], r, sizeof(*r)) ? 0 : 3);
+        _exit(mx_write_all(fds[1], r, sizeof(*r)) ? 0 : 3);
     }
     close(fds[1]);
     if (pid < 0) {
@@ -209,65 +205,6 @@ static void probe_one(const struct sfs_map_entry *e, const struct sfs_config *cf
     }
 }
 
-/* A record with key "!" carries a cell error in its detail. */
-static void cell_error(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cell_error(int fd, const char *fmt, ...)
-{
-    struct sfs_probe_result *r = calloc(1, sizeof(*r));
-    if (!r)
-        return;
-    strcpy(r->key, "!");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->status.detail, sizeof(r->status.detail), fmt, ap);
-    va_end(ap);
-    r->status.err = EINVAL;
-    write_all(fd, r, sizeof(*r));
-    free(r);
-}
-
-static void run_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct client_env *env,
-                     const char *password, int fd)
-{
-    setenv("KRB5CCNAME", env->ccache, 1);
-    if (password)
-        setenv("SHARESFS_PASSWORD", password, 1);
-    else
-        unsetenv("SHARESFS_PASSWORD");
-    char *text = mx_cell_map_text(m, c);
-    struct sfs_map map = {0};
-    struct sfs_parse_error perr = {0};
-    if (sfs_map_parse_text(text, c->id, "/Network/Shares", &map, &perr) < 0) {
-        char msg[768];
-        sfs_parse_error_format(&perr, msg, sizeof(msg));
-        cell_error(fd, "the cell's map: %s", msg);
-        g_free(text);
-        return;
-    }
-    g_free(text);
-    struct sfs_config *cfg = NULL;
-    struct sfs_status st = {0};
-    if (sfs_config_load(env->config, &cfg, &st) < 0) {
-        cell_error(fd, "the cell's config: %s", st.detail);
-        sfs_map_free(&map);
-        return;
-    }
-    struct sfs_probe_result *r = calloc(1, sizeof(*r));
-    for (size_t i = 0; r && i < map.n_entries; i++) {
-        const struct mx_share *s = share_named(c->target, map.entries[i].key);
-        struct sfs_probe_options po = {.read_path = s ? s->read : NULL, .skip_read = s && s->no_read};
-        memset(r, 0, sizeof(*r));
-        probe_one(&map.entries[i], cfg, &po, entry_deadline_ms(m), r);
-        if (!write_all(fd, r, sizeof(*r)))
-            break;
-    }
-    free(r);
-    sfs_config_free(cfg);
-    sfs_map_free(&map);
-}
-
-/* ---- back in the parent ---- */
-
 static const char *status_name(const struct sfs_status *st, char *buf, size_t len)
 {
     const char *name = NULL;
@@ -285,69 +222,137 @@ static const char *status_name(const struct sfs_status *st, char *buf, size_t le
     return buf;
 }
 
-static struct mx_result *result_of(const struct mx_cell *c, const struct sfs_probe_result *p)
+/* NAME NULL: "KEY.read" (or ".list" for a share with no_read). */
+void mx_wire_from_probe(const struct mx_cell *c, const char *name, const struct sfs_probe_result *p,
+                        struct mx_wire *w)
 {
-    const struct mx_share *s = share_named(c->target, p->key);
-    char *name = g_strdup_printf("%s.%s", p->key, s && s->no_read ? "list" : "read");
-    struct mx_result *r = mx_result_new(c->id, name);
-    g_free(name);
+    const struct mx_share *s = c ? share_named(c->target, p->key) : NULL;
+    char own[sizeof(p->key) + 8];
+    if (!name) {
+        snprintf(own, sizeof(own), "%s.%s", p->key, s && s->no_read ? "list" : "read");
+        name = own;
+    }
     const struct sfs_status *st = &p->status;
     char errbuf[32], stbuf[64];
-    const char *result = "ok";
-    if (st->err) {
-        result = sfs_errno_name(st->err);
-        if (!result) {
-            snprintf(errbuf, sizeof(errbuf), "errno%d", st->err);
-            result = errbuf;
-        }
-    }
-    mx_result_set(r, sfs_stage_name(st->err ? st->stage : p->reached), result,
-                  st->err ? status_name(st, stbuf, sizeof(stbuf)) : NULL, p->auth, p->server.server_os,
-                  p->server.dialect, st->err ? st->detail : NULL);
+    mx_wire_set(w, name, sfs_stage_name(st->err ? st->stage : p->reached),
+                st->err ? mx_errno_name(st->err, errbuf, sizeof(errbuf)) : "ok",
+                st->err ? status_name(st, stbuf, sizeof(stbuf)) : NULL, st->err ? st->detail : NULL);
+    snprintf(w->auth, sizeof(w->auth), "%s", p->auth);
+    snprintf(w->server, sizeof(w->server), "%s", p->server.server_os);
+    snprintf(w->dialect, sizeof(w->dialect), "%s", p->server.dialect);
     for (int i = 0; i < SFS_STAGE_COUNT; i++)
         if (p->ran[i])
-            r->ms += p->ms[i];
-    return r;
+            w->ms += p->ms[i];
 }
+
+static void probe_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct client_env *env, int fd)
+{
+    char *text = mx_cell_map_text(m, c);
+    struct sfs_map map = {0};
+    struct sfs_parse_error perr = {0};
+    if (sfs_map_parse_text(text, c->id, "/Network/Shares", &map, &perr) < 0) {
+        char msg[768];
+        sfs_parse_error_format(&perr, msg, sizeof(msg));
+        mx_wire_error(fd, "the cell's map: %s", msg);
+        g_free(text);
+        return;
+    }
+    g_free(text);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    if (sfs_config_load(env->config, &cfg, &st) < 0) {
+        mx_wire_error(fd, "the cell's config: %s", st.detail);
+        sfs_map_free(&map);
+        return;
+    }
+    struct sfs_probe_result *r = calloc(1, sizeof(*r));
+    struct mx_wire w;
+    for (size_t i = 0; r && i < map.n_entries; i++) {
+        const struct mx_share *s = share_named(c->target, map.entries[i].key);
+        struct sfs_probe_options po = {.read_path = s ? s->read : NULL, .skip_read = s && s->no_read};
+        memset(r, 0, sizeof(*r));
+        mx_probe_one(&map.entries[i], cfg, &po, mx_entry_deadline_ms(m), r);
+        mx_wire_from_probe(c, NULL, r, &w);
+        if (!mx_wire_send(fd, &w))
+            break;
+    }
+    free(r);
+    sfs_config_free(cfg);
+    sfs_map_free(&map);
+}
+
+static void run_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct client_env *env,
+                     const char *password, const char *tmp, int index, int fd)
+{
+    setenv("KRB5CCNAME", env->ccache, 1);
+    if (password)
+        setenv("SHARESFS_PASSWORD", password, 1);
+    else
+        unsetenv("SHARESFS_PASSWORD");
+    struct mx_cell_env ce = {.config = env->config, .tmp = tmp, .index = index};
+    switch (c->suite->kind) {
+    case MX_SUITE_PROBE: probe_cell(m, c, env, fd); break;
+    case MX_SUITE_FUSE: mx_fuse_cell(m, c, &ce, fd); break;
+    case MX_SUITE_SEED: mx_seed_cell(m, c, &ce, fd); break;
+    }
+    struct mx_wire end;
+    mx_wire_set(&end, ".", NULL, NULL, NULL, NULL);
+    mx_wire_send(fd, &end);
+}
+
+/* ---- back in the parent ---- */
 
 static void finish(struct running *k, GPtrArray *results, GHashTable *errors, bool timed_out)
 {
-    if (timed_out)
+    if (timed_out) {
+        kill(-k->pid, SIGKILL);
         kill(k->pid, SIGKILL);
+    }
     int ws = 0;
     waitpid(k->pid, &ws, 0);
     close(k->fd);
-    size_t rec = sizeof(struct sfs_probe_result), n = k->data->len / rec;
-    const struct sfs_probe_result *p = (const void *)k->data->data;
+    size_t n = k->data->len / sizeof(struct mx_wire);
+    const struct mx_wire *w = (const void *)k->data->data;
     char *error = NULL;
-    GPtrArray *mine = g_ptr_array_new();
-    for (size_t i = 0; i < n && !error; i++) {
-        if (!strcmp(p[i].key, "!"))
-            error = g_strdup(p[i].status.detail);
+    bool complete = false;
+    GPtrArray *mine = g_ptr_array_new_with_free_func(mx_result_free);
+    for (size_t i = 0; i < n && !error && !complete; i++) {
+        if (!strcmp(w[i].name, "!"))
+            error = g_strndup(w[i].detail, sizeof(w[i].detail));
+        else if (!strcmp(w[i].name, "."))
+            complete = true;
         else
-            g_ptr_array_add(mine, result_of(k->cell, &p[i]));
+            g_ptr_array_add(mine, mx_wire_result(k->cell->id, &w[i]));
     }
     if (!error && timed_out)
         error = g_strdup("the cell did not finish in time");
-    else if (!error && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || n != k->cell->target->shares->len))
-        error = g_strdup_printf("the cell's process ended early (%s %d) after %zu of %u entries",
+    else if (!error && (!complete || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0))
+        error = g_strdup_printf("the cell's process ended early (%s %d) after %u results",
                                 WIFEXITED(ws) ? "exit status" : "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws),
-                                n, k->cell->target->shares->len);
+                                mine->len);
     if (error) {
         g_hash_table_replace(errors, g_strdup(k->cell->id), error);
-        g_ptr_array_set_free_func(mine, mx_result_free);
-        g_ptr_array_free(mine, TRUE);
     } else {
         for (guint i = 0; i < mine->len; i++)
             g_ptr_array_add(results, mine->pdata[i]);
-        g_ptr_array_free(mine, TRUE);
+        g_ptr_array_set_free_func(mine, NULL);
     }
+    g_ptr_array_free(mine, TRUE);
     g_byte_array_free(k->data, TRUE);
     k->pid = 0;
 }
 
+static int cell_deadline_ms(const struct mx_matrix *m, const struct mx_cell *c)
+{
+    switch (c->suite->kind) {
+    case MX_SUITE_FUSE: return mx_fuse_cell_deadline_ms(m, c) + 15000;
+    case MX_SUITE_SEED: return mx_seed_cell_deadline_ms(m) + 15000;
+    default: return mx_entry_deadline_ms(m) * (int)c->target->shares->len + 10000;
+    }
+}
+
 static bool start(const struct mx_matrix *m, const struct mx_cell *c, const struct client_env *env,
-                  const char *password, struct running *k)
+                  const char *password, const char *tmp, int index, struct running *k)
 {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
@@ -360,28 +365,29 @@ static bool start(const struct mx_matrix *m, const struct mx_cell *c, const stru
         return false;
     }
     if (pid == 0) {
+        /* A group of its own: killed whole at its deadline (its probes and
+         * checks with it), and a terminal's ^C goes to the parent only. */
+        setpgid(0, 0);
         close(fds[0]);
-        run_cell(m, c, env, password, fds[1]);
+        run_cell(m, c, env, password, tmp, index, fds[1]);
         _exit(0);
     }
     close(fds[1]);
     fcntl(fds[0], F_SETFL, O_NONBLOCK);
     double now = sfs_now_ms();
     *k = (struct running){.pid = pid, .fd = fds[0], .cell = c, .data = g_byte_array_new(), .started = now,
-                          .deadline = now + (double)entry_deadline_ms(m) * c->target->shares->len + 10000};
+                          .deadline = now + cell_deadline_ms(m, c)};
     return true;
 }
 
 /* Why a cell cannot run at all, or NULL. */
-static char *not_runnable(const struct mx_cell *c, const struct client_env *env, const char **password)
+static char *not_runnable(const struct mx_cell *c, const struct client_env *env, GHashTable *down,
+                          const char **password)
 {
     *password = NULL;
-    if (c->target->kind == MX_TARGET_CONTAINER)
-        return g_strdup("container targets: not yet runnable");
-    if (c->target->kind == MX_TARGET_VM)
-        return g_strdup("vm targets: not yet runnable");
-    if (c->suite->kind != MX_SUITE_PROBE)
-        return g_strdup_printf("suite not implemented: %s", mx_suite_kind_name(c->suite->kind));
+    const char *why = g_hash_table_lookup(down, c->target->name);
+    if (why)
+        return g_strdup(why);
     if (env->error)
         return g_strdup(env->error);
     const char *var = NULL;
@@ -405,7 +411,23 @@ static void progress(unsigned done, unsigned total, double t0)
         fputc('\n', stderr);
 }
 
-GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_run_options *o,
+/* SIGINT / SIGTERM during a run: the running cells are killed, the rest
+ * are not started, and the started targets are still stopped; then the
+ * signal is raised again. */
+/* Removes what a run left in its directory (mount points, a container's
+ * state), never crossing into a file system still mounted there. */
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    if (flag == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+GPtrArray *mx_run(struct mx_matrix *m, GPtrArray *cells, const struct mx_run_options *o,
                   GHashTable **errors_out, GHashTable *cell_seconds)
 {
     GPtrArray *results = g_ptr_array_new_with_free_func(mx_result_free);
@@ -420,6 +442,13 @@ GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_r
         return results;
     }
     struct client_env *env = g_new0(struct client_env, m->clients->len);
+    GHashTable *down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    interrupted = 0;
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    struct mx_started *started = mx_targets_start(m, cells, tmp, down);
     prepare_clients(m, cells, tmp, env);
 
     int jobs = MAX(1, MIN(o->jobs, MAX_JOBS));
@@ -441,10 +470,11 @@ GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_r
             while (m->clients->pdata[ci] != c->client)
                 ci++;
             const char *password = NULL;
-            char *why = c->excluded ? NULL : not_runnable(c, &env[ci], &password);
             if (c->excluded)
                 continue;
-            if (why || !start(m, c, &env[ci], password, &kids[k])) {
+            char *why = interrupted ? g_strdup_printf("interrupted (signal %d)", (int)interrupted)
+                                    : not_runnable(c, &env[ci], down, &password);
+            if (why || !start(m, c, &env[ci], password, tmp, (int)next, &kids[k])) {
                 g_hash_table_replace(errors, g_strdup(c->id), why ? why : g_strdup("cannot fork"));
                 done++;
                 if (o->progress)
@@ -474,7 +504,7 @@ GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_r
                     g_byte_array_append(k->data, buf, (guint)got);
                 ended = got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR);
             }
-            bool late = !ended && now > k->deadline;
+            bool late = !ended && (now > k->deadline || interrupted);
             if (ended || late) {
                 double *secs = g_new(double, 1);
                 *secs = (sfs_now_ms() - k->started) / 1000.0;
@@ -490,24 +520,23 @@ GPtrArray *mx_run(const struct mx_matrix *m, GPtrArray *cells, const struct mx_r
             }
         }
     }
+    mx_targets_stop(started);
+    g_hash_table_destroy(down);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     for (guint i = 0; i < m->clients->len; i++) {
         g_free(env[i].config);
         g_free(env[i].ccache);
         g_free(env[i].error);
     }
     g_free(env);
-    /* The cells' config files and credentials caches. */
-    GDir *d = g_dir_open(tmp, 0, NULL);
-    const char *name;
-    while (d && (name = g_dir_read_name(d))) {
-        char *p = g_build_filename(tmp, name, NULL);
-        unlink(p);
-        g_free(p);
-    }
-    if (d)
-        g_dir_close(d);
-    rmdir(tmp);
+    /* The cells' config files, credentials caches, mount points (a cell
+     * killed at its deadline leaves its mount: detached here). */
+    mx_mount_sweep(tmp);
+    nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
     g_free(tmp);
+    if (interrupted)
+        raise(interrupted);
     mx_results_sort(results);
     return results;
 }
