@@ -22,14 +22,20 @@ static void on_stage(void *ctx, enum sfs_stage stage, double ms, const struct sf
 struct list_state {
     struct sfs_probe_result *r;
     char first_file[512];
+    char first_hidden[512];   /* a dot file: read only when there is nothing else */
 };
 
+/* The read stage reads the first regular file listed, preferring one whose
+ * name does not start with '.': dot files come and go (another client's
+ * temporary file, .DS_Store), and one deleted between list and read made
+ * a healthy share fail with ENOENT. */
 static int on_dirent(void *ctx, const char *name, const struct stat *st)
 {
     struct list_state *ls = ctx;
     ls->r->listed++;
-    if (!ls->first_file[0] && S_ISREG(st->st_mode))
-        snprintf(ls->first_file, sizeof(ls->first_file), "%s", name);
+    char *slot = name[0] == '.' ? ls->first_hidden : ls->first_file;
+    if (!slot[0] && S_ISREG(st->st_mode))
+        snprintf(slot, sizeof(ls->first_file), "%s", name);
     return 0;
 }
 
@@ -73,7 +79,7 @@ static int stage_list_and_read(const struct sfs_backend_ops *ops, struct sfs_con
     on_stage(r, SFS_STAGE_LIST, sfs_now_ms() - t0, NULL);
     if (opts && opts->skip_read)
         return 0;
-    const char *path = opts && opts->read_path ? opts->read_path : ls.first_file;
+    const char *path = opts && opts->read_path ? opts->read_path : ls.first_file[0] ? ls.first_file : ls.first_hidden;
     if (!path[0])
         return 0;   /* an empty share: nothing to read, not a failure */
     snprintf(r->read_path, sizeof(r->read_path), "%s", path);

@@ -4,7 +4,8 @@
 # in the middle of the test (tiger: its namespace's link down, as the lab's
 # "gone" host) the same run exits 1 and reports UNEXPECTED(failure) for
 # that host's cells only, on the terminal and in the JSON, JUnit and TAP
-# reports; with the host back it passes again.
+# reports; with the host back it passes again.  Then a vm target (ksmbd
+# in a QEMU guest, contrib/matrix/vm.yaml) started and stopped by the run.
 . "$(dirname "$0")/lib.sh"
 lab_join
 command -v jq >/dev/null || bail "jq not installed"
@@ -76,5 +77,15 @@ for _ in $(seq 50); do "$AFPTEST" info -t 1 "afp://$DOWN.lab.test" >/dev/null 2>
 run_matrix after
 is "$rc" 0 "with $DOWN back the run passes again" || diag "$(grep -E 'UNEXPECTED|CHANGED' "$tmp/after.out" | head)"
 like "$(tail -5 "$tmp/after.out")" "ALL OK" "terminal: ALL OK again"
-diag "cells: $cells; seconds at -j 2: $(jq -r '.seconds' "$tmp/before.json") / $(jq -r '.seconds' "$tmp/down.json") / $(jq -r '.seconds' "$tmp/after.json")"
+# 4. A vm target: ksmbd in a QEMU guest that the matrix starts and stops
+# through its vm_command (contrib/matrix/vm.yaml, contrib/lab/vm.sh).
+"$AFPTEST" matrix run "$SFS_SRC/contrib/matrix/vm.yaml" --baseline "$SFS_SRC/contrib/matrix/baseline-vm" \
+    --json "$tmp/vm.json" >"$tmp/vm.out" 2>&1
+is "$?" 0 "vm target (ksmbd under QEMU): the run passes against its baseline" || diag "$(tail -20 "$tmp/vm.out")"
+is "$(jq -r '[.cells[] | select(.target == "ksmbd" and .state == "ran")] | length' "$tmp/vm.json")/$(jq -r '.summary.errors' "$tmp/vm.json")" \
+    "4/0" "vm target: its 4 cells ran (probe and fuse, guest and labuser), no infrastructure error"
+is "$(jq -r '[.cells[].results[]? | select(.id == "ksmbd/labuser/probe/smb-user.read") | .result] | join(",")' "$tmp/vm.json")" \
+    ok "vm target: labuser reads its share on ksmbd"
+pgrep -f 'qemu-system.*ksmbd' >/dev/null && fail "vm target: QEMU still runs after the matrix" || pass "vm target: stopped after the run"
+diag "cells: $cells; seconds at -j 2: $(jq -r '.seconds' "$tmp/before.json") / $(jq -r '.seconds' "$tmp/down.json") / $(jq -r '.seconds' "$tmp/after.json"); vm: $(jq -r '.seconds' "$tmp/vm.json")"
 done_testing
