@@ -155,7 +155,7 @@ static bool check_name(struct ctx *c, yaml_node_t *n, const char *what)
 /* A scalar or a sequence of scalars -> NULL-terminated list. */
 static bool get_list(struct ctx *c, yaml_node_t *v, const char *key, char ***out)
 {
-    GPtrArray *a = g_ptr_array_new();
+    GPtrArray *a = g_ptr_array_new_with_free_func(g_free);   /* a refused list frees what it took */
     if (scalar(v)) {
         g_ptr_array_add(a, g_strdup(scalar(v)));
     } else if (v->type == YAML_SEQUENCE_NODE) {
