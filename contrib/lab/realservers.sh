@@ -33,15 +33,22 @@
 # The mirror is the one the machine's apt configuration uses for Debian.
 # The rootfs is never written to: each container runs on a tmpfs overlay
 # (systemd-nspawn --volatile=overlay); CONFDIR is bind-mounted at /lab.
+# The cache is contrib/lab/rootfs-lib.sh's.
 # See contrib/lab/REALSERVERS.md.  Requires root, mmdebstrap, systemd-container.
 
 set -euo pipefail
 
 PROG=${0##*/}
-CACHE=${SHARESFS_LAB_CACHE:-/var/cache/sharesfs-lab}
-CACHE=${CACHE%/}
-ROOTFS_DIR=$CACHE/rootfs
-APT_DIR=$CACHE/apt
+
+# The rootfs cache (rootfs_ensure SUITE -> ROOTFS): mirror, apt state, keys,
+# mmdebstrap, locking, offline mode; and say, warn, die, now_ms, usage,
+# need_tool (naming NEED_PACKAGES).
+NEED_PACKAGES="mmdebstrap systemd-container"
+# shellcheck source=contrib/lab/rootfs-lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/rootfs-lib.sh"
+
+ROOTFS_DIR=$ROOTFS_CACHE/rootfs
+APT_DIR=$ROOTFS_CACHE/apt
 DOMAIN=lab.test
 WORKGROUP=LAB
 REALM_DEFAULT=LAB.TEST
@@ -57,13 +64,11 @@ RECIPE=1
 # Neither server needs winbind, krb5-user or any recommends.
 PACKAGES=(samba netatalk)
 # Left out of the rootfs: documentation and translations (nothing reads them).
-DPKG_OPTS=(
-    'path-exclude=/usr/share/man/*'
-    'path-exclude=/usr/share/doc/*'
-    'path-include=/usr/share/doc/*/copyright'
-    'path-exclude=/usr/share/locale/*'
-    'path-exclude=/usr/share/info/*'
-)
+DPKG_OPTS=("${ROOTFS_NODOCS[@]}")
+# the bind-mount point of CONFDIR; the versions that go into the rootfs's info
+# shellcheck disable=SC2016  # $1: mmdebstrap's
+ROOTFS_MMDEBSTRAP_ARGS=(--customize-hook='mkdir -p "$1/lab"')
+ROOTFS_INFO_PACKAGES=(samba netatalk)
 
 # name|suite|kind
 HOSTS=(
@@ -74,28 +79,10 @@ HOSTS=(
 )
 
 READY_TIMEOUT=${SHARESFS_LAB_RS_TIMEOUT:-60}   # seconds, start until the port answers
-RS_FRESH=${SHARESFS_LAB_RS_FRESH:-30}          # seconds a mirror check of a suite stays valid
+ROOTFS_FRESH=${SHARESFS_LAB_RS_FRESH:-30}      # seconds a mirror check of a suite stays valid
 TERM_GRACE=5                                   # seconds, SIGTERM then SIGKILL
 
-say()  { printf '%s\n' "$*"; }
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
-
-usage() {
-    sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0" >&2
-    exit 2
-}
-
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
-
-need_tool() {
-    local t
-    for t in "$@"; do
-        command -v "$t" >/dev/null 2>&1 ||
-            die "$t not found (apt-get install -y --no-install-recommends mmdebstrap systemd-container)"
-    done
-}
 
 # host_fields HOST -> HN (short name) HFQDN HSUITE HKIND HPORT
 host_fields() {
@@ -113,253 +100,15 @@ host_fields() {
 }
 hosts_list() { local h o=(); for h in "${HOSTS[@]}"; do o+=("${h%%|*}"); done; echo "${o[*]}"; }
 
-# --------------------------------------------------------------- the mirror
-
-# The Debian archive the machine's apt uses (not the security archive).
-# SHARESFS_LAB_MIRROR overrides it.
-mirror_url() {
-    local u sig
-    if [ -n "${SHARESFS_LAB_MIRROR:-}" ]; then
-        echo "${SHARESFS_LAB_MIRROR%/}"
-        return 0
-    fi
-    # apt-get indextargets takes ~0.4 s: remembered while the sources are unchanged
-    sig=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-          sha256sum | cut -c1-64 || true)
-    if [ -f "$APT_DIR/mirror" ] && [ "$(sed -n 1p "$APT_DIR/mirror")" = "$sig" ]; then
-        sed -n 2p "$APT_DIR/mirror"
-        return 0
-    fi
-    u=$(mirror_url_apt) || exit 1
-    local t
-    t=$(mktemp "$APT_DIR/.mirror.XXXXXX")
-    printf '%s\n%s\n' "$sig" "$u" >"$t" && mv "$t" "$APT_DIR/mirror"
-    echo "$u"
-}
-mirror_url_apt() {
-    local u
-    # Known to apt once its lists exist (Label/Origin come from the Release file).
-    u=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' 'Origin: Debian' 'Label: Debian' \
-            2>/dev/null | awk 'NF && !n++' || true)
-    if [ -z "$u" ]; then
-        # sources.list (one-line) and *.sources (deb822): the first URI not
-        # ending in -security.
-        u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' |
-                grep -v -- '-security/*$' | head -n 1 || true)
-    fi
-    if [ -z "$u" ]; then
-        u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-                awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' |
-                grep -v -- '-security/*$' | head -n 1 || true)
-    fi
-    [ -n "$u" ] || die "no Debian mirror in the apt configuration (/etc/apt/sources.list*); set SHARESFS_LAB_MIRROR"
-    echo "${u%/}"
-}
-
-# apt's proxy and date-check settings, passed on to mmdebstrap (which does
-# not read the host's apt.conf.d).
-host_aptopts() {
-    apt-config dump 2>/dev/null |
-        grep -E '^Acquire::(http|https|ftp)::Proxy |^Acquire::(http|https)::Proxy::|^Acquire::Check-Valid-Until |^Acquire::Check-Date ' || true
-}
-
 # ------------------------------------------------------------ rootfs cache
-
-# Private apt state for one suite and mirror: $APT_DIR/SUITE@HASH (lists kept
-# between calls, so a second call only revalidates InRelease).
-apt_dir() { echo "$APT_DIR/$1@$(printf '%s' "$2" | sha256sum | cut -c1-8)"; }
-apt_private() {
-    local suite=$1 mirror=$2 a
-    a=$(apt_dir "$suite" "$mirror")
-    mkdir -p "$a/lists/partial" "$a/cache/archives/partial" "$a/sources.list.d" "$a/preferences.d" "$a/state"
-    : >"$a/status"
-    printf 'deb %s %s main\n' "$mirror" "$suite" >"$a/sources.list"
-    APT_OPTS=(
-        -o "Dir::Etc::SourceList=$a/sources.list" -o "Dir::Etc::SourceParts=$a/sources.list.d"
-        -o "Dir::Etc::Preferences=$a/preferences" -o "Dir::Etc::PreferencesParts=$a/preferences.d"
-        -o "Dir::State=$a/state" -o "Dir::State::Lists=$a/lists" -o "Dir::State::status=$a/status"
-        -o "Dir::Cache=$a/cache" -o "Debug::NoLocking=true" -o "APT::Install-Recommends=false"
-        -o "APT::Get::List-Cleanup=true" -o "Acquire::Languages=none"
-    )
-}
-
-# Resolves the package set of SUITE against the mirror, now.  Sets MANIFEST
-# (sorted "name version" lines) and KEY.  Dies with one line naming the suite
-# when the mirror cannot be reached.
-resolve_suite() {
-    local suite=$1 mirror=$2 a out reason inrel sig ess
-    a=$(apt_dir "$suite" "$mirror")
-    apt_private "$suite" "$mirror"
-    # Checked against the mirror less than RS_FRESH seconds ago (e.g. by the
-    # other host of the same suite, started in parallel): reuse that answer.
-    if [ -f "$a/checked" ] && [ -f "$a/key" ] && [ -f "$a/manifest" ] &&
-       [ $(( $(date +%s) - $(stat -c %Y "$a/checked") )) -lt "$RS_FRESH" ]; then
-        KEY=$(sed -n 2p "$a/key")
-        MANIFEST=$(cat "$a/manifest")
-        return 0
-    fi
-    rm -f "$a/checked"
-    # one retry, 15 s per connection: an unreachable mirror fails in seconds,
-    # not minutes (apt's defaults: 3 retries with back-off, 30 s timeouts)
-    if ! out=$(apt-get "${APT_OPTS[@]}" -q --error-on=any -o Acquire::Retries=1 \
-                   -o Acquire::http::Timeout=15 -o Acquire::https::Timeout=15 update 2>&1); then
-        reason=$(printf '%s\n' "$out" | grep -E '^E:' | grep -v 'Some index files failed' | head -n 1 | sed 's/^E: *//; s/  */ /g' || true)
-        printf '%s\n' "$out" >"$a/update.log"
-        die "cannot fetch Debian suite '$suite' from $mirror: ${reason:-apt-get update failed} (full output: $a/update.log)"
-    fi
-    inrel=$(ls "$a"/lists/*_dists_"${suite}"_InRelease 2>/dev/null | head -n 1 || true)
-    [ -n "$inrel" ] || die "cannot fetch Debian suite '$suite' from $mirror: no InRelease file"
-    # Same InRelease, same recipe and packages as last time: same key.
-    sig=$(printf '%s\n' "$RECIPE" "$suite" "${PACKAGES[*]}" "${DPKG_OPTS[*]}" | cat - "$inrel" | sha256sum | cut -c1-64)
-    if [ -f "$a/key" ] && [ "$(sed -n 1p "$a/key")" = "$sig" ] && [ -f "$a/manifest" ]; then
-        KEY=$(sed -n 2p "$a/key")
-        MANIFEST=$(cat "$a/manifest")
-        touch "$a/checked"
-        return 0
-    fi
-    ess=$(apt-cache "${APT_OPTS[@]}" dumpavail |
-            awk -v RS= '/(^|\n)Essential: yes(\n|$)/ { n = split($0, l, "\n"); for (i = 1; i <= n; i++) if (l[i] ~ /^Package: /) { sub(/^Package: /, "", l[i]); print l[i] } }' |
-            sort -u)
-    [ -n "$ess" ] || die "cannot fetch Debian suite '$suite' from $mirror: empty package index"
-    # shellcheck disable=SC2086
-    if ! out=$(apt-get "${APT_OPTS[@]}" -s -q install apt $ess "${PACKAGES[@]}" 2>&1); then
-        die "Debian suite '$suite' on $mirror cannot install ${PACKAGES[*]}: $(printf '%s\n' "$out" | grep -E '^E:' | head -n 1)"
-    fi
-    MANIFEST=$(printf '%s\n' "$out" | awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); print $2, v }' | sort)
-    KEY=$(printf '%s\n' "$RECIPE" "$suite" "${PACKAGES[*]}" "${DPKG_OPTS[*]}" "$MANIFEST" | sha256sum | cut -c1-16)
-    printf '%s\n' "$MANIFEST" >"$a/manifest"
-    printf '%s\n%s\n' "$sig" "$KEY" >"$a/key"
-    touch "$a/checked"
-}
-
-# Unmounts everything below DIR (a build killed half-way may leave mmdebstrap's
-# /proc, /sys, /dev mounts), then deletes DIR without crossing file systems.
-remove_tree() {
-    local d=$1 m
-    [ -e "$d" ] || return 0
-    d=$(realpath "$d")
-    case $d in "$ROOTFS_DIR"/*) ;; *) die "refusing to delete $d" ;; esac
-    while read -r m; do
-        [ -n "$m" ] && umount -l "$m" 2>/dev/null || true
-    done < <(awk -v p="$d/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r)
-    rm -rf --one-file-system "$d"
-}
-
-# ensure_rootfs SUITE -> ROOTFS (path of the root directory).  Offline mode
-# (SHARESFS_LAB_OFFLINE=1) takes the newest cached one without asking the mirror.
-ensure_rootfs() {
-    local suite=$1 mirror final tmp t0 t1 have log missing
-    case $suite in *[!a-z0-9-]*|'') die "bad suite name '$suite'" ;; esac
-    mkdir -p "$ROOTFS_DIR" "$APT_DIR"
-    exec 8>"$ROOTFS_DIR/.lock-$suite"
-    flock 8
-
-    # leftovers of an interrupted build
-    for tmp in "$ROOTFS_DIR"/.build-"$suite"-*; do
-        [ -e "$tmp" ] && remove_tree "$tmp"
-    done
-
-    if [ "${SHARESFS_LAB_OFFLINE:-0}" = 1 ]; then
-        final=$(readlink -f "$ROOTFS_DIR/$suite" 2>/dev/null || true)
-        [ -n "$final" ] && [ -f "$final/manifest" ] && [ -x "$final/root/usr/bin/dpkg" ] ||
-            die "offline, and no cached rootfs for suite '$suite' in $ROOTFS_DIR"
-        ROOTFS=$final/root
-        exec 8>&-
-        return 0
-    fi
-
-    mirror=$(mirror_url)
-    resolve_suite "$suite" "$mirror"
-    final=$ROOTFS_DIR/$suite-$KEY
-    if [ -f "$final/manifest" ] && [ -x "$final/root/usr/bin/dpkg" ]; then
-        ln -sfn "$suite-$KEY" "$ROOTFS_DIR/.$suite.link" && mv -T "$ROOTFS_DIR/.$suite.link" "$ROOTFS_DIR/$suite"
-        ROOTFS=$final/root
-        exec 8>&-
-        return 0
-    fi
-
-    need_tool mmdebstrap
-    tmp=$(mktemp -d "$ROOTFS_DIR/.build-$suite-XXXXXX")
-    # any failure from here on (die included) removes the half-made tree;
-    # after a SIGKILL, the next call does (leftovers above)
-    RS_BUILD_TMP=$tmp
-    trap '[ -n "${RS_BUILD_TMP:-}" ] && remove_tree "$RS_BUILD_TMP"' EXIT
-    log=$tmp/build.log
-    warn "building the $suite rootfs (${PACKAGES[*]}; about 1-2 minutes) into $final"
-    local args=(--variant=apt --mode=root --format=directory --components=main
-                "--include=$(IFS=,; echo "${PACKAGES[*]}")")
-    local o
-    for o in "${DPKG_OPTS[@]}"; do args+=("--dpkgopt=$o"); done
-    while IFS= read -r o; do [ -n "$o" ] && args+=("--aptopt=$o"); done < <(host_aptopts)
-    # the bind-mount point of CONFDIR
-    args+=(--customize-hook='mkdir -p "$1/lab"')
-    t0=$(now_ms)
-    if ! mmdebstrap "${args[@]}" "$suite" "$tmp/root" "$mirror" </dev/null >"$log" 2>&1 8>&-; then
-        cp "$log" "$ROOTFS_DIR/build-$suite.failed.log" 2>/dev/null || true
-        die "cannot build the rootfs of Debian suite '$suite' from $mirror (mmdebstrap failed: $(grep -E '^E:' "$ROOTFS_DIR/build-$suite.failed.log" | tail -n 1 | cut -c1-200); log: $ROOTFS_DIR/build-$suite.failed.log)"
-    fi
-    t1=$(now_ms)
-    have=$(chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version}\n' | sort)
-    # Packages the resolution expected but the rootfs lacks (or has in another
-    # version): the mirror changed during the build.  Build again next time.
-    missing=$(comm -23 <(printf '%s\n' "$MANIFEST") <(printf '%s\n' "$have"))
-    if [ -n "$missing" ]; then
-        rm -f "$(apt_dir "$suite" "$mirror")/key"
-        die "the mirror changed while the $suite rootfs was built ($(echo "$missing" | head -n 3 | tr '\n' ' ')); run again"
-    fi
-    printf '%s\n' "$have" >"$tmp/manifest"
-    {
-        echo "suite=$suite"
-        echo "key=$KEY"
-        echo "recipe=$RECIPE"
-        echo "packages=${PACKAGES[*]}"
-        echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-        echo "build_seconds=$(( (t1 - t0) / 1000 )).$(printf '%03d' $(( (t1 - t0) % 1000 )))"
-        echo "samba=$(awk '$1 == "samba" { print $2 }' "$tmp/manifest")"
-        echo "netatalk=$(awk '$1 == "netatalk" { print $2 }' "$tmp/manifest")"
-    } >"$tmp/info"
-    chmod 0755 "$tmp"
-    mv -T "$tmp" "$final"
-    RS_BUILD_TMP=
-    trap - EXIT
-    ln -sfn "$suite-$KEY" "$ROOTFS_DIR/.$suite.link" && mv -T "$ROOTFS_DIR/.$suite.link" "$ROOTFS_DIR/$suite"
-    warn "built the $suite rootfs in $(( (t1 - t0) / 1000 )) s: $(du -sh "$final" | cut -f1), $(grep -E '^(samba|netatalk)=' "$final/info" | tr '\n' ' ')"
-    prune_suite "$suite"
-    ROOTFS=$final/root
-    exec 8>&-
-}
-
-# Deletes the rootfs trees of SUITE other than the current one (the SUITE
-# symlink), unless a running systemd-nspawn uses them.  Caller holds the lock.
-prune_suite() {
-    local suite=$1 cur d p used c nl=$'\n'
-    cur=$(readlink "$ROOTFS_DIR/$suite" 2>/dev/null || true)
-    for d in "$ROOTFS_DIR/$suite"-*; do
-        [ -d "$d" ] && [ "${d##*/}" != "$cur" ] || continue
-        used=0
-        for p in /proc/[0-9]*/cmdline; do
-            c=$(tr '\0' '\n' 2>/dev/null <"$p") || continue
-            case "$nl$c$nl" in *"$nl--directory=$d/root$nl"*) used=1 ;; esac
-        done
-        if [ "$used" = 1 ]; then
-            warn "keeping $d: a container still runs on it"
-        else
-            remove_tree "$d"
-            warn "removed the old rootfs $d"
-        fi
-    done
-}
 
 cmd_prune() {
     need_root
     local s
-    mkdir -p "$ROOTFS_DIR"
     for s in $(printf '%s\n' "${HOSTS[@]}" | cut -d'|' -f2 | sort -u); do
-        exec 8>"$ROOTFS_DIR/.lock-$s"
-        flock 8
-        prune_suite "$s"
-        exec 8>&-
+        rootfs_lock "$s"
+        rootfs_prune "$s"
+        rootfs_unlock
     done
 }
 
@@ -367,7 +116,7 @@ cmd_rootfs() {
     [ $# = 1 ] || usage
     need_root
     need_tool apt-get flock
-    ensure_rootfs "$1"
+    rootfs_ensure "$1"
     echo "$ROOTFS"
 }
 
@@ -750,7 +499,7 @@ cmd_start() {
         [ -x "$rootfs/usr/bin/dpkg" ] || die "$rootfs is not a root filesystem"
         ROOTFS=$(realpath "$rootfs")
     else
-        ensure_rootfs "$HSUITE"
+        rootfs_ensure "$HSUITE"
     fi
 
     mkdir -p "$d"
@@ -886,7 +635,7 @@ cmd_version() {
         local r
         r=$(cat "$d/rootfs" 2>/dev/null || true)
         if [ -z "$r" ] || [ ! -x "$r$bin" ]; then
-            SHARESFS_LAB_OFFLINE=1 ensure_rootfs "$HSUITE"
+            SHARESFS_LAB_OFFLINE=1 rootfs_ensure "$HSUITE"
             r=$ROOTFS
         fi
         out=$(chroot "$r" "$bin" -V 2>&1) || die "$bin -V failed in $r: $out"
