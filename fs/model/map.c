@@ -522,6 +522,10 @@ struct source {
     ino_t ino;
     struct scope *scope;
     const struct lline *ll; /* the current line */
+    /* A directory record's value rather than a file's line (sfs_map_add_item):
+     * NAME is the record's DN and FIELD the attribute the text came from;
+     * messages say "DN: FIELD (column N): ..." and name no line. */
+    const char *field;
 };
 
 /* Where a file was named (an include or a master line), for errors. */
@@ -568,7 +572,13 @@ static int line_error(struct loader *ld, const struct source *src, size_t off, i
     va_list ap;
     lline_position(src->ll, off, &line, &col);
     va_start(ap, fmt);
-    set_error(ld, src->name, line, col, fmt, ap);
+    if (src->field) {
+        char text[256];
+        vsnprintf(text, sizeof(text), fmt, ap);
+        error_at(ld, src->name, 0, col, rc, "%s (column %d): %s", src->field, col, text);
+    } else {
+        set_error(ld, src->name, line, col, fmt, ap);
+    }
     va_end(ap);
     return rc;
 }
@@ -608,10 +618,13 @@ static int add_warning(struct loader *ld, const struct source *src, size_t off, 
         ld->cap_warnings = cap;
     }
     size_t total = strlen(src->name) + strlen(text) + 32;
-    char *s = malloc(total);
+    char *s = malloc(total + (src->field ? strlen(src->field) : 0));
     if (!s)
         return oom(ld);
-    snprintf(s, total, "%s:%d:%d: %s", src->name, line, col, text);
+    if (src->field)
+        snprintf(s, total + strlen(src->field), "%s: %s (column %d): %s", src->name, src->field, col, text);
+    else
+        snprintf(s, total, "%s:%d:%d: %s", src->name, line, col, text);
     m->warnings[m->n_warnings++] = s;
     return 0;
 }
@@ -1470,40 +1483,62 @@ static int build_entry(struct loader *ld, struct source *src, const struct token
     return rc;
 }
 
-static int handle_entry_line(struct loader *ld, struct source *src, const struct tokens *t)
+/* Where an entry's key comes from: the first token of a map line, or a
+ * directory record's key attribute (its own source, or already checked). */
+struct key_in {
+    struct source *src;
+    const struct token *tok;
+    const char *checked; /* use as it is (sfs_map_add_item with key_checked) */
+};
+
+/* "[-opts]... LOCATION" in tokens FIRST.. of T, for the key K. */
+static int handle_entry(struct loader *ld, struct source *src, const struct key_in *k, const struct tokens *t,
+                        size_t first)
 {
     struct opt_list opts = {0};
     struct sfs_map_entry e;
     char *key = NULL;
-    size_t i = 1;
+    size_t i = first;
+    const char *kt = k->checked ? k->checked : k->tok->text;
+    int rc = 0;
 
     entry_init(&e);
-    int rc = check_key(ld, src, &t->v[0], &key);
+    if (k->checked && !(key = strdup(k->checked)))
+        rc = oom(ld);
+    else if (!k->checked)
+        rc = check_key(ld, k->src, k->tok, &key);
     for (; rc == 0 && i < t->n && t->v[i].text[0] == '-'; i++)
         rc = parse_option_token(ld, src, &t->v[i], &opts);
     if (rc == 0 && i == t->n) {
-        const struct token *last = &t->v[t->n - 1];
-        rc = line_error(ld, src, tok_off(last, last->len), -EINVAL, "missing location for key '%.*s'", MAP_ECHO,
-                        t->v[0].text);
+        const struct token *last = t->n > first ? &t->v[t->n - 1] : NULL;
+        rc = line_error(ld, src, last ? tok_off(last, last->len) : src->ll->len, -EINVAL,
+                        "missing location for key '%.*s'", MAP_ECHO, kt);
     }
     if (rc == 0 && i + 1 < t->n)
         rc = line_error(ld, src, tok_start(&t->v[i + 1]), -EINVAL,
                         "unexpected text after the location (one location per key)");
     if (rc == 0 && t->v[i].len == 0)
-        rc = line_error(ld, src, tok_start(&t->v[i]), -EINVAL, "empty location for key '%.*s'", MAP_ECHO,
-                        t->v[0].text);
+        rc = line_error(ld, src, tok_start(&t->v[i]), -EINVAL, "empty location for key '%.*s'", MAP_ECHO, kt);
     if (rc == 0) {
         rc = build_entry(ld, src, t, i, &opts, key, &e);
         key = NULL; /* owned by e now */
     }
-    if (rc == 0)
-        rc = check_duplicate(ld, src, tok_start(&t->v[0]), e.root, e.key, false);
+    if (rc == 0 && ld->seen && k->tok)
+        rc = check_duplicate(ld, src, tok_start(k->tok), e.root, e.key, false);
+    if (rc == 0 && src->field)
+        e.line = 0; /* e.file is the record's DN */
     if (rc == 0)
         rc = append_entry(ld, &e);
     free(key);
     sfs_map_entry_free(&e);
     opt_list_free(&opts);
     return rc < 0 ? rc : 0;
+}
+
+static int handle_entry_line(struct loader *ld, struct source *src, const struct tokens *t)
+{
+    struct key_in k = {.src = src, .tok = &t->v[0]};
+    return handle_entry(ld, src, &k, t, 1);
 }
 
 /* ======================================================================
@@ -1733,4 +1768,128 @@ int sfs_map_lookup(const struct sfs_map *map, const char *root, const char *key,
     if (!wild || !valid_lookup_key(key))
         return -ENOENT;
     return expand_wildcard(wild, key, out, err);
+}
+
+/* ======================================================================
+ * Entries that do not come from a file (directory records)
+ * ==================================================================== */
+
+struct sfs_map_options {
+    struct opt_list list;
+};
+
+/* A loader that appends to MAP as it stands; no duplicate table (the
+ * caller checks keys). */
+static void item_loader_init(struct loader *ld, struct sfs_map *map, struct sfs_parse_error *err)
+{
+    memset(ld, 0, sizeof(*ld));
+    memset(err, 0, sizeof(*err));
+    ld->map = map;
+    ld->err = err;
+    ld->cap_entries = map->n_entries;
+    ld->cap_warnings = map->n_warnings;
+}
+
+static int item_line(struct lline *ll, const char *text)
+{
+    memset(ll, 0, sizeof(*ll));
+    return lline_append(ll, text, strlen(text), 1);
+}
+
+int sfs_map_options_parse(struct sfs_map *map, const char *source, const char *field, const char *text,
+                          struct sfs_map_options **out, struct sfs_parse_error *err)
+{
+    struct sfs_parse_error scratch;
+    struct loader ld;
+    struct lline ll = {0};
+    struct tokens t = {0};
+    struct scope sc = {.mode = MODE_MAP};
+    struct source src = {.name = source ? source : "", .field = field ? field : "options", .scope = &sc};
+
+    if (!err)
+        err = &scratch;
+    if (!map || !out || !text)
+        return -EINVAL;
+    *out = NULL;
+    item_loader_init(&ld, map, err);
+    struct sfs_map_options *o = calloc(1, sizeof(*o));
+    if (!o || item_line(&ll, text) < 0) {
+        free(o);
+        lline_free(&ll);
+        return oom(&ld);
+    }
+    src.ll = &ll;
+    int rc = tokenize(&ld, &src, &t);
+    for (size_t i = 0; rc == 0 && i < t.n; i++) {
+        if (t.v[i].text[0] != '-')
+            rc = line_error(&ld, &src, tok_start(&t.v[i]), -EINVAL, "unexpected text (options start with '-')");
+        else
+            rc = parse_option_token(&ld, &src, &t.v[i], &o->list);
+    }
+    tokens_free(&t);
+    lline_free(&ll);
+    if (rc < 0) {
+        sfs_map_options_free(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+void sfs_map_options_free(struct sfs_map_options *opts)
+{
+    if (!opts)
+        return;
+    opt_list_free(&opts->list);
+    free(opts);
+}
+
+int sfs_map_add_item(struct sfs_map *map, const struct sfs_map_item *item, struct sfs_parse_error *err)
+{
+    struct sfs_parse_error scratch;
+    struct loader ld;
+    struct lline ll = {0}, kll = {0};
+    struct tokens t = {0};
+    struct token ktok = {0};
+    char *root = NULL;
+
+    if (!err)
+        err = &scratch;
+    if (!map || !item || !item->key || !item->text || !item->source)
+        return -EINVAL;
+    item_loader_init(&ld, map, err);
+    if (item->root && !(root = sfs_path_normalize(item->root)))
+        return oom(&ld);
+    struct scope sc = {.mode = MODE_MAP, .type_known = true, .type = item->type, .root = root,
+                       .inherited = item->inherited ? &item->inherited->list : NULL};
+    struct source src = {.name = item->source, .field = item->field ? item->field : "value", .scope = &sc};
+    struct source ksrc = {.name = item->source, .field = item->key_field ? item->key_field : "key", .scope = &sc};
+    int rc = item_line(&ll, item->text) < 0 || item_line(&kll, item->key) < 0 ? oom(&ld) : 0;
+    src.ll = &ll;
+    ksrc.ll = &kll;
+    /* The key is one value: blanks and quotes in it are part of it. */
+    for (size_t i = 0; rc == 0 && !item->key_checked && item->key[i]; i++)
+        rc = token_put(&ktok, item->key[i], i) < 0 ? oom(&ld) : 0;
+    if (rc == 0 && !item->key_checked && !ktok.text && token_put(&ktok, '\0', 0) == 0)
+        ktok.len = 0;
+    if (rc == 0 && !item->key_checked && !ktok.text)
+        rc = oom(&ld);
+    if (rc == 0 && !item->key_checked) {
+        ktok.text[ktok.len] = '\0';
+        ktok.off[ktok.len] = ktok.len;
+    }
+    if (rc == 0)
+        rc = tokenize(&ld, &src, &t);
+    if (rc == 0) {
+        struct key_in k = {.src = &ksrc, .tok = item->key_checked ? NULL : &ktok,
+                           .checked = item->key_checked ? item->key : NULL};
+        rc = handle_entry(&ld, &src, &k, &t, 0);
+    }
+    free(ktok.text);
+    free(ktok.off);
+    tokens_free(&t);
+    lline_free(&ll);
+    lline_free(&kll);
+    free(root);
+    return rc < 0 ? rc : 0;
 }

@@ -89,6 +89,36 @@ int sfs_map_lookup(const struct sfs_map *map, const char *root, const char *key,
                    struct sfs_map_entry *out, struct sfs_parse_error *err);
 
 void sfs_map_entry_free(struct sfs_map_entry *entry);
+
+/* Entries that come from elsewhere than a map file: directory records
+ * (sharesfs/map_directory.h).  Their text goes through the same option and
+ * location parsing as a map line; messages name SOURCE (a DN) and FIELD (the
+ * attribute) with a column, never a line, and such entries have
+ * file = SOURCE, line = 0. */
+
+/* Options inherited from a master entry ("-nobrowse,ro"), parsed once;
+ * warnings go to MAP. */
+struct sfs_map_options;
+int sfs_map_options_parse(struct sfs_map *map, const char *source, const char *field, const char *text,
+                          struct sfs_map_options **out, struct sfs_parse_error *err);
+void sfs_map_options_free(struct sfs_map_options *opts);
+
+struct sfs_map_item {
+    const char *source;     /* names the entry: a DN */
+    const char *key_field;  /* attribute of KEY, in messages ("automountKey") */
+    const char *field;      /* attribute of TEXT, in messages ("automountInformation") */
+    const char *root;       /* as for a master line's mount point; "/" for direct maps; may be NULL */
+    enum sfs_map_type type;
+    const struct sfs_map_options *inherited; /* may be NULL */
+    const char *key;        /* checked as a map key of TYPE unless KEY_CHECKED */
+    bool key_checked;       /* KEY is used as it is (the caller checked it) */
+    const char *text;       /* "[-options]... LOCATION", as after the key of a map line */
+};
+
+/* Parses ITEM into one entry appended to MAP (warnings too).  Does not look
+ * for duplicate keys: the caller does.  0, or -EINVAL / -ENOMEM with *err
+ * naming ITEM's source; no entry is added then. */
+int sfs_map_add_item(struct sfs_map *map, const struct sfs_map_item *item, struct sfs_parse_error *err);
 int sfs_map_entry_copy(struct sfs_map_entry *dst, const struct sfs_map_entry *src);
 
 #ifdef __cplusplus
