@@ -33,9 +33,18 @@
 set -euo pipefail
 
 PROG=${0##*/}
-CACHE=${SHARESFS_LAB_CACHE:-/var/cache/sharesfs-lab}
-CACHE=${CACHE%/}
-VM_DIR=$CACHE/vm
+
+# The image cache (rootfs_ensure NAME SUITE with the hooks below): mirror,
+# apt state, keys, mmdebstrap, locking, offline mode; and say, warn, die,
+# now_ms, usage, need_tool (naming NEED_PACKAGES).
+NEED_PACKAGES="mmdebstrap e2fsprogs qemu-system-x86 iproute2"
+# shellcheck source=contrib/lab/rootfs-lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/rootfs-lib.sh"
+
+VM_DIR=$ROOTFS_CACHE/vm
+ROOTFS_DIR=$VM_DIR
+# the guest boots its own kernel: no apt in the image
+ROOTFS_VARIANT=essential
 APT_DIR=$VM_DIR/apt
 RUN_DIR=${SHARESFS_VM_RUN:-/run/sharesfs-vm}
 LAB_STATE=${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
@@ -59,11 +68,7 @@ VMS=(
 # Left out of the image: documentation, translations, and kernel modules a
 # virtio guest never loads (about half of the kernel's size).
 DPKG_OPTS=(
-    'path-exclude=/usr/share/man/*'
-    'path-exclude=/usr/share/doc/*'
-    'path-include=/usr/share/doc/*/copyright'
-    'path-exclude=/usr/share/locale/*'
-    'path-exclude=/usr/share/info/*'
+    "${ROOTFS_NODOCS[@]}"
     'path-exclude=/lib/modules/*/kernel/sound/*'
     'path-exclude=/usr/lib/modules/*/kernel/sound/*'
     'path-exclude=/lib/modules/*/kernel/drivers/gpu/*'
@@ -100,25 +105,9 @@ DEFAULT_IP=10.231.50.2
 READY_TIMEOUT=${SHARESFS_VM_TIMEOUT:-300}
 TERM_GRACE=10
 
-say()  { printf '%s\n' "$*"; }
-warn() { printf '%s: %s\n' "$PROG" "$*" >&2; }
-die()  { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 secs() { printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)); }
 
-usage() {
-    sed -n '2,/^$/{s/^# \{0,1\}//;p}' "$0" >&2
-    exit 2
-}
-
 need_root() { [ "$(id -u)" = 0 ] || die "must run as root"; }
-need_tool() {
-    local t
-    for t in "$@"; do
-        command -v "$t" >/dev/null 2>&1 ||
-            die "$t not found (apt-get install -y --no-install-recommends mmdebstrap e2fsprogs qemu-system-x86 iproute2)"
-    done
-}
 
 # vm_fields NAME -> VN VSUITE VPKGS
 vm_fields() {
@@ -128,30 +117,6 @@ vm_fields() {
         [ "$VN" = "$1" ] && return 0
     done
     die "unknown VM '$1' (known: $(for v in "${VMS[@]}"; do printf '%s\n' "${v%%|*}"; done | paste -sd' '))"
-}
-
-# ------------------------------------------------------------- the mirror
-
-# The Debian archive apt uses here (SHARESFS_LAB_MIRROR overrides it).
-mirror_url() {
-    local u
-    if [ -n "${SHARESFS_LAB_MIRROR:-}" ]; then echo "${SHARESFS_LAB_MIRROR%/}"; return 0; fi
-    u=$(apt-get indextargets --format '$(REPO_URI)' 'Identifier: Packages' 'Origin: Debian' 'Label: Debian' \
-            2>/dev/null | awk 'NF && !n++' || true)
-    [ -n "$u" ] || u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-            awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' |
-            grep -v -- '-security/*$' | head -n 1 || true)
-    [ -n "$u" ] || u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-            awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' |
-            grep -v -- '-security/*$' | head -n 1 || true)
-    [ -n "$u" ] || die "no Debian mirror in the apt configuration; set SHARESFS_LAB_MIRROR"
-    echo "${u%/}"
-}
-
-# apt's proxy and date-check settings, for mmdebstrap.
-host_aptopts() {
-    apt-config dump 2>/dev/null |
-        grep -E '^Acquire::(http|https|ftp)::Proxy |^Acquire::(http|https)::Proxy::|^Acquire::Check-Valid-Until |^Acquire::Check-Date ' || true
 }
 
 # --------------------------------------------------------- the guest's init
@@ -278,134 +243,37 @@ EOF
 
 # ------------------------------------------------------------ image cache
 
-apt_private() {
-    local suite=$1 mirror=$2
-    APTD=$APT_DIR/$suite@$(printf '%s' "$mirror" | sha256sum | cut -c1-8)
-    mkdir -p "$APTD/lists/partial" "$APTD/cache/archives/partial" "$APTD/sources.list.d" \
-             "$APTD/preferences.d" "$APTD/state"
-    : >"$APTD/status"
-    printf 'deb %s %s main\n' "$mirror" "$suite" >"$APTD/sources.list"
-    APT_OPTS=(
-        -o "Dir::Etc::SourceList=$APTD/sources.list" -o "Dir::Etc::SourceParts=$APTD/sources.list.d"
-        -o "Dir::Etc::Preferences=$APTD/preferences" -o "Dir::Etc::PreferencesParts=$APTD/preferences.d"
-        -o "Dir::State=$APTD/state" -o "Dir::State::Lists=$APTD/lists" -o "Dir::State::status=$APTD/status"
-        -o "Dir::Cache=$APTD/cache" -o "Debug::NoLocking=true" -o "APT::Install-Recommends=false"
-        -o "APT::Get::List-Cleanup=true" -o "Acquire::Languages=none"
-    )
-}
-
-# The recipe's own text: changes to any of it give a new key.
-recipe_text() {
+# rootfs-lib hooks.  The recipe's own text: changes to any of it give a new key.
+rootfs_recipe() {
     printf '%s\n' "$RECIPE" "$VSUITE" "$VPKGS" "${DPKG_OPTS[@]}"
     guest_init
     initramfs_conf
     initramfs_hook
 }
 
-# Resolves the package set against the mirror now: MANIFEST ("name version"
-# lines) and KEY.  One line and exit 1 when the mirror cannot be reached.
-resolve() {
-    local mirror=$1 out reason ess
-    apt_private "$VSUITE" "$mirror"
-    if ! out=$(apt-get "${APT_OPTS[@]}" -q --error-on=any -o Acquire::Retries=1 \
-                   -o Acquire::http::Timeout=15 -o Acquire::https::Timeout=15 update 2>&1); then
-        reason=$(printf '%s\n' "$out" | grep -E '^E:' | grep -v 'Some index files failed' | head -n 1 | sed 's/^E: *//' || true)
-        printf '%s\n' "$out" >"$APTD/update.log"
-        die "cannot fetch Debian suite '$VSUITE' from $mirror: ${reason:-apt-get update failed} (full output: $APTD/update.log)"
-    fi
-    # The same InRelease and recipe as last time: the same package set and
-    # key, without resolving again (about 7 s).
-    local inrel sig memo
-    inrel=$(ls "$APTD"/lists/*_dists_"$VSUITE"_InRelease 2>/dev/null | head -n 1 || true)
-    [ -n "$inrel" ] || die "cannot fetch Debian suite '$VSUITE' from $mirror: no InRelease file"
-    sig=$( { recipe_text; cat "$inrel"; } | sha256sum | cut -c1-64)
-    memo=$APTD/resolved-$VN
-    if [ -f "$memo" ] && [ "$(sed -n 1p "$memo")" = "$sig" ]; then
-        KEY=$(sed -n 2p "$memo")
-        MANIFEST=$(sed -n '3,$p' "$memo")
-        return 0
-    fi
-    ess=$(apt-cache "${APT_OPTS[@]}" dumpavail |
-            awk -v RS= '/(^|\n)Essential: yes(\n|$)/ { n = split($0, l, "\n"); for (i = 1; i <= n; i++) if (l[i] ~ /^Package: /) { sub(/^Package: /, "", l[i]); print l[i] } }' |
-            sort -u)
-    [ -n "$ess" ] || die "cannot fetch Debian suite '$VSUITE' from $mirror: empty package index"
-    # shellcheck disable=SC2086
-    out=$(apt-get "${APT_OPTS[@]}" -s -q install $ess ${VPKGS//,/ } 2>&1) ||
-        die "Debian suite '$VSUITE' cannot install $VPKGS: $(printf '%s\n' "$out" | grep -E '^E:' | head -n 1)"
-    MANIFEST=$(printf '%s\n' "$out" | awk '$1 == "Inst" { v = $3; sub(/^\(/, "", v); print $2, v }' | sort)
-    KEY=$( { recipe_text; printf '%s\n' "$MANIFEST"; } | sha256sum | cut -c1-16)
-    printf '%s\n%s\n%s\n' "$sig" "$KEY" "$MANIFEST" >"$memo.new" && mv "$memo.new" "$memo"
-}
+# A complete image: QEMU boots vmlinuz and initrd.img with root.img.
+rootfs_built() { [ -f "$1/info" ] && [ -f "$1/root.img" ] && [ -f "$1/vmlinuz" ] && [ -f "$1/initrd.img" ]; }
 
-image_ok() { [ -f "$1/info" ] && [ -f "$1/root.img" ] && [ -f "$1/vmlinuz" ] && [ -f "$1/initrd.img" ]; }
-
-# Unmounts what a killed mmdebstrap left below DIR, then deletes DIR.
-remove_tree() {
-    local d=$1 m
-    [ -e "$d" ] || return 0
-    d=$(realpath "$d")
-    case $d in "$VM_DIR"/*) ;; *) die "refusing to delete $d" ;; esac
-    while read -r m; do
-        [ -n "$m" ] && umount -l "$m" 2>/dev/null || true
-    done < <(awk -v p="$d/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r)
-    rm -rf --one-file-system "$d"
-}
-
-# ensure_image NAME -> IMAGE (the cache directory).  SHARESFS_LAB_OFFLINE=1:
-# the current cached image, without asking the mirror.
-ensure_image() {
-    local name=$1 mirror final tmp t0 t1 t2 have missing o size
-    vm_fields "$name"
-    mkdir -p "$VM_DIR" "$APT_DIR"
-    exec 8>"$VM_DIR/.lock-$name"
-    flock 8
-    for tmp in "$VM_DIR"/.build-"$name".*; do [ -e "$tmp" ] && remove_tree "$tmp"; done
-
-    if [ "${SHARESFS_LAB_OFFLINE:-0}" = 1 ]; then
-        final=$(readlink -f "$VM_DIR/$name" 2>/dev/null || true)
-        [ -n "$final" ] && image_ok "$final" || die "offline, and no cached image of VM '$name' in $VM_DIR"
-        IMAGE=$final
-        exec 8>&-
-        return 0
-    fi
-    mirror=$(mirror_url)
-    resolve "$mirror"
-    final=$VM_DIR/$name-$KEY
-    if image_ok "$final"; then
-        ln -sfn "$name-$KEY" "$VM_DIR/.$name.link" && mv -T "$VM_DIR/.$name.link" "$VM_DIR/$name"
-        IMAGE=$final
-        exec 8>&-
-        return 0
-    fi
-
-    need_tool mmdebstrap mke2fs
-    tmp=$(mktemp -d "$VM_DIR/.build-$name.XXXXXX")
-    VM_BUILD_TMP=$tmp
-    trap '[ -n "${VM_BUILD_TMP:-}" ] && remove_tree "$VM_BUILD_TMP"' EXIT
-    warn "building VM image '$name' (Debian $VSUITE: ${VPKGS//,/ }; a few minutes) into $final"
+# Before mmdebstrap: the guest's init and the initramfs settings, put in place
+# by hooks (the setup hook runs before the kernel's postinst builds the initrd).
+rootfs_prepare() {
+    local tmp=$1
+    need_tool mke2fs
     guest_init >"$tmp/sfs-vm-init"
     initramfs_conf >"$tmp/initramfs.conf"
     initramfs_hook >"$tmp/initramfs.hook"
-    local args=(--variant=essential --mode=root --format=directory --components=main "--include=$VPKGS")
-    for o in "${DPKG_OPTS[@]}"; do args+=("--dpkgopt=$o"); done
-    while IFS= read -r o; do [ -n "$o" ] && args+=("--aptopt=$o"); done < <(host_aptopts)
-    # before the kernel's postinst builds the initramfs
-    args+=(--setup-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/initramfs-tools/hooks\" &&
+    ROOTFS_BUILD_ARGS+=(--setup-hook="mkdir -p \"\$1/etc/initramfs-tools/conf.d\" \"\$1/etc/initramfs-tools/hooks\" &&
         cp '$tmp/initramfs.conf' \"\$1/etc/initramfs-tools/conf.d/sfs-vm.conf\" &&
         install -m 0755 '$tmp/initramfs.hook' \"\$1/etc/initramfs-tools/hooks/sfs-vm\"")
-    args+=(--customize-hook="install -m 0755 '$tmp/sfs-vm-init' \"\$1/sbin/sfs-vm-init\" &&
+    ROOTFS_BUILD_ARGS+=(--customize-hook="install -m 0755 '$tmp/sfs-vm-init' \"\$1/sbin/sfs-vm-init\" &&
         rm -rf \"\$1/var/cache/apt\"/*.bin \"\$1/var/lib/apt/lists\"/*_dists_* \"\$1/var/log\"/* &&
         printf '127.0.0.1 localhost\\n' >\"\$1/etc/hosts\"")
-    t0=$(now_ms)
-    if ! mmdebstrap "${args[@]}" "$VSUITE" "$tmp/root" "$mirror" </dev/null >"$tmp/build.log" 2>&1 8>&-; then
-        cp "$tmp/build.log" "$VM_DIR/build-$name.failed.log" 2>/dev/null || true
-        die "cannot build VM image '$name' (mmdebstrap failed: $(grep -E '^E:' "$VM_DIR/build-$name.failed.log" | tail -n 1 | cut -c1-200); log: $VM_DIR/build-$name.failed.log)"
-    fi
+}
+
+# After mmdebstrap: the tree becomes kernel, initrd and a disk image.
+rootfs_finish() {
+    local tmp=$1 t1 t2 size
     t1=$(now_ms)
-    have=$(chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version}\n' | sort)
-    missing=$(comm -23 <(printf '%s\n' "$MANIFEST") <(printf '%s\n' "$have"))
-    [ -z "$missing" ] || die "the mirror changed while the image was built ($(echo "$missing" | head -n 3 | tr '\n' ' ')); run again"
-    printf '%s\n' "$have" >"$tmp/manifest"
     # kernel and initrd: booted directly by QEMU (-kernel/-initrd)
     cp -L "$tmp/root/vmlinuz" "$tmp/vmlinuz" 2>/dev/null || cp "$(ls "$tmp"/root/boot/vmlinuz-* | tail -n 1)" "$tmp/vmlinuz"
     cp -L "$tmp/root/initrd.img" "$tmp/initrd.img" 2>/dev/null || cp "$(ls "$tmp"/root/boot/initrd.img-* | tail -n 1)" "$tmp/initrd.img"
@@ -418,47 +286,23 @@ ensure_image() {
         >>"$tmp/build.log" 2>&1 || die "mke2fs -d failed (log: $tmp/build.log)"
     t2=$(now_ms)
     {
-        echo "name=$name"
-        echo "suite=$VSUITE"
-        echo "key=$KEY"
-        echo "recipe=$RECIPE"
-        echo "packages=$VPKGS"
-        echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-        echo "mmdebstrap_seconds=$(secs $((t1 - t0)))"
         echo "image_seconds=$(secs $((t2 - t1)))"
         echo "kernel=$(ls "$tmp/root/lib/modules" | tail -n 1)"
         echo "ksmbd_tools=$(awk '$1 == "ksmbd-tools" { print $2 }' "$tmp/manifest")"
         echo "linux_image=$(awk '$1 ~ /^linux-image-[0-9]/ { print $1, $2 }' "$tmp/manifest")"
-    } >"$tmp/info"
+    } >>"$tmp/info"
     rm -rf --one-file-system "$tmp/root" "$tmp/sfs-vm-init" "$tmp/initramfs.conf" "$tmp/initramfs.hook"
-    chmod 0755 "$tmp"
     chmod 0444 "$tmp/root.img"
-    mv -T "$tmp" "$final"
-    VM_BUILD_TMP=
-    trap - EXIT
-    ln -sfn "$name-$KEY" "$VM_DIR/.$name.link" && mv -T "$VM_DIR/.$name.link" "$VM_DIR/$name"
-    warn "built VM image '$name' in $(secs $((t2 - t0))) s (mmdebstrap $(secs $((t1 - t0))) s, mke2fs $(secs $((t2 - t1))) s): $(du -sh "$final/root.img" | cut -f1) used of $(du -sh --apparent-size "$final/root.img" | cut -f1), kernel $(sed -n 's/^kernel=//p' "$final/info"), ksmbd-tools $(sed -n 's/^ksmbd_tools=//p' "$final/info")"
-    prune_images "$name"
-    IMAGE=$final
-    exec 8>&-
+    warn "VM image '$VN': mke2fs $(secs $((t2 - t1))) s, $(du -sh "$tmp/root.img" | cut -f1) used of $(du -sh --apparent-size "$tmp/root.img" | cut -f1), kernel $(sed -n 's/^kernel=//p' "$tmp/info"), ksmbd-tools $(sed -n 's/^ksmbd_tools=//p' "$tmp/info")"
 }
 
-# Deletes NAME's images other than the current one, unless a QEMU uses them.
-prune_images() {
-    local name=$1 cur d
-    cur=$(readlink "$VM_DIR/$name" 2>/dev/null || true)
-    for d in "$VM_DIR/$name"-*; do
-        [ -d "$d" ] && [ "${d##*/}" != "$cur" ] || continue
-        # ksmbd-* also matches ksmbd-bookworm-*: only NAME's own images
-        [ "$(sed -n 's/^name=//p' "$d/info" 2>/dev/null)" = "$name" ] ||
-            [[ ${d##*/} =~ ^$name-[0-9a-f]{16}$ ]] || continue
-        if grep -qsF "$d/root.img" /proc/[0-9]*/cmdline 2>/dev/null; then
-            warn "keeping $d: a VM still runs on it"
-        else
-            remove_tree "$d"
-            warn "removed the old image $d"
-        fi
-    done
+# ensure_image NAME -> IMAGE (the cache directory).  SHARESFS_LAB_OFFLINE=1:
+# the current cached image, without asking the mirror.
+ensure_image() {
+    vm_fields "$1"
+    read -r -a PACKAGES <<<"${VPKGS//,/ }"
+    rootfs_ensure "$1" "$VSUITE"
+    IMAGE=$ROOTFS_ENTRY
 }
 
 cmd_build() {
@@ -606,7 +450,7 @@ cmd_start() {
     # the image: the current cached one; built when there is none
     local cur
     cur=$(readlink -f "$VM_DIR/$name" 2>/dev/null || true)
-    if [ -n "$cur" ] && image_ok "$cur"; then IMAGE=$cur; else ensure_image "$name"; fi
+    if [ -n "$cur" ] && rootfs_built "$cur"; then IMAGE=$cur; else ensure_image "$name"; fi
 
     local d=$RUN_DIR/$name created=0
     rm -rf "$d"
@@ -730,7 +574,7 @@ cmd_status() {
     local img
     img=$(readlink -f "$VM_DIR/$name" 2>/dev/null || true)
     say "$name not running"
-    if [ -n "$img" ] && image_ok "$img"; then
+    if [ -n "$img" ] && rootfs_built "$img"; then
         say "$name image: $img (kernel $(sed -n 's/^kernel=//p' "$img/info"), ksmbd-tools $(sed -n 's/^ksmbd_tools=//p' "$img/info"))"
     else
         say "$name image: none built (vm.sh build $name)"

@@ -24,20 +24,27 @@
 # keyed by suite, packages and the suites' InRelease files (hence the package
 # versions the mirror offers); SHARESFS_LAB_OFFLINE=1 takes the newest cached
 # one of that suite and package set without asking the mirror.  The mirror is
-# SHARESFS_LAB_MIRROR, else the first Debian URI of the apt configuration.
+# SHARESFS_LAB_MIRROR, else the apt configuration's Debian archive
+# (contrib/lab/rootfs-lib.sh, which builds and caches the trees).
 # A suite NAME-backports is built on NAME with the backports preferred
 # (APT::Default-Release).  Requires root, mmdebstrap, systemd-container, curl.
 set -euo pipefail
 
 PROG=${0##*/}
 RECIPE=1
-CACHE=${SHARESFS_LAB_CACHE:-/var/cache/sharesfs-lab}
-ROOTS=${CACHE%/}/matrix-rootfs
 READY_TIMEOUT=${SHARESFS_MATRIX_READY_TIMEOUT:-60}
 UID_BASE=2001
 
 die() { printf '%s: %s: %s\n' "$PROG" "${SFS_MATRIX_TARGET:-?}" "$*" >&2; exit 1; }
 say() { printf '%s: %s: %s\n' "$PROG" "${SFS_MATRIX_TARGET:-?}" "$*" >&2; }
+warn() { say "$*"; }
+
+# The rootfs cache: mirror, locking, mmdebstrap, offline mode.
+# shellcheck source=contrib/lab/rootfs-lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../lab/rootfs-lib.sh"
+ROOTFS_DIR=$ROOTFS_CACHE/matrix-rootfs
+APT_DIR=$ROOTFS_CACHE/apt
+DPKG_OPTS=("${ROOTFS_NODOCS[@]}")
 
 action=${1:-${SFS_MATRIX_ACTION:-}}
 : "${SFS_MATRIX_TARGET:?}" "${SFS_MATRIX_STATE:?}" "${SFS_MATRIX_NETNS:?}"
@@ -47,74 +54,42 @@ NS=$SFS_MATRIX_NETNS
 LINK=sfsmx${SFS_MATRIX_ADDRESS##*.}
 NS_IFACE=mx0
 
-mirror() {
-    local u=${SHARESFS_LAB_MIRROR:-}
-    if [ -z "$u" ]; then
-        u=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-                awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { print $i; break } }' |
-                grep -v -- '-security/*$' | head -n 1 || true)
-    fi
-    if [ -z "$u" ]; then
-        u=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null |
-                awk 'tolower($1) == "uris:" { for (i = 2; i <= NF; i++) print $i }' |
-                grep -v -- '-security/*$' | head -n 1 || true)
-    fi
-    [ -n "$u" ] || die "no Debian mirror in the apt configuration; set SHARESFS_LAB_MIRROR"
-    echo "${u%/}"
-}
-
-# ensure_rootfs -> ROOTFS
+# ensure_rootfs -> ROOTFS.  The key is this script's own (suite, sorted
+# packages, the InRelease files); the rest is contrib/lab/rootfs-lib.sh's.
 ensure_rootfs() {
-    local suite=$SFS_MATRIX_SUITE base pkgs pkgkey m key final tmp sums='' s
-    case $suite in *[!a-z0-9-]*|'') die "bad suite name '$suite'" ;; esac
+    local suite=$SFS_MATRIX_SUITE base pkgkey m final tag s sums=''
     base=${suite%-backports}
-    read -r -a pkgs <<<"$SFS_MATRIX_PACKAGES"
-    [ ${#pkgs[@]} -gt 0 ] || die "no packages"
-    pkgkey=$(printf '%s\n' "${pkgs[@]}" | sort -u | tr '\n' ' ')
-    mkdir -p "$ROOTS"
-    exec 8>"$ROOTS/.lock-$suite"
-    flock 8
-    local tag
+    read -r -a PACKAGES <<<"$SFS_MATRIX_PACKAGES"
+    [ ${#PACKAGES[@]} -gt 0 ] || die "no packages"
+    pkgkey=$(printf '%s\n' "${PACKAGES[@]}" | sort -u | tr '\n' ' ')
+    # the current tree of this suite and package set: the symlink TAG
     tag=$suite-$(printf '%s\n' "$RECIPE" "$pkgkey" | sha256sum | cut -c1-8)
+    rootfs_lock "$suite"
     if [ "${SHARESFS_LAB_OFFLINE:-0}" = 1 ]; then
-        final=$(readlink -f "$ROOTS/$tag" 2>/dev/null || true)
-        [ -n "$final" ] && [ -x "$final/root/usr/bin/dpkg" ] || die "offline, and no cached rootfs for $suite ($pkgkey)"
-        ROOTFS=$final/root
-        return 0
-    fi
-    m=$(mirror)
-    for s in $(printf '%s\n' "$base" "$suite" | sort -u); do
-        sums+=$(curl -fsS --max-time 30 "$m/dists/$s/InRelease" | sha256sum | cut -c1-64) ||
-            die "cannot fetch $m/dists/$s/InRelease"
-    done
-    key=$(printf '%s\n' "$RECIPE" "$suite" "$pkgkey" "$sums" | sha256sum | cut -c1-16)
-    final=$ROOTS/$suite-$key
-    if [ ! -x "$final/root/usr/bin/dpkg" ]; then
-        command -v mmdebstrap >/dev/null || die "mmdebstrap not installed"
-        rm -rf --one-file-system "$ROOTS"/.build-"$suite"-* 2>/dev/null || true
-        tmp=$(mktemp -d "$ROOTS/.build-$suite-XXXXXX")
-        local args=(--variant=apt --mode=root --format=directory --components=main
-                    "--include=$(IFS=,; echo "${pkgs[*]}")"
-                    '--dpkgopt=path-exclude=/usr/share/man/*' '--dpkgopt=path-exclude=/usr/share/doc/*'
-                    '--dpkgopt=path-exclude=/usr/share/locale/*'
-                    --customize-hook='mkdir -p "$1/lab"')
-        [ "$base" != "$suite" ] && args+=("--aptopt=APT::Default-Release \"$suite\"")
-        local sources=("deb $m $base main")
-        [ "$base" != "$suite" ] && sources+=("deb $m $suite main")
-        say "building the $suite rootfs ($pkgkey) into $final"
-        if ! mmdebstrap "${args[@]}" "$base" "$tmp/root" "${sources[@]}" </dev/null >"$tmp/build.log" 2>&1 8>&-; then
-            cp "$tmp/build.log" "$ROOTS/build-$suite.failed.log" || true
-            rm -rf --one-file-system "$tmp"
-            die "mmdebstrap failed for $suite (log: $ROOTS/build-$suite.failed.log)"
+        rootfs_offline "$tag"
+    else
+        m=$(rootfs_mirror_url) || exit 1
+        for s in $(printf '%s\n' "$base" "$suite" | sort -u); do
+            sums+=$(curl -fsS --max-time 30 "$m/dists/$s/InRelease" | sha256sum | cut -c1-64) ||
+                die "cannot fetch $m/dists/$s/InRelease"
+        done
+        KEY=$(printf '%s\n' "$RECIPE" "$suite" "$pkgkey" "$sums" | sha256sum | cut -c1-16)
+        final=$ROOTFS_DIR/$suite-$KEY
+        if ! rootfs_built "$final"; then
+            # NAME-backports: built on NAME, the backports preferred
+            ROOTFS_MMDEBSTRAP_ARGS=(--customize-hook='mkdir -p "$1/lab"')
+            local sources=("deb $m $base main")
+            if [ "$base" != "$suite" ]; then
+                ROOTFS_MMDEBSTRAP_ARGS+=("--aptopt=APT::Default-Release \"$suite\"")
+                sources+=("deb $m $suite main")
+            fi
+            MANIFEST=
+            rootfs_build "$suite" "$base" "$final" "${sources[@]}"
         fi
-        chroot "$tmp/root" dpkg-query -W -f '${Package} ${Version}\n' | sort >"$tmp/manifest"
-        printf 'suite=%s\npackages=%s\nkey=%s\nbuilt=%s\n' "$suite" "$pkgkey" "$key" "$(date -u +%FT%TZ)" >"$tmp/info"
-        chmod 0755 "$tmp"
-        mv -T "$tmp" "$final"
+        rootfs_link "$tag" "$suite-$KEY"
+        ROOTFS=$final/root
     fi
-    ln -sfn "$suite-$key" "$ROOTS/.$tag.link" && mv -T "$ROOTS/.$tag.link" "$ROOTS/$tag"
-    ROOTFS=$final/root
-    exec 8>&-
+    rootfs_unlock
 }
 
 password_of() {
