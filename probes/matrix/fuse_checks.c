@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -338,17 +337,6 @@ static void check(struct run *r, const char *name, struct outcome *o)
     g_free(dx);
 }
 
-static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)ftw;
-    if (flag == FTW_DP)
-        rmdir(path);
-    else
-        unlink(path);
-    return 0;
-}
-
 void mx_fuse_check_entry(const struct mx_fuse_entry *e, int fd)
 {
     struct run r = {.e = e, .fd = fd, .dir = g_build_filename(e->root, e->run_dir, NULL)};
@@ -373,6 +361,6 @@ void mx_fuse_check_entry(const struct mx_fuse_entry *e, int fd)
     /* Whatever failed half-way: nothing of ours stays on the share. */
     struct stat sb;
     if (e->write && !r.mount_err && lstat(r.dir, &sb) == 0)
-        nftw(r.dir, remove_one, 8, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+        mx_remove_tree(r.dir);
     g_free(r.dir);
 }

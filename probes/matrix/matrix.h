@@ -323,6 +323,10 @@ extern const char *const mx_seed_rows[];  /* NULL-terminated */
 int mx_fuse_cell_deadline_ms(const struct mx_matrix *m, const struct mx_cell *c);
 int mx_seed_cell_deadline_ms(const struct mx_matrix *m);
 int mx_entry_deadline_ms(const struct mx_matrix *m);
+/* Removes what a run or a cell left in DIR (mount points, files a check
+ * made, a container's state), never crossing into a file system still
+ * mounted there. */
+void mx_remove_tree(const char *dir);
 
 /* container.c: container (and vm) targets through the matrix's hook. */
 struct mx_started;

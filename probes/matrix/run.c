@@ -411,11 +411,6 @@ static void progress(unsigned done, unsigned total, double t0)
         fputc('\n', stderr);
 }
 
-/* SIGINT / SIGTERM during a run: the running cells are killed, the rest
- * are not started, and the started targets are still stopped; then the
- * signal is raised again. */
-/* Removes what a run left in its directory (mount points, a container's
- * state), never crossing into a file system still mounted there. */
 static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
@@ -427,6 +422,14 @@ static int remove_one(const char *path, const struct stat *sb, int flag, struct 
     return 0;
 }
 
+void mx_remove_tree(const char *dir)
+{
+    nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+/* SIGINT / SIGTERM during a run: the running cells are killed, the rest
+ * are not started, and the started targets are still stopped; then the
+ * signal is raised again. */
 GPtrArray *mx_run(struct mx_matrix *m, GPtrArray *cells, const struct mx_run_options *o,
                   GHashTable **errors_out, GHashTable *cell_seconds)
 {
@@ -533,7 +536,7 @@ GPtrArray *mx_run(struct mx_matrix *m, GPtrArray *cells, const struct mx_run_opt
     /* The cells' config files, credentials caches, mount points (a cell
      * killed at its deadline leaves its mount: detached here). */
     mx_mount_sweep(tmp);
-    nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    mx_remove_tree(tmp);
     g_free(tmp);
     if (interrupted)
         raise(interrupted);
