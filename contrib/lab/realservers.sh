@@ -122,46 +122,6 @@ cmd_rootfs() {
 
 # ---------------------------------------------------------------- containers
 
-# The container's entry point (pid 2 under nspawn's stub init).  It adds the
-# lab users to the overlay's /etc (never to the cached rootfs), fills the
-# tdbsam (Samba), then execs the server in the foreground.
-write_init() {
-    cat >"$1" <<'EOF'
-#!/bin/bash
-# written by contrib/lab/realservers.sh; runs inside the container
-set -euo pipefail
-# nspawn mounts an empty tmpfs on /run; netatalk locks /var/lock/netatalk (/var/lock -> /run/lock)
-mkdir -p /run/lock
-days=$(( $(date +%s) / 86400 ))
-grep -qx /bin/bash /etc/shells || echo /bin/bash >>/etc/shells
-while IFS=: read -r name uid pw; do
-    [ -n "$name" ] || continue
-    salt=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    hash=$(printf '%s\n' "$pw" | perl -e 'my $p = <STDIN>; chomp $p; print crypt($p, "\$6\$" . $ARGV[0] . "\$")' "$salt")
-    case $hash in '$6$'*) ;; *) echo "init: crypt() failed for $name" >&2; exit 1 ;; esac
-    sed -i "/^$name:/d" /etc/passwd /etc/group /etc/shadow
-    echo "$name:x:$uid:$uid::/nonexistent:/bin/bash" >>/etc/passwd
-    echo "$name:x:$uid:" >>/etc/group
-    echo "$name:$hash:$days:0:99999:7:::" >>/etc/shadow
-    if [ "$RS_KIND" = samba ]; then
-        printf '%s\n%s\n' "$pw" "$pw" | smbpasswd -c /lab/etc/smb.conf -s -a "$name" >/dev/null
-    fi
-done </lab/private/users
-export KRB5_CONFIG=/lab/etc/krb5.conf
-case $RS_KIND in
-    samba)    exec /usr/sbin/smbd -F --no-process-group -s /lab/etc/smb.conf -l /lab/log ;;
-    netatalk)
-        if [ "${RS_AFPD_ONLY:-0}" = 1 ]; then
-            exec /usr/sbin/afpd -d -F /lab/etc/afp.conf
-        fi
-        exec /usr/sbin/netatalk -d -F /lab/etc/afp.conf ;;
-esac
-echo "init: unknown RS_KIND '$RS_KIND'" >&2
-exit 1
-EOF
-    chmod 0755 "$1"
-}
-
 write_smb_conf() {
     local f=$1 ip=$2 prefix=$3 kt=$4 realm=$5 s
     {
@@ -176,16 +136,7 @@ write_smb_conf() {
   smb ports = 445
   interfaces = $ip/$prefix
   bind interfaces only = yes
-  pid directory = /lab/state/run
-  lock directory = /lab/state/lock
-  state directory = /lab/state/state
-  cache directory = /lab/state/cache
-  private dir = /lab/state/private
-  ncalrpc dir = /lab/state/ncalrpc
-  binddns dir = /lab/state/binddns
-  usershare path = /lab/state/usershares
-  passdb backend = tdbsam:/lab/state/private/passdb.tdb
-  log file = /lab/log/log.%m
+$(samba_lab_paths)
   max log size = 0
   log level = 1
   map to guest = Bad User
@@ -531,7 +482,7 @@ cmd_start() {
     if [ -n "$keytab" ]; then
         install -m 0600 "$keytab" "$d/private/krb5.keytab"
     fi
-    write_init "$d/init.sh"
+    install -m 0755 "$ROOTFS_SERVER_INIT" "$d/init.sh"   # the container's entry point
     write_krb5_conf "$d/etc/krb5.conf" "$realm" "$kdc"
     if [ "$HKIND" = samba ]; then
         write_smb_conf "$d/etc/smb.conf" "$ip" "$prefix" "$keytab" "$realm"
@@ -567,7 +518,8 @@ cmd_start() {
         "${binds[@]}" \
         --resolv-conf=off --timezone=off --link-journal=no --console=pipe \
         --rlimit=RLIMIT_NOFILE="$nofile" \
-        --kill-signal=SIGRTMIN+3 --setenv=RS_KIND="$HKIND" --setenv=RS_AFPD_ONLY="$AFPD_ONLY" \
+        --kill-signal=SIGRTMIN+3 --setenv=SERVER_KIND="$HKIND" --setenv=AFPD_ONLY="$AFPD_ONLY" \
+        --setenv=SERVER_CONF="/lab/etc/$([ "$HKIND" = samba ] && echo smb || echo afp).conf" \
         /lab/init.sh </dev/null >"$d/log/console.log" 2>&1 8>&- 9>&- &
     pid=$!
     echo "$pid" >"$d/pid"

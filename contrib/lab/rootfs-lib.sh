@@ -80,6 +80,29 @@ ROOTFS_NODOCS=(
     'path-exclude=/usr/share/info/*'
 )
 
+# ------------------------------------------- servers in these containers
+# The layout both container scripts (realservers.sh, contrib/matrix/
+# container.sh) give a server: its state directory bound at /lab, and
+# server-init.sh (next to this file) as /lab/init.sh, the entry point.
+# shellcheck disable=SC2034  # the caller's
+ROOTFS_SERVER_INIT=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/server-init.sh
+# The [global] lines that put a Samba's state, private files and logs
+# under /lab (one smbd per container, nothing in the rootfs written).
+samba_lab_paths() {
+    cat <<'EOF'
+  pid directory = /lab/state/run
+  lock directory = /lab/state/lock
+  state directory = /lab/state/state
+  cache directory = /lab/state/cache
+  private dir = /lab/state/private
+  ncalrpc dir = /lab/state/ncalrpc
+  binddns dir = /lab/state/binddns
+  usershare path = /lab/state/usershares
+  passdb backend = tdbsam:/lab/state/private/passdb.tdb
+  log file = /lab/log/log.%m
+EOF
+}
+
 declare -F rootfs_recipe >/dev/null ||
     rootfs_recipe() { printf '%s\n' "$RECIPE" "$1" "${PACKAGES[*]}" "${DPKG_OPTS[*]}"; }
 declare -F rootfs_built >/dev/null ||

@@ -108,16 +108,7 @@ default_config() {
   workgroup = MATRIX
   disable netbios = yes
   smb ports = 445
-  pid directory = /lab/state/run
-  lock directory = /lab/state/lock
-  state directory = /lab/state/state
-  cache directory = /lab/state/cache
-  private dir = /lab/state/private
-  ncalrpc dir = /lab/state/ncalrpc
-  binddns dir = /lab/state/binddns
-  usershare path = /lab/state/usershares
-  passdb backend = tdbsam:/lab/state/private/passdb.tdb
-  log file = /lab/log/log.%m
+$(samba_lab_paths)
   map to guest = Bad User
   guest account = nobody
   load printers = no
@@ -156,35 +147,6 @@ EOF
     fi
 }
 
-write_init() {
-    cat >"$1" <<'EOF'
-#!/bin/bash
-# written by contrib/matrix/container.sh; runs inside the container
-set -euo pipefail
-mkdir -p /run/lock
-days=$(( $(date +%s) / 86400 ))
-while IFS=: read -r name uid pw; do
-    [ -n "$name" ] || continue
-    salt=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    hash=$(printf '%s\n' "$pw" | perl -e 'my $p = <STDIN>; chomp $p; print crypt($p, "\$6\$" . $ARGV[0] . "\$")' "$salt")
-    sed -i "/^$name:/d" /etc/passwd /etc/group /etc/shadow
-    echo "$name:x:$uid:$uid::/nonexistent:/bin/sh" >>/etc/passwd
-    echo "$name:x:$uid:" >>/etc/group
-    echo "$name:$hash:$days:0:99999:7:::" >>/etc/shadow
-    if [ "$SFS_SERVER" = smb ]; then
-        printf '%s\n%s\n' "$pw" "$pw" | smbpasswd -c /lab/etc/server.conf -s -a "$name" >/dev/null
-    fi
-done </lab/private/users
-rm -f /lab/private/users
-case $SFS_SERVER in
-    smb) exec /usr/sbin/smbd -F --no-process-group -s /lab/etc/server.conf -l /lab/log ;;
-    afp) exec /usr/sbin/afpd -d -F /lab/etc/server.conf ;;
-esac
-exit 1
-EOF
-    chmod 0755 "$1"
-}
-
 port_open() {
     timeout 1 bash -c "exec 3<>/dev/tcp/$SFS_MATRIX_ADDRESS/$1" 2>/dev/null
 }
@@ -220,7 +182,7 @@ cmd_start() {
     else
         default_config "${users% }" >"$STATE/etc/server.conf"
     fi
-    write_init "$STATE/init.sh"
+    install -m 0755 "$ROOTFS_SERVER_INIT" "$STATE/init.sh"   # the container's entry point
 
     ip netns add "$NS" || die "cannot create network namespace $NS"
     ip link add "$LINK" type veth peer name "$NS_IFACE" netns "$NS" || die "cannot create veth $LINK"
@@ -238,7 +200,8 @@ cmd_start() {
         --directory="$ROOTFS" --read-only --volatile=overlay \
         --network-namespace-path="/run/netns/$NS" --bind="$STATE:/lab" \
         --resolv-conf=off --timezone=off --link-journal=no --console=pipe \
-        --kill-signal=SIGRTMIN+3 --setenv=SFS_SERVER="$SFS_MATRIX_SERVER" \
+        --kill-signal=SIGRTMIN+3 --setenv=SERVER_KIND="$([ "$SFS_MATRIX_SERVER" = smb ] && echo samba || echo netatalk)" \
+        --setenv=SERVER_CONF=/lab/etc/server.conf --setenv=AFPD_ONLY=1 \
         /lab/init.sh </dev/null >"$STATE/log/console.log" 2>&1 8>&- &
     echo $! >"$STATE/pid"
     disown $! 2>/dev/null || true
