@@ -52,24 +52,78 @@ static void locate_glib_error(const char *path, const char *message, int *line, 
     g_free(needle);
 }
 
+/* [directory]: where "+auto_master", "-fstab", "-static" and "ldap:DN" are read
+ * (docs/config.md). */
+static const char *const directory_keys[] = {
+    "uri", "base", "bind", "bind_dn", "password_file", "starttls", "ca_file", "krb5_ccache", "schema", "timeout",
+    NULL,
+};
+static const char *const directory_binds[] = {"anonymous", "simple", "gssapi", NULL};
+static const char *const directory_schemas[] = {"auto", "rfc2307bis", "autofs", "nis", NULL};
+static const char *const booleans[] = {"true", "false", "yes", "no", "1", "0", NULL};
+
+static bool in_list(const char *v, const char *const *list)
+{
+    for (; *list; list++)
+        if (g_ascii_strcasecmp(v, *list) == 0)
+            return true;
+    return false;
+}
+
+/* Values of [directory] that can be checked without a server. */
+static int check_directory(GKeyFile *kf, const char *path, struct sfs_status *st)
+{
+    static const struct {
+        const char *key;
+        const char *const *allowed;
+        const char *what;
+    } enums[] = {
+        {"bind", directory_binds, "anonymous, simple or gssapi"},
+        {"schema", directory_schemas, "auto, rfc2307bis, autofs or nis"},
+        {"starttls", booleans, "true or false"},
+    };
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof(enums) / sizeof(enums[0]); i++) {
+        gchar *v = g_key_file_get_string(kf, "directory", enums[i].key, NULL);
+        if (v && !in_list(v, enums[i].allowed)) {
+            int line, col;
+            locate(path, enums[i].key, &line, &col);
+            rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                                "%s:%d:%d: [directory] %s must be %s", path, line, col, enums[i].key, enums[i].what);
+        }
+        g_free(v);
+    }
+    gchar *uri = rc == 0 ? g_key_file_get_string(kf, "directory", "uri", NULL) : NULL;
+    if (uri && g_ascii_strncasecmp(uri, "ldap://", 7) != 0 && g_ascii_strncasecmp(uri, "ldaps://", 8) != 0) {
+        int line, col;
+        locate(path, "uri", &line, &col);
+        rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                            "%s:%d:%d: [directory] uri must be ldap://HOST[:PORT] or ldaps://HOST[:PORT]", path,
+                            line, col);
+    }
+    g_free(uri);
+    return rc;
+}
+
 static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
 {
     gsize n_groups = 0;
     gchar **groups = g_key_file_get_groups(kf, &n_groups);
     int rc = 0;
     for (gsize g = 0; rc == 0 && g < n_groups; g++) {
-        if (strcmp(groups[g], "global") != 0 && strncmp(groups[g], "entry ", 6) != 0) {
+        bool directory = strcmp(groups[g], "directory") == 0;
+        if (strcmp(groups[g], "global") != 0 && strncmp(groups[g], "entry ", 6) != 0 && !directory) {
             int line, col;
             locate(path, groups[g], &line, &col);
             rc = sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_CONFIG, 0,
-                                "%s:%d:%d: unknown section [%s] (expected [global] or [entry KEY])", path, line,
-                                col > 1 ? col - 1 : col, groups[g]);
+                                "%s:%d:%d: unknown section [%s] (expected [global], [directory] or [entry KEY])",
+                                path, line, col > 1 ? col - 1 : col, groups[g]);
             break;
         }
         gchar **keys = g_key_file_get_keys(kf, groups[g], NULL, NULL);
         for (gchar **k = keys; rc == 0 && k && *k; k++) {
             bool ok = false;
-            for (const char *const *known = known_keys; *known; known++)
+            for (const char *const *known = directory ? directory_keys : known_keys; *known; known++)
                 ok = ok || strcmp(*k, *known) == 0;
             if (!ok) {
                 int line, col;
@@ -111,6 +165,8 @@ int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status
     cfg->kf = kf;
     cfg->path = strdup(file);
     int rc = check_keys(kf, file, st);
+    if (rc == 0)
+        rc = check_directory(kf, file, st);
     if (rc == 0 && g_key_file_has_key(kf, "global", "timeout", NULL)) {
         double secs = g_key_file_get_double(kf, "global", "timeout", &gerr);
         if (gerr || secs <= 0 || secs > 3600) {
@@ -174,4 +230,23 @@ bool sfs_config_bool(const struct sfs_config *cfg, const char *entry_key, const 
     bool b = !g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1");
     free(v);
     return b;
+}
+
+char *sfs_config_directory_string(const struct sfs_config *cfg, const char *name)
+{
+    if (!cfg || !cfg->kf)
+        return NULL;
+    gchar *v = g_key_file_get_string(cfg->kf, "directory", name, NULL);
+    char *copy = v ? strdup(v) : NULL;
+    g_free(v);
+    return copy;
+}
+
+void sfs_config_set_directory_string(struct sfs_config *cfg, const char *name, const char *value)
+{
+    if (!cfg)
+        return;
+    if (!cfg->kf)
+        cfg->kf = g_key_file_new();
+    g_key_file_set_string(cfg->kf, "directory", name, value);
 }

@@ -484,6 +484,8 @@ static int token_put(struct token *t, char c, size_t off)
 
 enum file_mode { MODE_UNKNOWN, MODE_MASTER, MODE_MAP };
 
+#define MAP_MAX_UNDECIDED 64
+
 /* One map: a master line's map, or the file given to sfs_map_load, shared
  * with the files it includes. */
 struct scope {
@@ -510,6 +512,13 @@ struct loader {
     int depth;
     int files_read;
     GHashTable *seen; /* root\037key -> "file:line" of the first definition */
+    /* Includes of directory maps met before the file's kind was known
+     * (macOS "+auto_master" comes first): decided at the end of the file. */
+    struct undecided {
+        size_t ref;
+        const struct scope *scope;
+    } undecided[MAP_MAX_UNDECIDED];
+    size_t n_undecided;
 };
 
 /* The file whose lines are being handled. */
@@ -959,6 +968,147 @@ static bool is_special_map(const char *s)
     return str_in(s, special_maps);
 }
 
+/* ----------------------------------------------------------------------
+ * Directory sources: recorded here, fetched by the engine
+ * -------------------------------------------------------------------- */
+
+void sfs_map_dirref_free(struct sfs_map_dirref *ref)
+{
+    if (!ref)
+        return;
+    free(ref->where);
+    free(ref->label);
+    free(ref->uri);
+    free(ref->base);
+    free(ref->name);
+    free(ref->root);
+    free(ref->options);
+    memset(ref, 0, sizeof(*ref));
+}
+
+int sfs_map_dirref_copy(struct sfs_map_dirref *dst, const struct sfs_map_dirref *src)
+{
+    *dst = *src;
+    dst->where = dst->label = dst->uri = dst->base = dst->name = dst->root = dst->options = NULL;
+    bool ok = set_string(&dst->where, src->where) && set_string(&dst->label, src->label) &&
+              set_string(&dst->uri, src->uri) && set_string(&dst->base, src->base) &&
+              set_string(&dst->name, src->name) && set_string(&dst->root, src->root) &&
+              set_string(&dst->options, src->options);
+    if (!ok) {
+        sfs_map_dirref_free(dst);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+/* A host name or address as an LDAP URL may hold it (no '/', '?', '@', blanks). */
+static bool ldap_host_ok(const char *h, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(g_ascii_isalnum(h[i]) || strchr("-._:[]", h[i])))
+            return false;
+    return true;
+}
+
+int sfs_map_ldap_source(const char *text, char **uri, char **base, const char **why)
+{
+    *uri = *base = NULL;
+    *why = NULL;
+    size_t scheme = 0;
+    if (g_ascii_strncasecmp(text, "ldaps:", 6) == 0)
+        scheme = 5;
+    else if (g_ascii_strncasecmp(text, "ldap:", 5) == 0)
+        scheme = 4;
+    else
+        return 1;
+    const char *rest = text + scheme + 1;
+    if (rest[0] == '/' && rest[1] == '/') {
+        /* ldap://HOST[:PORT]/DN: RFC 4516 without attributes, scope or filter. */
+        const char *host = rest + 2, *slash = strchr(host, '/');
+        size_t hn = slash ? (size_t)(slash - host) : strlen(host);
+        if (!ldap_host_ok(host, hn)) {
+            *why = "the LDAP URL has no server, or a server name with characters a host name cannot have";
+            return -EINVAL;
+        }
+        if (slash && strpbrk(slash + 1, "?#")) {
+            *why = "attributes, scope, filter or extensions in an LDAP map URL are not supported (give only the DN)";
+            return -EINVAL;
+        }
+        char *dn = slash && slash[1] ? g_uri_unescape_string(slash + 1, NULL) : NULL;
+        if (slash && slash[1] && !dn) {
+            *why = "bad percent-escape in the DN of the LDAP URL";
+            return -EINVAL;
+        }
+        *uri = g_strdup_printf("%.*s://%.*s", (int)scheme, text, (int)hn, host);
+        *base = dn ? strdup(dn) : NULL;
+        g_free(dn);
+        return 0;
+    }
+    /* autofs: ldap:DN or ldap:HOST:DN (a ':' before the DN's first '='). */
+    const char *eq = strchr(rest, '='), *colon = strchr(rest, ':');
+    if (colon && (!eq || colon < eq)) {
+        if (!ldap_host_ok(rest, (size_t)(colon - rest))) {
+            *why = "bad server name before the DN";
+            return -EINVAL;
+        }
+        *uri = g_strdup_printf("%.*s://%.*s", (int)scheme, text, (int)(colon - rest), rest);
+        rest = colon + 1;
+    }
+    if (!*rest || !strchr(rest, '=')) {
+        free(*uri);
+        *uri = NULL;
+        *why = "no DN (such as automountMapName=auto.home,dc=example,dc=com) after the LDAP source";
+        return -EINVAL;
+    }
+    *base = strdup(rest);
+    return 0;
+}
+
+/* Records a directory source the current line names; its entries are
+ * merged in later (sfs_map_add_directory). */
+static int add_dirref(struct loader *ld, struct source *src, const struct token *tok, enum sfs_map_dirref_kind kind,
+                      const char *uri, const char *base, const char *name, const char *root,
+                      enum sfs_map_type type, const char *options)
+{
+    struct sfs_map *m = ld->map;
+    int line = 0, col = 0;
+    if (src->ll)
+        lline_position(src->ll, tok_start(tok), &line, &col);
+    struct sfs_map_dirref *v = realloc(m->dirrefs, (m->n_dirrefs + 1) * sizeof(*v));
+    if (!v)
+        return oom(ld);
+    m->dirrefs = v;
+    struct sfs_map_dirref *r = &v[m->n_dirrefs];
+    memset(r, 0, sizeof(*r));
+    r->kind = kind;
+    r->type = type;
+    r->where = line ? g_strdup_printf("%s:%d", src->name, line) : g_strdup(src->name);
+    bool ok = r->where && set_string(&r->label, tok->text) && set_string(&r->uri, uri) &&
+              set_string(&r->base, base) && set_string(&r->name, name) && set_string(&r->root, root) &&
+              set_string(&r->options, options && *options ? options : NULL);
+    if (!ok) {
+        sfs_map_dirref_free(r);
+        return oom(ld);
+    }
+    m->n_dirrefs++;
+    return 0;
+}
+
+/* The option tokens from FIRST on, joined by blanks; NULL when none. */
+static char *options_text(const struct tokens *t, size_t first)
+{
+    if (first >= t->n)
+        return NULL;
+    GString *g = g_string_new(NULL);
+    for (size_t i = first; i < t->n; i++)
+        g_string_append_printf(g, "%s%s", i > first ? " " : "", t->v[i].text);
+    char *out = strdup(g->str);
+    g_string_free(g, TRUE);
+    return out;
+}
+
 static bool looks_like_location(const char *s)
 {
     return strstr(s, "://") || (s[0] == '/' && s[1] == '/');
@@ -975,7 +1125,8 @@ static enum file_mode detect_mode(const struct tokens *t)
     if (t->n < 2)
         return MODE_MAP;
     const char *second = t->v[1].text;
-    if (is_special_map(second))
+    if (is_special_map(second) || g_ascii_strncasecmp(second, "ldap:", 5) == 0 ||
+        g_ascii_strncasecmp(second, "ldaps:", 6) == 0)
         return MODE_MASTER;
     if (second[0] == '-' || looks_like_location(second))
         return MODE_MAP;
@@ -983,10 +1134,18 @@ static enum file_mode detect_mode(const struct tokens *t)
 }
 
 /* Handles an autofs "type[,format]:name" prefix.  Sets *NAME past a "file:"
- * prefix; returns 1 (and warns) when the source is not a file. */
+ * prefix; returns 2 with *URI and *BASE for an LDAP source ("ldap:DN",
+ * "ldap://HOST/DN"), 1 (and warns) for another source that is not a file. */
 static int map_source(struct loader *ld, struct source *src, const struct token *tok, size_t at,
-                      const char **name)
+                      const char **name, char **uri, char **base)
 {
+    *uri = *base = NULL;
+    const char *why;
+    int lrc = sfs_map_ldap_source(*name, uri, base, &why);
+    if (lrc < 0)
+        return line_error(ld, src, tok_off(tok, at), -EINVAL, "%s", why);
+    if (lrc == 0)
+        return 2;
     const char *s = *name;
     size_t n = strcspn(s, ",:");
     if (s[n] == '\0' || n == 0)
@@ -1032,7 +1191,21 @@ static int handle_include(struct loader *ld, struct source *src, const struct to
     if (t->n > 1)
         return line_error(ld, src, tok_start(&t->v[1]), -EINVAL, "unexpected text after include '+%.*s'",
                           MAP_ECHO, name);
-    if ((rc = map_source(ld, src, tok, 1, &name)) != 0)
+    char *uri = NULL, *base = NULL;
+    struct scope *sc = src->scope;
+    bool master = sc->mode == MODE_MASTER;
+    enum sfs_map_type type = sc->type_known ? sc->type : SFS_MAP_TYPE_INDIRECT;
+    if (sc->mode == MODE_UNKNOWN && ld->n_undecided < MAP_MAX_UNDECIDED)
+        ld->undecided[ld->n_undecided++] = (struct undecided){.ref = ld->map->n_dirrefs, .scope = sc};
+    if ((rc = map_source(ld, src, tok, 1, &name, &uri, &base)) == 2) {
+        /* +ldap:DN: the master map (in a master) or the map (in a map) at DN */
+        rc = add_dirref(ld, src, tok, master ? SFS_DIRREF_MASTER : SFS_DIRREF_MAP, uri, base, base,
+                        master ? NULL : sc->root, type, NULL);
+        free(uri);
+        free(base);
+        return rc;
+    }
+    if (rc != 0)
         return rc < 0 ? rc : 0;
     if (*name == '\0')
         return line_error(ld, src, tok_start(tok), -EINVAL, "include '+' without a map name");
@@ -1040,9 +1213,9 @@ static int handle_include(struct loader *ld, struct source *src, const struct to
     if (!path)
         return oom(ld);
     if (is_self_include(src, name, path)) {
-        rc = add_warning(ld, src, tok_start(tok),
-                         "'+%.*s' names this map itself (a directory-service or other map source); skipped",
-                         MAP_ECHO, name);
+        /* macOS "+auto_master": the map of that name in the directory */
+        rc = add_dirref(ld, src, tok, master ? SFS_DIRREF_MASTER : SFS_DIRREF_MAP, NULL, NULL, name,
+                        master ? NULL : sc->root, type, NULL);
     } else {
         struct site site = {.src = src, .tok = tok, .what = "include"};
         rc = load_file(ld, path, name, src->scope, &site);
@@ -1075,10 +1248,21 @@ static int check_duplicate(struct loader *ld, struct source *src, size_t off, co
 }
 
 static int load_master_map(struct loader *ld, struct source *src, const struct token *map_tok,
-                           const char *root, bool direct, const struct opt_list *opts)
+                           const char *root, bool direct, const struct opt_list *opts,
+                           const struct tokens *opts_tokens)
 {
     const char *name = map_tok->text;
-    int rc = map_source(ld, src, map_tok, 0, &name);
+    char *uri = NULL, *base = NULL;
+    int rc = map_source(ld, src, map_tok, 0, &name, &uri, &base);
+    if (rc == 2) {
+        char *text = options_text(opts_tokens, 2);
+        rc = add_dirref(ld, src, map_tok, SFS_DIRREF_MAP, uri, base, base, root,
+                        direct ? SFS_MAP_TYPE_DIRECT : SFS_MAP_TYPE_INDIRECT, text);
+        free(text);
+        free(uri);
+        free(base);
+        return rc;
+    }
     if (rc != 0)
         return rc < 0 ? rc : 0;
     if (*name == '\0')
@@ -1092,6 +1276,19 @@ static int load_master_map(struct loader *ld, struct source *src, const struct t
     struct site site = {.src = src, .tok = map_tok, .what = "map"};
     rc = load_file(ld, path, name, &scope, &site);
     free(path);
+    return rc;
+}
+
+/* "MOUNTPOINT -fstab" and "/- -static" (macOS): mount records of the
+ * configured directory. */
+static int add_special_dirref(struct loader *ld, struct source *src, const struct tokens *t, const char *root,
+                              bool direct)
+{
+    bool fstab = strcmp(t->v[1].text, "-fstab") == 0;
+    char *text = options_text(t, 2);
+    int rc = add_dirref(ld, src, &t->v[1], fstab ? SFS_DIRREF_FSTAB : SFS_DIRREF_STATIC, NULL, NULL, NULL,
+                        fstab ? root : "/", direct ? SFS_MAP_TYPE_DIRECT : SFS_MAP_TYPE_INDIRECT, text);
+    free(text);
     return rc;
 }
 
@@ -1110,10 +1307,14 @@ static int handle_master_line(struct loader *ld, struct source *src, const struc
         return line_error(ld, src, tok_off(mp, mp->len), -EINVAL, "missing map name for mount point '%.*s'",
                           MAP_ECHO, mp->text);
     const struct token *map_tok = &t->v[1];
-    if (is_special_map(map_tok->text))
+    bool special = strcmp(map_tok->text, "-fstab") == 0 || strcmp(map_tok->text, "-static") == 0;
+    if (is_special_map(map_tok->text) && !special)
         return add_warning(ld, src, tok_start(map_tok), "special map '%s' for %.*s is not supported; skipped",
                            map_tok->text, MAP_ECHO, mp->text);
-    if (map_tok->text[0] == '-')
+    if (strcmp(map_tok->text, "-static") == 0 && strcmp(mp->text, "/-") != 0)
+        return line_error(ld, src, tok_start(map_tok), -EINVAL,
+                          "'-static' mounts records at their own paths: write it as '/- -static'");
+    if (map_tok->text[0] == '-' && !special)
         return line_error(ld, src, tok_start(map_tok), -EINVAL,
                           "missing map name for mount point '%.*s' (options come after the map name)",
                           MAP_ECHO, mp->text);
@@ -1130,7 +1331,7 @@ static int handle_master_line(struct loader *ld, struct source *src, const struc
     if (rc == 0 && !direct)
         rc = check_duplicate(ld, src, tok_start(mp), NULL, root, true);
     if (rc == 0)
-        rc = load_master_map(ld, src, map_tok, root, direct, &opts);
+        rc = special ? add_special_dirref(ld, src, t, root, direct) : load_master_map(ld, src, map_tok, root, direct, &opts, t);
     free(root);
     opt_list_free(&opts);
     return rc < 0 ? rc : 0;
@@ -1305,6 +1506,7 @@ int sfs_map_entry_copy(struct sfs_map_entry *dst, const struct sfs_map_entry *sr
     dst->wildcard = src->wildcard;
     dst->url_ok = src->url_ok;
     dst->line = src->line;
+    dst->dirref = src->dirref;
     memcpy(dst->file, src->file, sizeof(dst->file));
     bool ok = set_string(&dst->root, src->root) && set_string(&dst->key, src->key) &&
               set_string(&dst->mountpoint, src->mountpoint) && set_string(&dst->location, src->location) &&
@@ -1590,6 +1792,19 @@ static int parse_buffer(struct loader *ld, struct source *src, const char *buf, 
     }
     lline_free(&ll);
     src->ll = NULL;
+    /* "+name" lines read before the first entry: a master's includes name master maps. */
+    for (size_t i = 0; i < ld->n_undecided; i++) {
+        struct undecided *u = &ld->undecided[i];
+        if (u->scope != src->scope)
+            continue;
+        if (src->scope->mode == MODE_MASTER && u->ref < ld->map->n_dirrefs) {
+            ld->map->dirrefs[u->ref].kind = SFS_DIRREF_MASTER;
+            free(ld->map->dirrefs[u->ref].root);
+            ld->map->dirrefs[u->ref].root = NULL;
+        }
+        *u = ld->undecided[--ld->n_undecided];
+        i--;
+    }
     return rc;
 }
 
@@ -1607,6 +1822,9 @@ void sfs_map_free(struct sfs_map *map)
     for (size_t i = 0; i < map->n_warnings; i++)
         free(map->warnings[i]);
     free(map->warnings);
+    for (size_t i = 0; i < map->n_dirrefs; i++)
+        sfs_map_dirref_free(&map->dirrefs[i]);
+    free(map->dirrefs);
     memset(map, 0, sizeof(*map));
 }
 
@@ -1677,8 +1895,41 @@ static int load_top(const struct top *t, const char *root, struct sfs_map *out, 
     return loader_finish(&ld, rc);
 }
 
+/* The map argument is a directory source: one reference, fetched later. */
+static int load_ldap_top(const char *path, const char *root, struct sfs_map *out, struct sfs_parse_error *err)
+{
+    struct sfs_parse_error scratch;
+    struct loader ld;
+    char *uri, *base, *norm = NULL;
+    const char *why;
+    loader_init(&ld, out, err ? err : &scratch);
+    if (sfs_map_ldap_source(path, &uri, &base, &why) < 0)
+        return loader_finish(&ld, error_at(&ld, path, 0, 0, -EINVAL, "%s", why));
+    int rc = 0;
+    if (!base)
+        rc = error_at(&ld, path, 0, 0, -EINVAL, "no DN after the LDAP server (ldap://HOST/DN)");
+    if (rc == 0 && root && !(norm = sfs_path_normalize(root)))
+        rc = oom(&ld);
+    if (rc == 0) {
+        struct token tok = {.text = (char *)path};
+        struct source src = {.name = path};
+        rc = add_dirref(&ld, &src, &tok, SFS_DIRREF_TOP, uri, base, base, norm, SFS_MAP_TYPE_INDIRECT, NULL);
+    }
+    free(norm);
+    free(uri);
+    free(base);
+    return loader_finish(&ld, rc);
+}
+
 int sfs_map_load(const char *path, const char *root, struct sfs_map *out, struct sfs_parse_error *err)
 {
+    char *uri, *base;
+    const char *why;
+    if (path && sfs_map_ldap_source(path, &uri, &base, &why) <= 0) {
+        free(uri);
+        free(base);
+        return load_ldap_top(path, root, out, err);
+    }
     struct top t = {.path = path, .missing = !path || !*path ? "no map file given" : NULL};
     return load_top(&t, root, out, err);
 }

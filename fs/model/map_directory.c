@@ -699,7 +699,7 @@ static int load_master(struct conv *c, const char *name)
     int rc = 0;
 
     for (size_t k = 0; k < n_names && idx < 0 && rc == 0; k++) {
-        rc = find_map(c, names[k], false, NULL, &idx, &s);
+        rc = find_map(c, names[k], strchr(names[k], '=') != NULL, NULL, &idx, &s);
         if (rc == -ENOENT && k + 1 < n_names)
             rc = 0;
     }
@@ -742,8 +742,11 @@ int sfs_dir_map_load(const struct sfs_dir_records *recs, const struct sfs_dir_re
             rc = oom(&c);
     c.keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     char *root = NULL;
+    struct sfs_map_options *opts = NULL;
     if (rc == 0 && req->root && !(root = sfs_path_normalize(req->root)))
         rc = oom(&c);
+    if (rc == 0 && req->options && *req->options)
+        rc = sfs_map_options_parse(out, req->where ? req->where : "options", "options", req->options, &opts, c.err);
     if (rc == 0) {
         switch (req->kind) {
         case SFS_DIR_MAP: {
@@ -754,23 +757,24 @@ int sfs_dir_map_load(const struct sfs_dir_records *recs, const struct sfs_dir_re
             if (rc == 0)
                 rc = find_map(&c, req->name, strchr(req->name, '=') != NULL, NULL, &idx, &s);
             if (rc == 0)
-                rc = load_map_at(&c, (size_t)idx, s, root, NULL);
+                rc = load_map_at(&c, (size_t)idx, s, root, opts);
             break;
         }
         case SFS_DIR_MASTER:
             rc = load_master(&c, req->name && *req->name ? req->name : NULL);
             break;
         case SFS_DIR_FSTAB:
-            rc = load_mounts(&c, true, root ? root : FSTAB_ROOT, NULL);
+            rc = load_mounts(&c, true, root ? root : FSTAB_ROOT, opts);
             break;
         case SFS_DIR_STATIC:
-            rc = load_mounts(&c, false, "/", NULL);
+            rc = load_mounts(&c, false, "/", opts);
             break;
         default:
             rc = rec_error(&c, NULL, -EINVAL, "unknown request kind %d", (int)req->kind);
         }
     }
     free(root);
+    sfs_map_options_free(opts);
     for (size_t i = 0; i < recs->n_records; i++)
         free(c.norm[i]);
     free(c.norm);
@@ -778,4 +782,103 @@ int sfs_dir_map_load(const struct sfs_dir_records *recs, const struct sfs_dir_re
     if (rc < 0)
         sfs_map_free(out);
     return rc < 0 ? rc : 0;
+}
+
+/* ======================================================================
+ * Merging a directory source into a map
+ * ==================================================================== */
+
+/* "root \037 key" of an entry, as the map loader and claim() key them. */
+static char *entry_id(const struct sfs_map_entry *e)
+{
+    const char *root = e->type == SFS_MAP_TYPE_DIRECT ? "/" : e->root;
+    return g_strdup_printf("%s\037%s", root ? root : "", e->key);
+}
+
+static int append_warning(struct sfs_map *map, char *text)
+{
+    char **w = realloc(map->warnings, (map->n_warnings + 1) * sizeof(*w));
+    if (!w) {
+        free(text);
+        return -ENOMEM;
+    }
+    map->warnings = w;
+    w[map->n_warnings++] = text;
+    return 0;
+}
+
+/* Moves the entries and warnings of FROM to the end of MAP; a key MAP has
+ * already is skipped with a warning (a file's entry or an earlier source's
+ * wins, as the first of two lines does in a file). */
+static int merge_map(struct sfs_map *map, struct sfs_map *from, unsigned dirref, size_t *added)
+{
+    GHashTable *have = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    int rc = 0;
+    *added = 0;
+    for (size_t i = 0; i < map->n_entries; i++)
+        g_hash_table_add(have, entry_id(&map->entries[i]));
+    struct sfs_map_entry *v = realloc(map->entries, (map->n_entries + from->n_entries + 1) * sizeof(*v));
+    if (!v)
+        rc = -ENOMEM;
+    else
+        map->entries = v;
+    for (size_t i = 0; rc == 0 && i < from->n_entries; i++) {
+        struct sfs_map_entry *e = &from->entries[i];
+        char *id = entry_id(e);
+        if (g_hash_table_contains(have, id)) {
+            rc = append_warning(map, g_strdup_printf("%s: duplicate key '%.*s' ignored (already in the map)",
+                                                     e->file, DIR_ECHO, e->key));
+            g_free(id);
+            continue;
+        }
+        g_hash_table_add(have, id);
+        e->dirref = dirref;
+        map->entries[map->n_entries++] = *e;
+        memset(e, 0, sizeof(*e));
+        (*added)++;
+    }
+    for (size_t i = 0; rc == 0 && i < from->n_warnings; i++) {
+        rc = append_warning(map, from->warnings[i]);
+        from->warnings[i] = NULL;
+    }
+    g_hash_table_destroy(have);
+    sfs_map_free(from);
+    return rc;
+}
+
+int sfs_map_add_directory(struct sfs_map *map, size_t ref, const struct sfs_dir_records *recs,
+                          enum sfs_dir_schema schema, struct sfs_parse_error *err)
+{
+    struct sfs_parse_error scratch;
+    if (!err)
+        err = &scratch;
+    memset(err, 0, sizeof(*err));
+    if (!map || !recs || ref >= map->n_dirrefs)
+        return -EINVAL;
+    const struct sfs_map_dirref *r = &map->dirrefs[ref];
+    struct sfs_dir_request req = {.schema = schema, .name = r->name, .root = r->root, .options = r->options,
+                                  .where = r->where};
+    switch (r->kind) {
+    case SFS_DIRREF_MAP: req.kind = SFS_DIR_MAP; break;
+    case SFS_DIRREF_MASTER: req.kind = SFS_DIR_MASTER; break;
+    case SFS_DIRREF_FSTAB: req.kind = SFS_DIR_FSTAB; break;
+    case SFS_DIRREF_STATIC: req.kind = SFS_DIR_STATIC; break;
+    case SFS_DIRREF_TOP: req.kind = SFS_DIR_MAP; break;
+    }
+    struct sfs_map got;
+    int rc = sfs_dir_map_load(recs, &req, &got, err);
+    if (rc == -ENOENT && r->kind == SFS_DIRREF_TOP) {
+        /* Not a map record: the master map below the DN. */
+        req.kind = SFS_DIR_MASTER;
+        req.name = NULL;
+        rc = sfs_dir_map_load(recs, &req, &got, err);
+    }
+    if (rc < 0)
+        return rc;
+    size_t added = 0;
+    rc = merge_map(map, &got, (unsigned)ref + 1, &added);
+    if (rc < 0)
+        return rec_error(&(struct conv){.err = err}, NULL, rc, "out of memory");
+    map->dirrefs[ref].n_entries = added;
+    return 0;
 }

@@ -101,6 +101,45 @@ static void test_config_unknown_section(void **state)
     assert_non_null(strstr(st.detail, ":3:1: unknown section [mounts]"));
 }
 
+static void test_config_directory(void **state)
+{
+    (void)state;
+    const char *p = write_file("dir.conf",
+                               "[directory]\nuri = ldap://ldap.lab.test\nbase = dc=lab,dc=test\nbind = simple\n"
+                               "bind_dn = cn=reader,dc=lab,dc=test\nstarttls = true\n",
+                               0644);
+    struct sfs_config *cfg = NULL;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_config_load(p, &cfg, &st), 0);
+    char *v = sfs_config_directory_string(cfg, "base");
+    assert_string_equal(v, "dc=lab,dc=test");
+    free(v);
+    assert_null(sfs_config_directory_string(cfg, "ca_file"));
+    sfs_config_set_directory_string(cfg, "ca_file", "/x.pem");
+    v = sfs_config_directory_string(cfg, "ca_file");
+    assert_string_equal(v, "/x.pem");
+    free(v);
+    sfs_config_free(cfg);
+
+    static const struct {
+        const char *text, *needle;
+    } bad[] = {
+        {"[directory]\nbind = kerberos\n", ":2:1: [directory] bind must be anonymous, simple or gssapi"},
+        {"[directory]\nschema = ad\n", "[directory] schema must be"},
+        {"[directory]\nstarttls = maybe\n", "[directory] starttls must be true or false"},
+        {"[directory]\nuri = http://x\n", "[directory] uri must be ldap://"},
+        {"[directory]\nhost = x\n", "[directory]: unknown key 'host'"},
+        {"[global]\nuri = ldap://x\n", "[global]: unknown key 'uri'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        p = write_file("bad.conf", bad[i].text, 0644);
+        cfg = NULL;
+        assert_int_equal(sfs_config_load(p, &cfg, &st), -EINVAL);
+        if (!strstr(st.detail, bad[i].needle))
+            fail_msg("%s: got '%s'", bad[i].needle, st.detail);
+    }
+}
+
 static void test_config_syntax_error_has_line(void **state)
 {
     (void)state;
@@ -308,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_config_values),
         cmocka_unit_test(test_config_unknown_key_has_position),
         cmocka_unit_test(test_config_unknown_section),
+        cmocka_unit_test(test_config_directory),
         cmocka_unit_test(test_config_syntax_error_has_line),
         cmocka_unit_test(test_config_bad_timeout),
         cmocka_unit_test(test_credentials_file),

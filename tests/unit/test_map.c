@@ -278,11 +278,18 @@ static void macos_master_fixture(void **state)
     assert_true(home->wildcard);
     assert_false(home->url_ok);
 
-    expect_warning(&m, TEST_DATA "/macos/auto_master:4:1: '+auto_master' names this map itself "
-                            "(a directory-service or other map source); skipped");
     expect_warning(&m, TEST_DATA "/macos/auto_master:5:8: special map '-hosts' for /net is not supported; skipped");
-    assert_non_null(find_warning(&m, "special map '-fstab'"));
-    assert_int_equal(m.n_warnings, 3);
+    assert_int_equal(m.n_warnings, 1);
+    /* "+auto_master" and "-fstab" are the directory's: recorded for the engine. */
+    assert_int_equal(m.n_dirrefs, 2);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MASTER);
+    assert_string_equal(m.dirrefs[0].label, "+auto_master");
+    assert_string_equal(m.dirrefs[0].name, "auto_master");
+    assert_string_equal(m.dirrefs[0].where, TEST_DATA "/macos/auto_master:4");
+    assert_null(m.dirrefs[0].uri);
+    assert_int_equal(m.dirrefs[1].kind, SFS_DIRREF_FSTAB);
+    assert_string_equal(m.dirrefs[1].root, "/Network/Servers");
+    assert_string_equal(m.dirrefs[1].label, "-fstab");
     sfs_map_free(&m);
 }
 
@@ -412,10 +419,12 @@ static void linux_master_fixture(void **state)
     assert_string_equal(arch->opts.username, "labuser");
     assert_string_equal(arch->opts.domain, "LAB");
 
-    assert_non_null(find_warning(&m, "auto.master:2:1: '+auto.master' names this map itself"));
+    assert_int_equal(m.n_dirrefs, 1);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MASTER);
+    assert_string_equal(m.dirrefs[0].name, "auto.master");
     assert_non_null(find_warning(&m, "auto.master:5:7: special map '-hosts' for /net"));
     assert_non_null(find_warning(&m, "auto.master:6:7: map source 'program' is not supported; skipped"));
-    assert_int_equal(m.n_warnings, 3);
+    assert_int_equal(m.n_warnings, 2);
     sfs_map_free(&m);
 }
 
@@ -944,8 +953,11 @@ static void include_self_in_text(void **state)
     struct sfs_parse_error err;
     assert_int_equal(sfs_map_parse_text("+auto.shares\na smb://h/a\n", "/etc/auto.shares", NULL, &m, &err), 0);
     assert_int_equal(m.n_entries, 1);
-    expect_warning(&m, "/etc/auto.shares:1:1: '+auto.shares' names this map itself "
-                       "(a directory-service or other map source); skipped");
+    assert_int_equal(m.n_warnings, 0);
+    assert_int_equal(m.n_dirrefs, 1);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MAP);
+    assert_string_equal(m.dirrefs[0].name, "auto.shares");
+    assert_string_equal(m.dirrefs[0].where, "/etc/auto.shares:1");
     sfs_map_free(&m);
 }
 
@@ -967,9 +979,68 @@ static void include_unsupported_source(void **state)
 {
     (void)state;
     struct sfs_map m;
-    parse_ok("+ldap:ou=auto.shares,dc=lab\na smb://h/a\n", NULL, &m);
-    expect_warning(&m, "test.map:1:2: map source 'ldap' is not supported; skipped");
+    parse_ok("+ldap:ou=auto.shares,dc=lab\na smb://h/a\n+yp:auto.x\n", NULL, &m);
+    expect_warning(&m, "test.map:3:2: map source 'yp' is not supported; skipped");
+    assert_int_equal(m.n_dirrefs, 1);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MAP);
+    assert_string_equal(m.dirrefs[0].base, "ou=auto.shares,dc=lab");
+    assert_string_equal(m.dirrefs[0].name, "ou=auto.shares,dc=lab");
     sfs_map_free(&m);
+}
+
+/* The LDAP forms autofs and macOS write, and what each becomes. */
+static void ldap_sources(void **state)
+{
+    (void)state;
+    struct sfs_map m;
+    parse_ok("/mnt/a ldap:automountMapName=auto.a,dc=lab,dc=test -ro\n"
+             "/mnt/b ldap://ldap.lab.test:3389/automountMapName=auto.b,dc=lab%2Cx\n"
+             "/mnt/c ldaps:ldap.lab.test:ou=auto.c,dc=lab\n"
+             "/Network/Servers -fstab -nobrowse\n"
+             "/- -static\n"
+             "+ldap:automountMapName=auto_master,dc=lab,dc=test\n",
+             NULL, &m);
+    assert_int_equal(m.n_entries, 0);
+    assert_int_equal(m.n_dirrefs, 6);
+    const struct sfs_map_dirref *r = m.dirrefs;
+    assert_int_equal(r[0].kind, SFS_DIRREF_MAP);
+    assert_null(r[0].uri);
+    assert_string_equal(r[0].base, "automountMapName=auto.a,dc=lab,dc=test");
+    assert_string_equal(r[0].root, "/mnt/a");
+    assert_string_equal(r[0].options, "-ro");
+    assert_string_equal(r[0].where, "test.map:1");
+    assert_string_equal(r[1].uri, "ldap://ldap.lab.test:3389");
+    assert_string_equal(r[1].base, "automountMapName=auto.b,dc=lab,x");
+    assert_null(r[1].options);
+    assert_string_equal(r[2].uri, "ldaps://ldap.lab.test");
+    assert_string_equal(r[2].base, "ou=auto.c,dc=lab");
+    assert_int_equal(r[3].kind, SFS_DIRREF_FSTAB);
+    assert_string_equal(r[3].root, "/Network/Servers");
+    assert_string_equal(r[3].options, "-nobrowse");
+    assert_int_equal(r[4].kind, SFS_DIRREF_STATIC);
+    assert_string_equal(r[4].root, "/");
+    assert_int_equal(r[5].kind, SFS_DIRREF_MASTER);
+    assert_string_equal(r[5].name, "automountMapName=auto_master,dc=lab,dc=test");
+    sfs_map_free(&m);
+
+    /* The map argument itself. */
+    struct sfs_parse_error err;
+    assert_int_equal(sfs_map_load("ldap://ldap.lab.test/ou=automount,dc=lab,dc=test", "/mnt", &m, &err), 0);
+    assert_int_equal(m.n_dirrefs, 1);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_TOP);
+    assert_string_equal(m.dirrefs[0].uri, "ldap://ldap.lab.test");
+    assert_string_equal(m.dirrefs[0].base, "ou=automount,dc=lab,dc=test");
+    assert_string_equal(m.dirrefs[0].root, "/mnt");
+    sfs_map_free(&m);
+
+    /* Bad forms are errors naming the line. */
+    assert_int_equal(sfs_map_parse_text("/mnt ldap://bad host/dc=x\n", "t", NULL, &m, &err), -EINVAL);
+    assert_int_equal(sfs_map_parse_text("/mnt ldap:nodn\n", "t", NULL, &m, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "no DN"));
+    assert_int_equal(sfs_map_parse_text("/mnt ldap://h/dc=x??sub\n", "t", NULL, &m, &err), -EINVAL);
+    assert_int_equal(sfs_map_parse_text("/mnt -static\n", "t", NULL, &m, &err), -EINVAL);
+    assert_int_equal(sfs_map_load("ldap://h", NULL, &m, &err), -EINVAL);
+    assert_non_null(strstr(err.message, "no DN"));
 }
 
 static void include_file_limit(void **state)
@@ -1305,6 +1376,7 @@ int main(void)
         cmocka_unit_test(include_self_in_text),
         cmocka_unit_test(include_from_text_absolute),
         cmocka_unit_test(include_unsupported_source),
+        cmocka_unit_test(ldap_sources),
         cmocka_unit_test(include_file_limit),
         cmocka_unit_test(include_directory),
         cmocka_unit_test(master_empty_source_name),

@@ -654,6 +654,66 @@ static void ldif_errors(void **state)
 
 /* ---- records built by hand (what an LDAP client will do) ---- */
 
+/* A map file naming the directory: the references it records, merged with
+ * the records fetched for them (what the engine does after a search). */
+static void merge_into_file_map(void **state)
+{
+    (void)state;
+    struct sfs_dir_records recs = {0};
+    struct sfs_map m;
+    struct sfs_parse_error err;
+    records_file("od_lion.ldif", &recs);
+    assert_int_equal(sfs_map_parse_text("/Network/Servers -fstab -nobrowse\n/- -static\n", "auto_master", NULL, &m,
+                                        &err), 0);
+    assert_int_equal(m.n_dirrefs, 2);
+    assert_int_equal(sfs_map_add_directory(&m, 0, &recs, SFS_DIR_SCHEMA_AUTO, &err), 0);
+    assert_int_equal(sfs_map_add_directory(&m, 1, &recs, SFS_DIR_SCHEMA_AUTO, &err), 0);
+    assert_int_equal(m.n_entries, 4);
+    assert_int_equal(m.dirrefs[0].n_entries, 3);
+    assert_int_equal(m.dirrefs[1].n_entries, 1);
+    const struct sfs_map_entry *g = &m.entries[0];
+    assert_string_equal(g->key, "lion.lab.test/Groups");
+    assert_string_equal(g->mountpoint, "/Network/Servers/lion.lab.test/Groups");
+    assert_true(g->opts.nobrowse); /* the master line's options */
+    assert_int_equal(g->dirref, 1);
+    assert_int_equal(g->line, 0);
+    assert_string_equal(g->file, "cn=lion.lab.test:/Groups,cn=mounts,dc=lab,dc=test");
+    assert_string_equal(m.entries[3].key, "/Volumes/Scratch");
+    assert_int_equal(m.entries[3].dirref, 2);
+    sfs_map_free(&m);
+
+    /* A key the file has already: the file's entry stays, with a warning. */
+    assert_int_equal(sfs_map_parse_text("Public smb://h/x\n+ldap:automountMapName=auto_shares,dc=lab,dc=test\n", "m",
+                                        "/Network/Shares", &m, &err), 0);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MAP);
+    assert_string_equal(m.dirrefs[0].root, "/Network/Shares");
+    assert_int_equal(sfs_map_add_directory(&m, 0, &recs, SFS_DIR_SCHEMA_AUTO, &err), 0);
+    assert_int_equal(m.n_entries, 1);
+    assert_string_equal(m.entries[0].url.host, "h");
+    assert_non_null(strstr(m.warnings[m.n_warnings - 1], "duplicate key 'Public'"));
+    sfs_map_free(&m);
+
+    /* The map argument ldap://HOST/DN: the map at DN, else the master below it. */
+    assert_int_equal(sfs_map_load("ldap://ldap.lab.test/automountMapName=auto_shares,dc=lab,dc=test", "/Network/Shares",
+                                  &m, &err), 0);
+    assert_int_equal(sfs_map_add_directory(&m, 0, &recs, SFS_DIR_SCHEMA_AUTO, &err), 0);
+    assert_int_equal(m.n_entries, 1);
+    assert_string_equal(m.entries[0].mountpoint, "/Network/Shares/Public");
+    sfs_map_free(&m);
+    assert_int_equal(sfs_map_load("ldap://ldap.lab.test/dc=lab,dc=test", NULL, &m, &err), 0);
+    assert_int_equal(sfs_map_add_directory(&m, 0, &recs, SFS_DIR_SCHEMA_AUTO, &err), 0);
+    assert_int_equal(m.n_entries, 5); /* auto_master: -fstab (3), -static (1), auto_shares (1) */
+    sfs_map_free(&m);
+
+    /* A map that is not there: -ENOENT naming it, the map unchanged. */
+    assert_int_equal(sfs_map_parse_text("/mnt ldap:automountMapName=nope,dc=lab,dc=test\n", "m", NULL, &m, &err), 0);
+    assert_int_equal(sfs_map_add_directory(&m, 0, &recs, SFS_DIR_SCHEMA_AUTO, &err), -ENOENT);
+    assert_non_null(strstr(err.message, "not found"));
+    assert_int_equal(m.n_entries, 0);
+    sfs_map_free(&m);
+    sfs_dir_records_free(&recs);
+}
+
 static void records_by_hand(void **state)
 {
     (void)state;
@@ -705,6 +765,7 @@ int main(void)
         cmocka_unit_test(ldif_values),
         cmocka_unit_test(ldif_errors),
         cmocka_unit_test(records_by_hand),
+        cmocka_unit_test(merge_into_file_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

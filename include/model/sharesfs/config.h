@@ -2,6 +2,7 @@
  *   [global]  timeout, smb_min_protocol, smb_max_protocol, smb_conf,
  *             credentials, allow_cleartext
  *   [entry KEY] the same keys, for one map key or mount point
+ *   [directory] the LDAP server of directory maps (+auto_master, -fstab, ldap:DN)
  * See docs/config.md. */
 #ifndef SHARESFS_CONFIG_H
 #define SHARESFS_CONFIG_H
@@ -34,6 +35,12 @@ int sfs_config_timeout_ms(const struct sfs_config *cfg);
 char *sfs_config_string(const struct sfs_config *cfg, const char *entry_key, const char *name);
 /* Boolean setting likewise; DEF when unset. */
 bool sfs_config_bool(const struct sfs_config *cfg, const char *entry_key, const char *name, bool def);
+
+/* A [directory] setting (uri, base, bind, bind_dn, password_file, starttls,
+ * ca_file, krb5_ccache, schema, timeout); caller frees; NULL when unset.
+ * The setter overrides the file (command-line options). */
+char *sfs_config_directory_string(const struct sfs_config *cfg, const char *name);
+void sfs_config_set_directory_string(struct sfs_config *cfg, const char *name, const char *value);
 
 /* Builds the connection target for ENTRY: auth module, credentials,
  * dialect range, timeouts.  Fails (stage PARSE or AUTHENTICATE) when the

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sharesfs/status.h"
 #include "sharesfs/url.h"
 
 #ifdef __cplusplus
@@ -45,8 +46,41 @@ struct sfs_map_entry {
     bool url_ok;         /* url is parsed (false for wildcard entries whose location has '&') */
     struct sfs_url url;  /* location parsed as a URL; for cifs "//h/s" and "://h/s" proto is SMB */
     struct sfs_mount_options opts;
-    char file[256];      /* map file this entry came from */
-    int line;            /* 1-based line of the entry's first physical line */
+    char file[256];      /* map file this entry came from; a directory record's DN (cut at 255 bytes) */
+    int line;            /* 1-based line of the entry's first physical line; 0 for a directory record */
+    unsigned dirref;     /* 1 + index in map->dirrefs of the directory source it came from; 0: a file */
+};
+
+/* A map that lives in a directory service, as a map file names it
+ * (docs/map-formats.md, "Directory sources"): "+auto_master", "-fstab",
+ * "-static", "ldap:DN", "ldap://HOST/DN", or the map argument itself.  The
+ * file parser cannot reach a directory: it records the reference, and the
+ * engine (sfs_engine_map_load) fetches the records and merges the entries
+ * (sfs_map_add_directory, sharesfs/map_directory.h). */
+enum sfs_map_dirref_kind {
+    SFS_DIRREF_MAP = 0, /* one automount map, by name or DN, under ROOT */
+    SFS_DIRREF_MASTER,  /* a master map (NAME; NULL: auto.master, then auto_master) and what it names */
+    SFS_DIRREF_FSTAB,   /* macOS "-fstab": mount records with "net", under ROOT as HOST/PATH */
+    SFS_DIRREF_STATIC,  /* macOS "-static": mount records without "net", at their mountDirectory */
+    SFS_DIRREF_TOP,     /* the map argument is ldap://HOST/DN: the map at DN, else the master below DN */
+};
+
+struct sfs_map_dirref {
+    char *where;          /* "auto_master:3", or the map argument */
+    char *label;          /* as written: "+auto_master", "-fstab", "ldap:automountMapName=auto.home,dc=..." */
+    enum sfs_map_dirref_kind kind;
+    char *uri;            /* "ldap://host[:port]", "ldaps://..."; NULL: the configured directory's */
+    char *base;           /* DN searched (subtree); NULL: the configured base */
+    char *name;           /* MAP: a map name or DN; MASTER: a master map name, NULL for the defaults */
+    char *root;           /* mount point; "/" for direct; NULL for a map loaded alone */
+    enum sfs_map_type type;
+    char *options;        /* options of the master line ("-nobrowse,ro"), NULL when none */
+    /* Filled when the engine resolves the reference: */
+    bool resolved;
+    struct sfs_status status;   /* stage map (or resolve/connect) and errno when it failed */
+    char server[256];           /* the server asked: "ldap://ldap.lab.test:389" */
+    size_t n_records, n_entries;
+    double ms;                  /* connect + bind + search */
 };
 
 struct sfs_map {
@@ -56,9 +90,13 @@ struct sfs_map {
      * one "file:line:col: text" string each, safe to print. */
     char **warnings;
     size_t n_warnings;
+    struct sfs_map_dirref *dirrefs;
+    size_t n_dirrefs;
 };
 
-/* Loads PATH.  The format is detected:
+/* Loads PATH.  "ldap://HOST[:PORT]/DN", "ldaps://...", "ldap:DN" and
+ * "ldap:HOST:DN" name a directory map instead (one SFS_DIRREF_TOP reference).
+ * The format of a file is detected:
  *  - a master map (lines "MOUNTPOINT MAPNAME [options]", "/- MAP" for direct,
  *    "+name" includes): every map it names is loaded, MAPNAME resolved relative
  *    to the master's directory (absolute paths as they are);
@@ -77,6 +115,13 @@ int sfs_map_parse_text(const char *text, const char *name, const char *root,
                        struct sfs_map *out, struct sfs_parse_error *err);
 
 void sfs_map_free(struct sfs_map *map);
+void sfs_map_dirref_free(struct sfs_map_dirref *ref);
+int sfs_map_dirref_copy(struct sfs_map_dirref *dst, const struct sfs_map_dirref *src);
+/* "ldap://HOST[:PORT]/DN" (DN percent-decoded), "ldaps://...", "ldap:DN",
+ * "ldap:HOST:DN" -> *URI ("ldap://HOST[:PORT]", NULL for the configured
+ * server) and *BASE (NULL when none).  1 when TEXT is not an LDAP source, 0,
+ * or -EINVAL with *WHY (static text). */
+int sfs_map_ldap_source(const char *text, char **uri, char **base, const char **why);
 
 /* "/a//b/" -> "/a/b"; "/" stays "/".  Newly allocated, NULL if out of memory. */
 char *sfs_path_normalize(const char *path);

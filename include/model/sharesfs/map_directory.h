@@ -76,6 +76,8 @@ struct sfs_dir_request {
     enum sfs_dir_schema schema; /* SFS_DIR_MAP, SFS_DIR_MASTER */
     const char *name;           /* the map's name */
     const char *root;           /* SFS_DIR_MAP: mount point ("/" = direct; NULL = alone); SFS_DIR_FSTAB: mount point */
+    const char *options;        /* options every entry inherits ("-nobrowse,ro"), as a master line gives them; may be NULL */
+    const char *where;          /* names OPTIONS in errors ("auto_master:3"); may be NULL */
 };
 
 /* Turns RECS into the entries REQ asks for, as sfs_map_load would from files:
@@ -85,6 +87,14 @@ struct sfs_dir_request {
  * Returns 0, or -EINVAL (-ENOENT: no such map; -ENOMEM) with *err. */
 int sfs_dir_map_load(const struct sfs_dir_records *recs, const struct sfs_dir_request *req, struct sfs_map *out,
                      struct sfs_parse_error *err);
+
+/* Fetched records RECS of MAP's directory source number REF
+ * (map->dirrefs[REF], recorded by the map loader) -> their entries,
+ * appended to MAP with dirref = REF + 1, and dirrefs[REF].n_entries set.
+ * A key MAP already has is skipped with a warning.  0, or -EINVAL /
+ * -ENOENT / -ENOMEM with *ERR naming the record (MAP unchanged). */
+int sfs_map_add_directory(struct sfs_map *map, size_t ref, const struct sfs_dir_records *recs,
+                          enum sfs_dir_schema schema, struct sfs_parse_error *err);
 
 #ifdef __cplusplus
 }
