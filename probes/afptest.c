@@ -2,6 +2,7 @@
  * stage, and report one row per mount point.  Exit 0: all passed; 1: some
  * entry failed; 2: usage, config or map error. */
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -18,6 +19,7 @@
 #include "report.h"
 #include "sharesfs/config.h"
 #include "sharesfs/map.h"
+#include "sharesfs/map_sources.h"
 #include "sharesfs/probe.h"
 
 #define EXIT_ALL_OK 0
@@ -192,9 +194,35 @@ static void run_probes(struct job_list *jobs, int max_children)
     free(kids);
 }
 
+/* A share URL (an LDAP URL is a map: a directory source). */
 static bool looks_like_url(const char *arg)
 {
+    if (g_ascii_strncasecmp(arg, "ldap:", 5) == 0 || g_ascii_strncasecmp(arg, "ldaps:", 6) == 0)
+        return false;
     return strstr(arg, "://") != NULL || strncmp(arg, "//", 2) == 0;
+}
+
+static bool looks_like_ldap(const char *arg)
+{
+    return g_ascii_strncasecmp(arg, "ldap:", 5) == 0 || g_ascii_strncasecmp(arg, "ldaps:", 6) == 0;
+}
+
+/* The row of a directory source: stage map, the server asked, the records
+ * it gave (as "listed") or why it could not be read. */
+static void dirref_row(const struct sfs_map_dirref *ref, struct sfs_probe_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    snprintf(r->key, sizeof(r->key), "%s", ref->label);
+    snprintf(r->mountpoint, sizeof(r->mountpoint), "%s", ref->root ? ref->root : "");
+    snprintf(r->url, sizeof(r->url), "%s%s%s", ref->server, ref->base ? "/" : "", ref->base ? ref->base : "");
+    snprintf(r->protocol, sizeof(r->protocol), "ldap");
+    snprintf(r->auth, sizeof(r->auth), "%s", ref->auth);
+    snprintf(r->source, sizeof(r->source), "%s", ref->where);
+    r->status = ref->status;
+    r->ran[SFS_STAGE_MAP] = true;
+    r->ms[SFS_STAGE_MAP] = ref->ms;
+    r->reached = ref->status.err ? SFS_STAGE_PARSE : SFS_STAGE_MAP;
+    r->listed = (unsigned)ref->n_entries;
 }
 
 /* A URL from the command line becomes a one-entry map keyed by its share. */
@@ -302,7 +330,8 @@ int main(int argc, char **argv)
     }
     if (optind < argc && strcmp(argv[optind], "probe") == 0)
         optind++;
-    else if (optind < argc && !looks_like_url(argv[optind]) && access(argv[optind], F_OK) != 0) {
+    else if (optind < argc && !looks_like_url(argv[optind]) && !looks_like_ldap(argv[optind]) &&
+             access(argv[optind], F_OK) != 0) {
         fprintf(stderr, "afptest: unknown command '%s'\n", argv[optind]);
         usage(stderr);
         return EXIT_USAGE;
@@ -339,7 +368,7 @@ int main(int argc, char **argv)
         const char *arg = argv[optind + (int)i];
         struct sfs_parse_error perr = {0};
         int rc = looks_like_url(arg) ? map_from_url(arg, root, &maps[i], &perr)
-                                     : sfs_map_load(arg, root, &maps[i], &perr);
+                                     : sfs_engine_map_load(arg, root, cfg, &maps[i], &perr);
         if (rc < 0) {
             char msg[768];
             sfs_parse_error_format(&perr, msg, sizeof(msg));
@@ -347,7 +376,7 @@ int main(int argc, char **argv)
             exit_code = EXIT_USAGE;
             continue;
         }
-        total += maps[i].n_entries;
+        total += maps[i].n_entries + maps[i].n_dirrefs;
         n_warnings += maps[i].n_warnings;
     }
     if (exit_code == EXIT_USAGE) {
@@ -387,16 +416,25 @@ int main(int argc, char **argv)
         }
     }
 
-    struct sfs_probe_result *results = calloc(n + 1, sizeof(*results));
-    if (exit_code != EXIT_USAGE && n > 0) {
+    /* One row per directory source first (stage map), then the entries. */
+    size_t n_src = 0;
+    for (size_t i = 0; i < n_inputs; i++)
+        n_src += maps[i].n_dirrefs;
+    struct sfs_probe_result *rows = calloc(n_src + n + 1, sizeof(*rows));
+    struct sfs_probe_result *results = rows + n_src;
+    for (size_t i = 0, k = 0; i < n_inputs; i++)
+        for (size_t j = 0; j < maps[i].n_dirrefs; j++)
+            dirref_row(&maps[i].dirrefs[j], &rows[k++]);
+    if (exit_code != EXIT_USAGE && n + n_src > 0) {
         struct job_list list = {.entries = entries, .results = results, .n = n, .cfg = cfg, .opts = &popts};
-        run_probes(&list, jobs < (int)n ? jobs : (int)n);
+        if (n > 0)
+            run_probes(&list, jobs < (int)n ? jobs : (int)n);
         if (json)
-            report_json(stdout, results, n, warnings, w);
+            report_json(stdout, rows, n_src + n, warnings, w);
         else
-            report_table(stdout, results, n, warnings, w, verbose);
-        for (size_t i = 0; i < n; i++)
-            if (results[i].status.err)
+            report_table(stdout, rows, n_src + n, warnings, w, verbose);
+        for (size_t i = 0; i < n_src + n; i++)
+            if (rows[i].status.err)
                 exit_code = EXIT_SOME_FAILED;
     } else if (exit_code != EXIT_USAGE) {
         fprintf(stderr, "afptest: the maps hold no entries to probe\n");
@@ -408,7 +446,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_inputs; i++)
         sfs_map_free(&maps[i]);
     free(instances);
-    free(results);
+    free(rows);
     free(entries);
     free(warnings);
     free(maps);

@@ -54,13 +54,15 @@ static void json_status(FILE *out, const struct sfs_status *st)
 {
     fputs("\"status\":", out);
     if (st->domain == SFS_DOMAIN_NONE || (st->domain != SFS_DOMAIN_SMB && st->domain != SFS_DOMAIN_AFP &&
-                                          st->domain != SFS_DOMAIN_KRB5 && st->domain != SFS_DOMAIN_GSS)) {
+                                          st->domain != SFS_DOMAIN_KRB5 && st->domain != SFS_DOMAIN_GSS &&
+                                          st->domain != SFS_DOMAIN_LDAP)) {
         fputs("null", out);
         return;
     }
     const char *name = st->domain == SFS_DOMAIN_SMB ? sfs_ntstatus_name((uint32_t)st->code)
                      : st->domain == SFS_DOMAIN_AFP ? sfs_afp_result_name((int32_t)st->code)
-                     : st->domain == SFS_DOMAIN_KRB5 ? sfs_krb5_error_name(st->code) : NULL;
+                     : st->domain == SFS_DOMAIN_KRB5 ? sfs_krb5_error_name(st->code)
+                     : st->domain == SFS_DOMAIN_LDAP ? sfs_ldap_result_name((int)st->code) : NULL;
     fputc('{', out);
     json_kv(out, "domain", sfs_domain_name(st->domain), true);
     if (st->domain == SFS_DOMAIN_SMB)

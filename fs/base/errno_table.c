@@ -30,6 +30,7 @@ static const struct errno_name errno_names[] = {
     {EKEYREJECTED, "EKEYREJECTED", 0}, {ENODATA, "ENODATA", 96}, {ENOTCONN, "ENOTCONN", 57},
     {ECANCELED, "ECANCELED", 89}, {ENXIO, "ENXIO", 6}, {ENODEV, "ENODEV", 19},
     {ETIME, "ETIME", 101}, {EREMOTE, "EREMOTE", 71}, {EPIPE, "EPIPE", 32},
+    {E2BIG, "E2BIG", 7},
 };
 
 static const struct errno_name *errno_lookup(int err)
@@ -230,6 +231,99 @@ int sfs_errno_for_afp(int32_t afp_result)
 const char *sfs_afp_result_name(int32_t afp_result)
 {
     const struct afp_row *r = afp_lookup(afp_result);
+    return r ? r->name : NULL;
+}
+
+/* LDAP: RFC 4511 result codes (positive) and OpenLDAP libldap's client
+ * codes (negative, ldap.h), one row each.  Numbers rather than ldap.h, so
+ * the base layer needs no LDAP headers.  LDAP_CONNECT_ERROR: sharesfs
+ * makes the TCP connection itself (net.c), so libldap reports it only for
+ * a failed TLS handshake (StartTLS or ldaps): the server's certificate was
+ * refused, or no TLS in common. */
+struct ldap_row {
+    int code;
+    const char *name;
+    int err;
+};
+
+static const struct ldap_row ldap_rows[] = {
+    {0, "success", 0},
+    {1, "operationsError", EIO},
+    {2, "protocolError", EPROTO},
+    {3, "timeLimitExceeded", ETIMEDOUT},
+    {4, "sizeLimitExceeded", E2BIG},
+    {5, "compareFalse", 0},
+    {6, "compareTrue", 0},
+    {7, "authMethodNotSupported", EPROTONOSUPPORT},
+    {8, "strongerAuthRequired", EACCES},
+    {10, "referral", EREMOTE},
+    {11, "adminLimitExceeded", E2BIG},
+    {12, "unavailableCriticalExtension", EPROTONOSUPPORT},
+    {13, "confidentialityRequired", EACCES},
+    {14, "saslBindInProgress", EPROTO},
+    {16, "noSuchAttribute", ENOENT},
+    {17, "undefinedAttributeType", EINVAL},
+    {18, "inappropriateMatching", EINVAL},
+    {19, "constraintViolation", EINVAL},
+    {20, "attributeOrValueExists", EEXIST},
+    {21, "invalidAttributeSyntax", EINVAL},
+    {32, "noSuchObject", ENOENT},
+    {33, "aliasProblem", EIO},
+    {34, "invalidDNSyntax", EINVAL},
+    {36, "aliasDereferencingProblem", EIO},
+    {48, "inappropriateAuthentication", EACCES},
+    {49, "invalidCredentials", EACCES},
+    {50, "insufficientAccessRights", EACCES},
+    {51, "busy", EAGAIN},
+    {52, "unavailable", EAGAIN},
+    {53, "unwillingToPerform", EPERM},
+    {54, "loopDetect", EIO},
+    {64, "namingViolation", EINVAL},
+    {65, "objectClassViolation", EINVAL},
+    {66, "notAllowedOnNonLeaf", ENOTEMPTY},
+    {67, "notAllowedOnRDN", EINVAL},
+    {68, "entryAlreadyExists", EEXIST},
+    {69, "objectClassModsProhibited", EPERM},
+    {71, "affectsMultipleDSAs", EIO},
+    {80, "other", EIO},
+    {118, "canceled", ECANCELED},
+    {123, "authorizationDenied", EACCES},
+    {-1, "LDAP_SERVER_DOWN", EIO},
+    {-2, "LDAP_LOCAL_ERROR", EIO},
+    {-3, "LDAP_ENCODING_ERROR", EIO},
+    {-4, "LDAP_DECODING_ERROR", EPROTO},
+    {-5, "LDAP_TIMEOUT", ETIMEDOUT},
+    {-6, "LDAP_AUTH_UNKNOWN", EPROTONOSUPPORT},
+    {-7, "LDAP_FILTER_ERROR", EINVAL},
+    {-8, "LDAP_USER_CANCELLED", ECANCELED},
+    {-9, "LDAP_PARAM_ERROR", EINVAL},
+    {-10, "LDAP_NO_MEMORY", ENOMEM},
+    {-11, "LDAP_CONNECT_ERROR", EKEYREJECTED},
+    {-12, "LDAP_NOT_SUPPORTED", EPROTONOSUPPORT},
+    {-13, "LDAP_CONTROL_NOT_FOUND", EPROTO},
+    {-14, "LDAP_NO_RESULTS_RETURNED", EPROTO},
+    {-15, "LDAP_MORE_RESULTS_TO_RETURN", EPROTO},
+    {-16, "LDAP_CLIENT_LOOP", EIO},
+    {-17, "LDAP_REFERRAL_LIMIT_EXCEEDED", EIO},
+};
+
+static const struct ldap_row *ldap_lookup(int code)
+{
+    for (size_t i = 0; i < sizeof(ldap_rows) / sizeof(ldap_rows[0]); i++)
+        if (ldap_rows[i].code == code)
+            return &ldap_rows[i];
+    return NULL;
+}
+
+int sfs_errno_for_ldap(int code)
+{
+    const struct ldap_row *r = ldap_lookup(code);
+    return r ? r->err : EIO;
+}
+
+const char *sfs_ldap_result_name(int code)
+{
+    const struct ldap_row *r = ldap_lookup(code);
     return r ? r->name : NULL;
 }
 

@@ -8,6 +8,7 @@
 static const char *const stage_names[SFS_STAGE_COUNT] = {
     [SFS_STAGE_NONE] = "none",
     [SFS_STAGE_PARSE] = "parse",
+    [SFS_STAGE_MAP] = "map",
     [SFS_STAGE_RESOLVE] = "resolve",
     [SFS_STAGE_CONNECT] = "connect",
     [SFS_STAGE_NEGOTIATE] = "negotiate",
@@ -38,6 +39,7 @@ const char *sfs_domain_name(enum sfs_domain domain)
     case SFS_DOMAIN_MAP: return "map";
     case SFS_DOMAIN_URL: return "url";
     case SFS_DOMAIN_CONFIG: return "config";
+    case SFS_DOMAIN_LDAP: return "ldap";
     }
     return "?";
 }
@@ -96,6 +98,10 @@ void sfs_status_code_text(const struct sfs_status *st, char *buf, size_t len)
         break;
     case SFS_DOMAIN_DNS:
         snprintf(buf, len, "EAI %ld", st->code);
+        break;
+    case SFS_DOMAIN_LDAP:
+        name = sfs_ldap_result_name((int)st->code);
+        snprintf(buf, len, "%s (%ld)", name ? name : "LDAP result", st->code);
         break;
     default:
         break;

@@ -143,28 +143,59 @@ static void disconnect_all(struct mount *m, struct sfs_conn **list, size_t n)
     free(list);
 }
 
-void mount_done(struct mount *m)
+/* A key removed from the map is disconnected once nothing uses it.
+ * Caller holds m->lock; the connection returned is the caller's to
+ * disconnect unlocked. */
+static struct sfs_conn *take_if_removed(struct mount *m)
+{
+    if (!m->removed || m->state != MOUNT_UP || m->busy > 0 || m->open_files > 0)
+        return NULL;
+    struct sfs_conn *c = m->conn;
+    m->conn = NULL;
+    m->state = MOUNT_IDLE;
+    return c;
+}
+
+static void release_unused(struct mount *m)
 {
     size_t n;
+    struct sfs_conn **dead = take_unused_retired(m, &n);
+    struct sfs_conn *gone = take_if_removed(m);
+    pthread_mutex_unlock(&m->lock);
+    disconnect_all(m, dead, n);
+    if (gone) {
+        m->ops->disconnect(gone);
+        log_state(m, "removed from the map: disconnected", NULL);
+    }
+}
+
+void mount_done(struct mount *m)
+{
     pthread_mutex_lock(&m->lock);
     if (m->busy > 0)
         m->busy--;
     m->last_used = time(NULL);
-    struct sfs_conn **dead = take_unused_retired(m, &n);
-    pthread_mutex_unlock(&m->lock);
-    disconnect_all(m, dead, n);
+    release_unused(m);
 }
 
 void mount_file_closed(struct mount *m)
 {
-    size_t n;
     pthread_mutex_lock(&m->lock);
     if (m->open_files > 0)
         m->open_files--;
     m->last_used = time(NULL);
-    struct sfs_conn **dead = take_unused_retired(m, &n);
-    pthread_mutex_unlock(&m->lock);
-    disconnect_all(m, dead, n);
+    release_unused(m);
+}
+
+/* Record I of the table, NULL past the end.  t->mounts grows (realloc) when
+ * a '*' key is first used or the map is re-read: read each record under
+ * the table lock; records themselves live until the table is destroyed. */
+static struct mount *mount_at(struct mount_table *t, size_t i)
+{
+    pthread_mutex_lock(&t->lock);
+    struct mount *m = i < t->n ? t->mounts[i] : NULL;
+    pthread_mutex_unlock(&t->lock);
+    return m;
 }
 
 /* Disconnects M if it has been idle long enough; the caller holds nothing. */
@@ -173,7 +204,7 @@ static void reap_one(struct mount_table *t, struct mount *m, time_t now)
     struct sfs_conn *conn = NULL;
     pthread_mutex_lock(&m->lock);
     if (m->state == MOUNT_UP && m->busy == 0 && m->open_files == 0 &&
-        now - m->last_used >= t->idle_timeout_s) {
+        (m->removed || now - m->last_used >= t->idle_timeout_s)) {
         conn = m->conn;
         m->conn = NULL;
         m->state = MOUNT_IDLE;
@@ -200,17 +231,9 @@ static void *reaper_main(void *arg)
             break;
         pthread_mutex_unlock(&t->reaper_lock);
         time_t now = time(NULL);
-        /* t->mounts grows (realloc) when a '*' key is first used: read
-         * each record under the table lock; records themselves live until
-         * the table is destroyed. */
-        for (size_t i = 0;; i++) {
-            pthread_mutex_lock(&t->lock);
-            struct mount *m = i < t->n ? t->mounts[i] : NULL;
-            pthread_mutex_unlock(&t->lock);
-            if (!m)
-                break;
+        struct mount *m;
+        for (size_t i = 0; (m = mount_at(t, i)); i++)
             reap_one(t, m, now);
-        }
         pthread_mutex_lock(&t->reaper_lock);
     }
     pthread_mutex_unlock(&t->reaper_lock);
@@ -245,7 +268,7 @@ struct mount *mounts_find(struct mount_table *t, const char *key)
 {
     pthread_mutex_lock(&t->lock);
     for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->mounts[i]->entry.key, key) == 0) {
+        if (!t->mounts[i]->removed && strcmp(t->mounts[i]->entry.key, key) == 0) {
             struct mount *m = t->mounts[i];
             pthread_mutex_unlock(&t->lock);
             return m;
@@ -263,6 +286,95 @@ struct mount *mounts_find(struct mount_table *t, const char *key)
     }
     pthread_mutex_unlock(&t->lock);
     return m;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Would a connection made for A serve B?  Location and every option that
+ * changes what is connected or how. */
+static bool same_entry(const struct sfs_map_entry *a, const struct sfs_map_entry *b)
+{
+    const struct sfs_mount_options *x = &a->opts, *y = &b->opts;
+    bool others = true;
+    for (size_t i = 0; others && ((x->other && x->other[i]) || (y->other && y->other[i])); i++)
+        others = x->other && y->other && same_string(x->other[i], y->other[i]);
+    return same_string(a->location, b->location) && same_string(a->mountpoint, b->mountpoint) &&
+           same_string(x->fstype, y->fstype) && same_string(x->sec, y->sec) &&
+           same_string(x->credentials, y->credentials) && same_string(x->vers, y->vers) &&
+           same_string(x->username, y->username) && same_string(x->domain, y->domain) &&
+           same_string(x->password, y->password) && x->ro == y->ro && x->guest == y->guest &&
+           x->nobrowse == y->nobrowse && others;
+}
+
+/* The entry MAP gives for KEY ('*' instances too); false when none. */
+static bool map_entry_for(struct sfs_map *map, const char *key, struct sfs_map_entry *out)
+{
+    struct sfs_parse_error perr;
+    return sfs_map_lookup(map, NULL, key, out, &perr) == 0;
+}
+
+int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, size_t *removed)
+{
+    size_t n_added = 0, n_removed = 0;
+    int rc = 0;
+    pthread_mutex_lock(&t->lock);
+    size_t before = t->n;
+    for (size_t i = 0; i < before; i++) {
+        struct mount *m = t->mounts[i];
+        if (m->removed)
+            continue;
+        struct sfs_map_entry e;
+        bool keep = map_entry_for(map, m->entry.key, &e);
+        if (keep) {
+            keep = same_entry(&m->entry, &e);
+            sfs_map_entry_free(&e);
+        }
+        if (!keep) {
+            pthread_mutex_lock(&m->lock);
+            m->removed = true;
+            pthread_mutex_unlock(&m->lock);
+            n_removed++;
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < map->n_entries; i++) {
+        const struct sfs_map_entry *e = &map->entries[i];
+        if (e->wildcard)
+            continue;
+        bool present = false;
+        for (size_t j = 0; j < t->n && !present; j++)
+            present = !t->mounts[j]->removed && strcmp(t->mounts[j]->entry.key, e->key) == 0;
+        if (present)
+            continue;
+        if (e->opts.nobrowse)
+            t->nobrowse = true;
+        struct mount *m = mount_new(e);
+        if (!m || table_add(t, m) < 0) {
+            if (m)
+                mount_free(m);
+            rc = -ENOMEM;
+            break;
+        }
+        n_added++;
+    }
+    sfs_map_free(&t->map);
+    t->map = *map;
+    memset(map, 0, sizeof(*map));
+    pthread_mutex_unlock(&t->lock);
+    if (added)
+        *added = n_added;
+    if (removed)
+        *removed = n_removed;
+    /* Removed keys with nothing open are disconnected now; the others
+     * when their last file closes (mount_file_closed). */
+    struct mount *m;
+    for (size_t i = 0; (m = mount_at(t, i)); i++) {
+        pthread_mutex_lock(&m->lock);
+        release_unused(m);
+    }
+    return rc;
 }
 
 static void record_failure(struct mount *m, const struct sfs_status *st)

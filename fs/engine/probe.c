@@ -43,7 +43,10 @@ static void describe_entry(const struct sfs_map_entry *e, struct sfs_probe_resul
 {
     snprintf(r->key, sizeof(r->key), "%s", e->key ? e->key : "");
     snprintf(r->mountpoint, sizeof(r->mountpoint), "%s", e->mountpoint ? e->mountpoint : (e->key ? e->key : ""));
-    snprintf(r->source, sizeof(r->source), "%s:%d", e->file, e->line);
+    if (e->line > 0)
+        snprintf(r->source, sizeof(r->source), "%s:%d", e->file, e->line);
+    else /* a directory record: its DN */
+        snprintf(r->source, sizeof(r->source), "%s", e->file);
     if (e->url_ok) {
         char *display = sfs_url_to_display(&e->url);
         snprintf(r->url, sizeof(r->url), "%s", display ? display : "");

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mountplan.h"
@@ -22,6 +23,7 @@
 #include "status_table.h"
 #include "supervisor.h"
 #include "sharesfs/engine.h"
+#include "sharesfs/map_sources.h"
 
 
 static void usage(FILE *out)
@@ -61,26 +63,6 @@ static int mkdir_p(const char *path)
     if (mkdir(buf, 0755) < 0 && errno != EEXIST)
         return -errno;
     return 0;
-}
-
-/* Keeps the entries that belong under ROOT (all of a plain indirect map;
- * from an auto_master only those of the master line for ROOT). */
-static size_t keep_entries_for_root(struct sfs_map *map, const char *root)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < map->n_entries; i++) {
-        struct sfs_map_entry *e = &map->entries[i];
-        bool mine = e->type == SFS_MAP_TYPE_INDIRECT && (!e->root || strcmp(e->root, root) == 0);
-        if (!mine) {
-            sfs_map_entry_free(e);
-            continue;
-        }
-        if (kept != i)
-            map->entries[kept] = *e;
-        kept++;
-    }
-    map->n_entries = kept;
-    return kept;
 }
 
 /* What every mount of this run is given. */
@@ -127,7 +109,7 @@ static int fuse_args_for_mount(const struct run_opts *o, const char *mountpoint,
  * READY_FD >= 0: run as a child of the supervisor (in the foreground,
  * reporting readiness there). */
 static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_config *cfg, const char *mountpoint,
-                 bool direct, int ready_fd)
+                 bool direct, int ready_fd, const char *map_path, const char *load_root)
 {
     int rc = mkdir_p(mountpoint);
     if (rc < 0) {
@@ -151,6 +133,18 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
     fs->table.idle_timeout_s = o->opt.idle_s;
     if (o->opt.nobrowse)
         fs->table.nobrowse = true;
+    if (!direct && map_path) {
+        struct map_refresh *r = &fs->refresh;
+        r->path = strdup(map_path);
+        r->load_root = load_root ? strdup(load_root) : NULL;
+        r->root = strdup(mountpoint);
+        r->interval_s = o->opt.map_refresh_s;
+        if (!r->path || !r->root || (load_root && !r->load_root) || map_refresh_start(r, &fs->table) < 0) {
+            fprintf(stderr, "sharesfs: cannot start the map refresh: out of memory\n");
+            return 1;
+        }
+        r->good_at = sfs_map_failed_sources(&fs->table.map) ? 0 : time(NULL);
+    }
 
     struct fuse_args args = FUSE_ARGS_INIT(0, NULL);
     rc = fuse_args_for_mount(o, mountpoint, o->opt.foreground || ready_fd >= 0, &args);
@@ -167,7 +161,11 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
         rc = 1;
     }
     fuse_opt_free_args(&args);
+    map_refresh_stop(&fs->refresh);
     mounts_destroy(&fs->table);
+    free(fs->refresh.path);
+    free(fs->refresh.load_root);
+    free(fs->refresh.root);
     free(fs);
     return rc;
 }
@@ -185,20 +183,6 @@ static struct sfs_config *load_config(const struct run_opts *o)
     return cfg;
 }
 
-static int load_map(const char *path, const char *root, struct sfs_map *map)
-{
-    struct sfs_parse_error perr = {0};
-    if (sfs_map_load(path, root, map, &perr) < 0) {
-        char msg[768];
-        sfs_parse_error_format(&perr, msg, sizeof(msg));
-        fprintf(stderr, "sharesfs: %s\n", msg);
-        return -1;
-    }
-    for (size_t i = 0; i < map->n_warnings; i++)
-        fprintf(stderr, "sharesfs: warning: %s\n", map->warnings[i]);
-    return 0;
-}
-
 /* sharesfs MAP MOUNTPOINT, as it has always been. */
 static int run_single(const struct run_opts *o, const char *map_path, const char *mountpoint_arg)
 {
@@ -212,25 +196,26 @@ static int run_single(const struct run_opts *o, const char *map_path, const char
     if (!cfg)
         return 2;
     struct sfs_map map;
-    if (load_map(map_path, mountpoint, &map) < 0) {
+    if (map_refresh_load(map_path, mountpoint, mountpoint, cfg, &map) < 0) {
         sfs_config_free(cfg);
         return 2;
     }
-    if (keep_entries_for_root(&map, mountpoint) == 0) {
-        fprintf(stderr, "sharesfs: %s has no indirect entries for %s\n", map_path, mountpoint);
+    if (map.n_entries == 0) {
+        fprintf(stderr, "sharesfs: %s has no indirect entries for %s%s\n", map_path, mountpoint,
+                sfs_map_failed_sources(&map) ? " (a directory source could not be read: see above)" : "");
         sfs_map_free(&map);
         sfs_config_free(cfg);
         return 2;
     }
-    return serve(o, &map, cfg, mountpoint, false, -1);
+    return serve(o, &map, cfg, mountpoint, false, -1, map_path, mountpoint);
 }
 
 /* Loads an auto_master (or a direct map) and splits it into mount points.
  * Returns 0, or -1 after printing why. */
-static int load_plan(const char *path, struct mountplan *plan)
+static int load_plan(const char *path, const struct sfs_config *cfg, struct mountplan *plan)
 {
     struct sfs_map map;
-    if (load_map(path, NULL, &map) < 0)
+    if (map_refresh_load(path, NULL, NULL, cfg, &map) < 0)
         return -1;
     if (map.n_entries == 0) {
         fprintf(stderr, "sharesfs: %s lists nothing sharesfs can mount\n", path);
@@ -259,6 +244,7 @@ static bool mounted_here(const char *path)
 
 struct master_ctx {
     const struct run_opts *o;
+    const char *master_path;
     struct mountplan *plan;
     struct sfs_config *cfg;
 };
@@ -271,7 +257,7 @@ static int master_child(size_t index, int ready_fd, void *vctx)
     memset(&p->map, 0, sizeof(p->map));   /* serve() owns it now */
     struct sfs_config *cfg = mc->cfg;
     mc->cfg = NULL;
-    return serve(mc->o, &map, cfg, p->path, p->direct, ready_fd);
+    return serve(mc->o, &map, cfg, p->path, p->direct, ready_fd, mc->master_path, NULL);
 }
 
 /* sharesfs AUTO_MASTER: validated and every mount point created before
@@ -282,7 +268,7 @@ static int run_master(const struct run_opts *o, const char *master_path)
     if (!cfg)
         return 2;
     struct mountplan plan;
-    if (load_plan(master_path, &plan) < 0) {
+    if (load_plan(master_path, cfg, &plan) < 0) {
         sfs_config_free(cfg);
         return 2;
     }
@@ -311,7 +297,7 @@ static int run_master(const struct run_opts *o, const char *master_path)
             fprintf(stderr, "sharesfs: cannot go to the background: %s\n", strerror(errno));
             rc = 1;
         } else {
-            struct master_ctx mc = {.o = o, .plan = &plan, .cfg = cfg};
+            struct master_ctx mc = {.o = o, .master_path = master_path, .plan = &plan, .cfg = cfg};
             rc = supervisor_run(paths, plan.n, master_child, &mc, &so);
         }
     }
@@ -345,7 +331,7 @@ static gchar *direct_status(const char *path)
 static int print_master_status(const char *master_path)
 {
     struct mountplan plan;
-    if (load_plan(master_path, &plan) < 0)
+    if (load_plan(master_path, NULL, &plan) < 0)
         return 2;
     int rc = 0;
     status_table_header();

@@ -194,7 +194,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         return 0;
     case NODE_STATUS_FILE: {
         size_t len = 0;
-        char *text = status_json_render(&fs_data()->table, &len);
+        char *text = status_json_render(&fs_data()->table, &fs_data()->refresh, &len);
         g_free(text);
         memset(st, 0, sizeof(*st));
         st->st_mode = S_IFREG | 0444;
@@ -303,6 +303,8 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
             /* -nobrowse: as on macOS, only keys already mounted are listed. */
             if ((t->nobrowse || m->entry.opts.nobrowse) && m->state != MOUNT_UP)
                 continue;
+            if (m->removed)
+                continue;
             filler(buf, m->entry.key, &dst, 0, 0);
         }
         pthread_mutex_unlock(&t->lock);
@@ -389,7 +391,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
         return -ENOMEM;
     of->kind = n.kind;
     if (n.kind == NODE_STATUS_FILE) {
-        of->text = status_json_render(&fs_data()->table, &of->len);
+        of->text = status_json_render(&fs_data()->table, &fs_data()->refresh, &of->len);
         fi->direct_io = 1;   /* the size changes between snapshots */
         fi->fh = (uintptr_t)of;
         return 0;
@@ -824,6 +826,7 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     mounts_start_reaper(&fs->table);
+    map_refresh_catch_sighup(&fs->refresh);   /* after libfuse's handlers: SIGHUP re-reads the map */
     (void)synthetic_time();   /* the synthetic directories' times: now */
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
     conn->max_write = 1024 * 1024;

@@ -4,6 +4,7 @@
 #define FUSE_USE_VERSION 314
 #include <fuse.h>
 
+#include "map_refresh.h"
 #include "sharesfs/mounts.h"
 
 extern const struct fuse_operations sharesfs_ops;
@@ -19,6 +20,7 @@ struct sharesfs {
     /* A direct-map entry mounted at its own path: the table holds that one
      * entry and "/" is its share (no keys, no .sharesfs directory). */
     bool direct;
+    struct map_refresh refresh;   /* not for a direct mount */
 };
 
 #endif

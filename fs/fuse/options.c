@@ -63,6 +63,9 @@ static const struct option_spec option_table[] = {
     {.long_name = "idle-timeout", .o_key = "idle_timeout", .type = T_WHOLE_SECONDS,
      .offset = FIELD(idle_s), .min = 0, .max = 604800, .metavar = "SECS",
      .help = "disconnect a key unused this long (default 600,\n0 = never)"},
+    {.long_name = "map-refresh", .o_key = "map_refresh", .type = T_WHOLE_SECONDS,
+     .offset = FIELD(map_refresh_s), .min = 0, .max = 604800, .metavar = "SECS",
+     .help = "read the map (and its directory sources) again\nevery SECS (default 0: only on SIGHUP)"},
     {.long_name = "direct-io", .o_key = "direct_io", .type = T_FLAG, .offset = FIELD(direct_io),
      .help = "no page cache for file data: reads and writes go\n"
              "to sharesfs in the caller's sizes (faster\n"

@@ -31,6 +31,7 @@ struct sharesfs_options {
     double timeout_s;           /* 0: the configuration's */
     double attr_s;
     int negative_s, idle_s;     /* whole seconds: the mount table counts in seconds */
+    int map_refresh_s;          /* --map-refresh: 0 = only on SIGHUP */
     char *status_path;          /* owned; --status */
     const char *args[2];        /* positional arguments, pointing into argv */
     int n_args;                 /* how many were given (may exceed 2) */

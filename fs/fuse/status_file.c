@@ -34,11 +34,78 @@ static void append_time(GString *s, time_t t)
     append_json_string(s, buf);
 }
 
+static void append_error(GString *s, const struct sfs_status *e, time_t at)
+{
+    char code[96];
+    sfs_status_code_text(e, code, sizeof(code));
+    g_string_append(s, "{\"stage\":");
+    append_json_string(s, sfs_stage_name(e->stage));
+    g_string_append_printf(s, ",\"errno\":%d,\"errno_name\":", e->err);
+    append_json_string(s, sfs_errno_name(e->err));
+    g_string_append(s, ",\"status\":");
+    append_json_string(s, code[0] ? code : NULL);
+    g_string_append(s, ",\"detail\":");
+    append_json_string(s, e->detail);
+    g_string_append(s, ",\"macos\":");
+    append_json_string(s, sfs_macos_equivalent(e));
+    g_string_append(s, ",\"at\":");
+    append_time(s, at);
+    g_string_append(s, "}");
+}
+
+/* "map": where the keys come from, when the map was last read, and each
+ * directory source's state (ok, or failed and serving its last good
+ * entries).  Caller holds the table's lock. */
+static void append_map(GString *s, const struct mount_table *t, const struct map_refresh *r)
+{
+    g_string_append(s, ",\"map\":{\"path\":");
+    append_json_string(s, r->path);
+    g_string_append(s, ",\"read_at\":");
+    append_time(s, r->read_at);
+    g_string_append(s, ",\"good_at\":");
+    append_time(s, r->good_at);
+    g_string_append_printf(s, ",\"reads\":%" G_GUINT64_FORMAT ",\"failed_reads\":%" G_GUINT64_FORMAT
+                              ",\"refresh_s\":%d,\"added\":%zu,\"removed\":%zu,\"error\":",
+                           (guint64)r->reads, (guint64)r->failed_reads, r->interval_s, r->added, r->removed);
+    append_json_string(s, r->error[0] ? r->error : NULL);
+    g_string_append(s, ",\"sources\":[");
+    size_t shown = 0;
+    for (size_t i = 0; i < t->map.n_dirrefs; i++) {
+        const struct sfs_map_dirref *d = &t->map.dirrefs[i];
+        if (d->kind != SFS_DIRREF_MASTER && d->kind != SFS_DIRREF_TOP && d->root && strcmp(d->root, r->root) != 0)
+            continue;
+        g_string_append(s, shown++ ? ",\n    " : "\n    ");
+        g_string_append(s, "{\"source\":");
+        append_json_string(s, d->label);
+        g_string_append(s, ",\"where\":");
+        append_json_string(s, d->where);
+        g_string_append(s, ",\"server\":");
+        append_json_string(s, d->server[0] ? d->server : NULL);
+        g_string_append(s, ",\"auth\":");
+        append_json_string(s, d->auth[0] ? d->auth : NULL);
+        g_string_append(s, ",\"state\":");
+        append_json_string(s, !d->status.err ? "ok" : d->last_good ? "last_good" : "failed");
+        g_string_append_printf(s, ",\"records\":%zu,\"entries\":%zu,\"good_at\":", d->n_records, d->n_entries);
+        append_time(s, d->status.err ? (time_t)d->good_at : r->read_at);
+        g_string_append(s, ",\"error\":");
+        if (d->status.err)
+            append_error(s, &d->status, r->read_at);
+        else
+            g_string_append(s, "null");
+        g_string_append(s, "}");
+    }
+    g_string_append(s, "]}");
+}
+
 static void append_mount(GString *s, struct mount *m)
 {
     pthread_mutex_lock(&m->lock);
     g_string_append(s, "{\"key\":");
     append_json_string(s, m->entry.key);
+    g_string_append(s, ",\"source\":");
+    append_json_string(s, m->entry.file);
+    if (m->removed)
+        g_string_append(s, ",\"removed\":true");
     g_string_append(s, ",\"mountpoint\":");
     append_json_string(s, m->entry.mountpoint);
     g_string_append(s, ",\"url\":");
@@ -57,22 +124,7 @@ static void append_mount(GString *s, struct mount *m)
     append_time(s, m->state == MOUNT_UP ? m->connected_at : 0);
     g_string_append(s, ",\"last_error\":");
     if (m->last_error.err) {
-        const struct sfs_status *e = &m->last_error;
-        char code[96];
-        sfs_status_code_text(e, code, sizeof(code));
-        g_string_append(s, "{\"stage\":");
-        append_json_string(s, sfs_stage_name(e->stage));
-        g_string_append_printf(s, ",\"errno\":%d,\"errno_name\":", e->err);
-        append_json_string(s, sfs_errno_name(e->err));
-        g_string_append(s, ",\"status\":");
-        append_json_string(s, code[0] ? code : NULL);
-        g_string_append(s, ",\"detail\":");
-        append_json_string(s, e->detail);
-        g_string_append(s, ",\"macos\":");
-        append_json_string(s, sfs_macos_equivalent(e));
-        g_string_append(s, ",\"at\":");
-        append_time(s, m->last_error_at);
-        g_string_append(s, "}");
+        append_error(s, &m->last_error, m->last_error_at);
     } else {
         g_string_append(s, "null");
     }
@@ -93,7 +145,7 @@ static void append_mount(GString *s, struct mount *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-char *status_json_render(struct mount_table *t, size_t *len)
+char *status_json_render(struct mount_table *t, const struct map_refresh *r, size_t *len)
 {
     GString *s = g_string_new("{\"schema\":\"sharesfs.status/1\",\"root\":");
     append_json_string(s, t->root);
@@ -101,12 +153,20 @@ char *status_json_render(struct mount_table *t, size_t *len)
     append_time(s, time(NULL));
     g_string_append(s, ",\"mounts\":[");
     pthread_mutex_lock(&t->lock);
+    size_t shown = 0;
     for (size_t i = 0; i < t->n; i++) {
-        g_string_append(s, i ? ",\n  " : "\n  ");
-        append_mount(s, t->mounts[i]);
+        struct mount *m = t->mounts[i];
+        /* A removed key is shown while files opened on it are still open. */
+        if (m->removed && m->open_files == 0)
+            continue;
+        g_string_append(s, shown++ ? ",\n  " : "\n  ");
+        append_mount(s, m);
     }
+    g_string_append(s, "\n]");
+    if (r && r->path)
+        append_map(s, t, r);
     pthread_mutex_unlock(&t->lock);
-    g_string_append(s, "\n]}\n");
+    g_string_append(s, "}\n");
     *len = s->len;
     return g_string_free(s, FALSE);
 }

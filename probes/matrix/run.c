@@ -208,12 +208,13 @@ void mx_probe_one(const struct sfs_map_entry *e, const struct sfs_config *cfg, c
 static const char *status_name(const struct sfs_status *st, char *buf, size_t len)
 {
     const char *name = NULL;
-    if (st->code == 0 && st->domain != SFS_DOMAIN_SMB && st->domain != SFS_DOMAIN_AFP)
+    if (st->code == 0 && st->domain != SFS_DOMAIN_SMB && st->domain != SFS_DOMAIN_AFP && st->domain != SFS_DOMAIN_LDAP)
         return NULL;   /* no protocol code, e.g. a Kerberos failure found before any exchange */
     switch (st->domain) {
     case SFS_DOMAIN_SMB: name = sfs_ntstatus_name((uint32_t)st->code); break;
     case SFS_DOMAIN_AFP: name = sfs_afp_result_name((int32_t)st->code); break;
     case SFS_DOMAIN_KRB5: name = sfs_krb5_error_name(st->code); break;
+    case SFS_DOMAIN_LDAP: name = sfs_ldap_result_name((int)st->code); break;
     default: return NULL;
     }
     if (name)

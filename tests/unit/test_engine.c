@@ -542,6 +542,51 @@ static void mounts_wildcard(void **state)
     mounts_destroy(&t);
 }
 
+/* A re-read map: keys added, removed and changed; a file open on a removed
+ * key keeps its connection until it is closed, then the key disconnects. */
+static void mounts_refresh_keys(void **state)
+{
+    (void)state;
+    struct mount_table t;
+    table_new(&t, "a afp://fake.example/a\nb afp://fake.example/b\nc afp://fake.example/c\n* afp://fake.example/&\n");
+    struct mount *a = find(&t, "a"), *b = find(&t, "b"), *c = find(&t, "c"), *w = find(&t, "w1");
+    struct sfs_status st = {0};
+    struct sfs_conn *bc = mount_acquire(&t, b, NULL, &st);
+    assert_non_null(bc);
+    note_open(b);           /* a file open on b */
+    mount_done(b);
+    assert_non_null(mount_acquire(&t, c, NULL, &st));
+    mount_done(c);
+
+    struct sfs_map next;
+    parse_map("a afp://fake.example/a\nc afp://fake.example/c2\nd afp://fake.example/d\n* afp://other.example/&\n",
+              &next);
+    size_t added = 0, removed = 0;
+    assert_int_equal(mounts_refresh(&t, &next, &added, &removed), 0);
+    assert_int_equal(added, 2);     /* d, and c anew */
+    assert_int_equal(removed, 3);   /* b, the old c, and w1 (its '*' now names another server) */
+    assert_ptr_equal(mounts_find(&t, "a"), a);
+    struct mount *w2 = find(&t, "w1");   /* instantiated anew from the new '*' */
+    assert_ptr_not_equal(w2, w);
+    assert_string_equal(w2->entry.url.host, "other.example");
+    assert_string_equal(find(&t, "b")->entry.url.host, "other.example");   /* b: now the '*' */
+    assert_true(b->removed);
+    struct mount *c2 = find(&t, "c");
+    assert_ptr_not_equal(c2, c);
+    assert_string_equal(c2->entry.url.share, "c2");
+    assert_non_null(find(&t, "d"));
+    /* c had nothing open: disconnected at once.  b keeps its file's connection. */
+    assert_int_equal(c->state, MOUNT_IDLE);
+    assert_int_equal(b->state, MOUNT_UP);
+    assert_ptr_equal(b->conn, bc);
+    mount_file_closed(b);
+    assert_int_equal(b->state, MOUNT_IDLE);
+    assert_null(b->conn);
+    /* New keys never share an inode range with removed ones. */
+    assert_true(mount_ino(c2, 5) != mount_ino(c, 5));
+    mounts_destroy(&t);
+}
+
 static void *acquire_only(struct runner *r)
 {
     struct sfs_status st = {0};
@@ -904,6 +949,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(failure_without_status_isolated, reset),
         cmocka_unit_test_setup(mounts_connect_once, reset),
         cmocka_unit_test_setup(mounts_wildcard, reset),
+        cmocka_unit_test_setup(mounts_refresh_keys, reset),
         cmocka_unit_test_setup(mounts_concurrent_acquire, reset),
         cmocka_unit_test_setup(mounts_negative_cache, reset),
         cmocka_unit_test_setup(mounts_lost_connection, reset),

@@ -200,6 +200,23 @@ static void test_mount_helper_form(void **state)
     parsed_free(p);
 }
 
+static void test_map_refresh(void **state)
+{
+    (void)state;
+    struct parsed *p = PARSE("--map-refresh", "30", "map", "mnt");
+    assert_int_equal(p->rc, 0);
+    assert_int_equal(p->opt.map_refresh_s, 30);
+    parsed_free(p);
+    p = PARSE("-o", "map_refresh=5", "map", "mnt");
+    assert_int_equal(p->rc, 0);
+    assert_int_equal(p->opt.map_refresh_s, 5);
+    parsed_free(p);
+    p = PARSE("map", "mnt");
+    assert_int_equal(p->opt.map_refresh_s, 0);   /* SIGHUP only */
+    parsed_free(p);
+    assert_bad(PARSE("--map-refresh", "1.5", "map", "mnt"), "--map-refresh: '1.5' is not a whole number");
+}
+
 static void test_mixed_and_repeated(void **state)
 {
     (void)state;
@@ -393,7 +410,7 @@ static void test_o_key_is_long_name(void **state)
             assert_int_equal(k[j], l[j] == '-' ? '_' : l[j]);
         with_o++;
     }
-    assert_int_equal(with_o, 7);   /* config timeout negative attr idle direct_io nobrowse */
+    assert_int_equal(with_o, 8);   /* config timeout negative attr idle map_refresh direct_io nobrowse */
 }
 
 static void test_help_lists_every_form(void **state)
@@ -428,6 +445,7 @@ int main(void)
         cmocka_unit_test(test_o_form),
         cmocka_unit_test(test_mount_helper_form),
         cmocka_unit_test(test_mixed_and_repeated),
+        cmocka_unit_test(test_map_refresh),
         cmocka_unit_test(test_comma_lists),
         cmocka_unit_test(test_fstab_only_dropped),
         cmocka_unit_test(test_libfuse_options_pass_through),

@@ -70,6 +70,52 @@ static void test_afp_results(void **state)
     }
 }
 
+static void test_ldap_results(void **state)
+{
+    (void)state;
+    static const struct {
+        int code;
+        const char *name;
+        int err;
+    } rows[] = {
+        {0, "success", 0},
+        {49, "invalidCredentials", EACCES},
+        {48, "inappropriateAuthentication", EACCES},
+        {50, "insufficientAccessRights", EACCES},
+        {8, "strongerAuthRequired", EACCES},
+        {13, "confidentialityRequired", EACCES},
+        {7, "authMethodNotSupported", EPROTONOSUPPORT},
+        {32, "noSuchObject", ENOENT},
+        {34, "invalidDNSyntax", EINVAL},
+        {51, "busy", EAGAIN},
+        {52, "unavailable", EAGAIN},
+        {53, "unwillingToPerform", EPERM},
+        {3, "timeLimitExceeded", ETIMEDOUT},
+        {4, "sizeLimitExceeded", E2BIG},
+        {11, "adminLimitExceeded", E2BIG},
+        {2, "protocolError", EPROTO},
+        {1, "operationsError", EIO},
+        {80, "other", EIO},
+        {10, "referral", EREMOTE},
+        {-1, "LDAP_SERVER_DOWN", EIO},
+        {-4, "LDAP_DECODING_ERROR", EPROTO},
+        {-5, "LDAP_TIMEOUT", ETIMEDOUT},
+        {-11, "LDAP_CONNECT_ERROR", EKEYREJECTED},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        assert_string_equal(sfs_ldap_result_name(rows[i].code), rows[i].name);
+        assert_int_equal(sfs_errno_for_ldap(rows[i].code), rows[i].err);
+    }
+    assert_null(sfs_ldap_result_name(9999));
+    assert_int_equal(sfs_errno_for_ldap(9999), EIO);
+    assert_null(sfs_ldap_result_name(-99));
+    /* Every row's errno has a name (reports print it). */
+    for (int code = -20; code <= 130; code++) {
+        int err = sfs_errno_for_ldap(code);
+        assert_true(err == 0 || sfs_errno_name(err) != NULL);
+    }
+}
+
 static void test_code_text(void **state)
 {
     (void)state;
@@ -84,6 +130,15 @@ static void test_code_text(void **state)
     sfs_status_set(&st, SFS_STAGE_CONNECT, ECONNREFUSED, SFS_DOMAIN_SYS, ECONNREFUSED, "x");
     sfs_status_code_text(&st, buf, sizeof(buf));
     assert_string_equal(buf, "");
+    sfs_status_set(&st, SFS_STAGE_MAP, EACCES, SFS_DOMAIN_LDAP, 49, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "invalidCredentials (49)");
+    sfs_status_set(&st, SFS_STAGE_MAP, ETIMEDOUT, SFS_DOMAIN_LDAP, -5, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "LDAP_TIMEOUT (-5)");
+    sfs_status_set(&st, SFS_STAGE_MAP, EIO, SFS_DOMAIN_LDAP, 4242, "x");
+    sfs_status_code_text(&st, buf, sizeof(buf));
+    assert_string_equal(buf, "LDAP result (4242)");
 }
 
 static void test_status_set(void **state)
@@ -123,6 +178,14 @@ static void test_names(void **state)
 {
     (void)state;
     assert_string_equal(sfs_stage_name(SFS_STAGE_NEGOTIATE), "negotiate");
+    /* Every stage has a name; "map" comes right after "parse". */
+    for (int s = 0; s < SFS_STAGE_COUNT; s++)
+        assert_string_not_equal(sfs_stage_name((enum sfs_stage)s), "?");
+    assert_int_equal(SFS_STAGE_MAP, SFS_STAGE_PARSE + 1);
+    assert_string_equal(sfs_stage_name(SFS_STAGE_MAP), "map");
+    assert_string_equal(sfs_stage_name(SFS_STAGE_WRITE), "write");
+    assert_string_equal(sfs_domain_name(SFS_DOMAIN_LDAP), "ldap");
+    assert_string_equal(sfs_errno_name(E2BIG), "E2BIG");
     assert_string_equal(sfs_stage_name((enum sfs_stage)99), "?");
     assert_string_equal(sfs_errno_name(EHOSTUNREACH), "EHOSTUNREACH");
     assert_string_equal(sfs_errno_name(ENOKEY), "ENOKEY");
@@ -137,6 +200,7 @@ int main(void)
         cmocka_unit_test(test_ntstatus_errno),  cmocka_unit_test(test_ntstatus_stage),
         cmocka_unit_test(test_ntstatus_names),  cmocka_unit_test(test_afp_results),
         cmocka_unit_test(test_code_text),       cmocka_unit_test(test_status_set),
+        cmocka_unit_test(test_ldap_results),
         cmocka_unit_test(test_macos_equivalent), cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

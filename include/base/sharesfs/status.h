@@ -15,6 +15,7 @@ extern "C" {
 enum sfs_stage {
     SFS_STAGE_NONE = 0,
     SFS_STAGE_PARSE,
+    SFS_STAGE_MAP,        /* reading a map from a directory service: connect, bind, search */
     SFS_STAGE_RESOLVE,
     SFS_STAGE_CONNECT,
     SFS_STAGE_NEGOTIATE,
@@ -37,6 +38,7 @@ enum sfs_domain {
     SFS_DOMAIN_MAP,   /* code unused; detail names file:line:col */
     SFS_DOMAIN_URL,
     SFS_DOMAIN_CONFIG,
+    SFS_DOMAIN_LDAP,  /* code is an LDAP result code (RFC 4511, >= 0) or a libldap client code (< 0) */
 };
 
 #define SFS_DETAIL_MAX 512
@@ -73,6 +75,11 @@ const char *sfs_ntstatus_name(uint32_t ntstatus);
 const char *sfs_afp_result_name(int32_t afp_result);
 /* "KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN" for a krb5_error_code; NULL when unknown. */
 const char *sfs_krb5_error_name(long code);
+/* LDAP: an RFC 4511 result code (49) or a libldap client code (LDAP_SERVER_DOWN
+ * -1, LDAP_TIMEOUT -5, ...): "invalidCredentials", "LDAP_SERVER_DOWN"; NULL
+ * when unknown.  Unknown codes give EIO. */
+int sfs_errno_for_ldap(int code);
+const char *sfs_ldap_result_name(int code);
 /* NT_STATUS name -> code; false when unknown. */
 bool sfs_ntstatus_from_name(const char *name, uint32_t *out);
 
@@ -81,7 +88,7 @@ bool sfs_ntstatus_from_name(const char *name, uint32_t *out);
 const char *sfs_macos_equivalent(const struct sfs_status *st);
 
 /* Human text of the protocol code: "NT_STATUS_LOGON_FAILURE (0xc000006d)",
- * "kFPUserNotAuth (-5023)"; empty string when domain has no code. */
+ * "kFPUserNotAuth (-5023)", "invalidCredentials (49)"; empty string when domain has no code. */
 void sfs_status_code_text(const struct sfs_status *st, char *buf, size_t len);
 
 #ifdef __cplusplus

@@ -41,6 +41,8 @@ struct mount {
     uint64_t connects, failures, opens, bytes_read;
     unsigned busy;                 /* operations using conn right now (mount_acquire .. mount_done) */
     unsigned open_files;           /* files open on conn */
+    bool removed;                  /* gone from the map at a refresh: not found or listed; open files
+                                      keep working; disconnected once unused */
     time_t last_used;
     uint64_t idle_disconnects;
 };
@@ -63,6 +65,13 @@ struct mount_table {
 
 int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *cfg, const char *root);
 void mounts_destroy(struct mount_table *t);
+/* Takes MAP in place of the table's map (a re-read map: SIGHUP,
+ * --map-refresh): keys no longer in it are removed (see struct mount),
+ * new keys are added, and a key whose entry changed (location or options)
+ * is removed and added anew.  '*' instances stay while the map still gives
+ * the same entry for their key.  *ADDED and *REMOVED count keys. */
+int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, size_t *removed);
+
 /* The record for KEY, instantiating a '*' entry on first use; NULL if none. */
 struct mount *mounts_find(struct mount_table *t, const char *key);
 /* Connects if needed.  Returns the connection or NULL with *st filled (the

@@ -79,8 +79,13 @@ struct sfs_map_dirref {
     bool resolved;
     struct sfs_status status;   /* stage map (or resolve/connect) and errno when it failed */
     char server[256];           /* the server asked: "ldap://ldap.lab.test:389" */
+    char auth[48];              /* the bind and TLS: "gssapi+starttls", "anonymous" */
     size_t n_records, n_entries;
     double ms;                  /* connect + bind + search */
+    /* sharesfs, when the directory could not be read at a refresh: the
+     * entries are those of the last read that succeeded, at GOOD_AT. */
+    bool last_good;
+    long long good_at;
 };
 
 struct sfs_map {
