@@ -3,6 +3,7 @@
 #include "sharesfs/map_sources.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,28 +45,43 @@ static void settings_free(struct dir_settings *s)
     free(s->timeout);
 }
 
-/* The parent of a DN ("ou=a,dc=x" -> "dc=x"); the DN itself at the top. */
-static char *dn_parent(const char *dn)
+/* The naming context of a DN: its trailing dc= components
+ * ("ou=automount,dc=lab,dc=test" -> "dc=lab,dc=test"); without any, its
+ * parent; the DN itself at the top. */
+static char *dn_context(const char *dn)
 {
-    for (const char *p = dn; *p; p++) {
+    const char *ctx = NULL, *parent = NULL, *rdn = dn;
+    for (const char *p = dn;; p++) {
         if (*p == '\\' && p[1]) {
             p++;
             continue;
         }
-        if (*p == ',' && p[1])
-            return g_strdup(p + 1 + strspn(p + 1, " "));
+        if (*p != ',' && *p != '\0')
+            continue;
+        bool dc = g_ascii_strncasecmp(rdn + strspn(rdn, " "), "dc=", 3) == 0;
+        if (dc && !ctx)
+            ctx = rdn;
+        else if (!dc)
+            ctx = NULL;
+        if (*p == '\0')
+            break;
+        rdn = p + 1;
+        if (!parent)
+            parent = rdn;
     }
-    return g_strdup(dn);
+    const char *out = ctx ? ctx : parent ? parent : dn;
+    return g_strdup(out + strspn(out, " "));
 }
 
-/* Where REF is searched.  A master named by DN is searched from its parent,
- * so the maps it names (usually its siblings) are found with it. */
+/* Where REF is searched.  A master (named by DN, or the map argument) is
+ * searched in its whole naming context, so the maps it names, by name or
+ * by DN, are found with it. */
 static char *search_base(const struct sfs_map_dirref *ref, const struct dir_settings *s)
 {
     if (!ref->base)
         return s->base ? g_strdup(s->base) : NULL;
-    if (ref->kind == SFS_DIRREF_MASTER)
-        return dn_parent(ref->base);
+    if (ref->kind == SFS_DIRREF_MASTER || ref->kind == SFS_DIRREF_TOP)
+        return dn_context(ref->base);
     return g_strdup(ref->base);
 }
 

@@ -377,6 +377,83 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
     return rc;
 }
 
+/* KEY lies at or below PREFIX (PLEN bytes): equal, or PREFIX/... */
+static bool key_under(const char *key, const char *prefix, size_t plen)
+{
+    return strncmp(key, prefix, plen) == 0 && (plen == 0 || key[plen] == '/' || key[plen] == '\0');
+}
+
+struct mount *mounts_find_path(struct mount_table *t, const char *path, size_t *key_len)
+{
+    struct mount *best = NULL;
+    size_t best_len = 0;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct mount *m = t->mounts[i];
+        size_t kl = strlen(m->entry.key);
+        if (!m->removed && kl > best_len && strncmp(path, m->entry.key, kl) == 0 &&
+            (path[kl] == '\0' || path[kl] == '/')) {
+            best = t->mounts[i];
+            best_len = kl;
+        }
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (best) {
+        *key_len = best_len;
+        return best;
+    }
+    size_t first = strcspn(path, "/");
+    char *name = g_strndup(path, first);
+    struct mount *m = mounts_has_below(t, name) ? NULL : mounts_find(t, name);
+    g_free(name);
+    *key_len = first;
+    return m;
+}
+
+bool mounts_has_below(struct mount_table *t, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    bool found = false;
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n && !found; i++)
+        found = !t->mounts[i]->removed && key_under(t->mounts[i]->entry.key, prefix, plen) &&
+                t->mounts[i]->entry.key[plen] == '/';
+    pthread_mutex_unlock(&t->lock);
+    return found;
+}
+
+void mounts_list_level(struct mount_table *t, const char *prefix, int (*fn)(void *arg, const char *name),
+                       void *arg)
+{
+    size_t plen = strlen(prefix);
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *names = g_ptr_array_new();   /* the names are the set's; freed with it */
+    pthread_mutex_lock(&t->lock);
+    for (size_t i = 0; i < t->n; i++) {
+        struct mount *m = t->mounts[i];
+        const char *key = m->entry.key;
+        if (m->removed || !key_under(key, prefix, plen) || (plen && key[plen] != '/'))
+            continue;
+        /* -nobrowse: as on macOS, only keys already mounted are listed. */
+        if ((t->nobrowse || m->entry.opts.nobrowse) && m->state != MOUNT_UP)
+            continue;
+        const char *rest = key + plen + (plen ? 1 : 0);
+        char *name = g_strndup(rest, strcspn(rest, "/"));
+        if (g_hash_table_contains(seen, name)) {
+            g_free(name);
+            continue;
+        }
+        g_hash_table_add(seen, name);
+        g_ptr_array_add(names, name);
+    }
+    pthread_mutex_unlock(&t->lock);
+    for (guint i = 0; i < names->len; i++)
+        if (fn(arg, names->pdata[i]))
+            break;
+    g_ptr_array_free(names, TRUE);
+    g_hash_table_destroy(seen);
+}
+
 static void record_failure(struct mount *m, const struct sfs_status *st)
 {
     m->last_error = *st;

@@ -16,13 +16,15 @@
 #define STATUS_DIR ".sharesfs"
 #define STATUS_FILE "status.json"
 
-enum node_kind { NODE_ROOT, NODE_STATUS_DIR, NODE_STATUS_FILE, NODE_SHARE, NODE_NONE };
+/* NODE_KEYDIR: a directory between the root and keys that hold '/'
+ * (macOS -fstab: "HOST/PATH" is the directory HOST, the key PATH below). */
+enum node_kind { NODE_ROOT, NODE_STATUS_DIR, NODE_STATUS_FILE, NODE_SHARE, NODE_KEYDIR, NODE_NONE };
 
 struct node {
     enum node_kind kind;
     struct mount *m;
     const char *rest;     /* path below the share root, "" for the share itself */
-    char key[256];
+    char key[1024];
 };
 
 struct open_file {
@@ -60,22 +62,31 @@ static void resolve(const char *path, struct node *n)
         return;
     }
     const char *p = path + 1;
-    size_t klen = strcspn(p, "/");
-    if (klen == 0 || klen >= sizeof(n->key))
-        return;
-    memcpy(n->key, p, klen);
-    n->key[klen] = '\0';
-    const char *rest = p + klen;
-    if (!strcmp(n->key, STATUS_DIR)) {
+    size_t first = strcspn(p, "/");
+    if (first == strlen(STATUS_DIR) && !strncmp(p, STATUS_DIR, first)) {
+        const char *rest = p + first;
         if (!*rest)
             n->kind = NODE_STATUS_DIR;
         else if (!strcmp(rest, "/" STATUS_FILE))
             n->kind = NODE_STATUS_FILE;
         return;
     }
-    n->m = mounts_find(&fs->table, n->key);
-    if (!n->m)
+    size_t klen = 0;
+    n->m = mounts_find_path(&fs->table, p, &klen);
+    if (!n->m) {
+        if (strlen(p) < sizeof(n->key) && mounts_has_below(&fs->table, p)) {
+            snprintf(n->key, sizeof(n->key), "%s", p);
+            n->kind = NODE_KEYDIR;
+        }
         return;
+    }
+    if (klen >= sizeof(n->key)) {
+        n->m = NULL;
+        return;
+    }
+    memcpy(n->key, p, klen);
+    n->key[klen] = '\0';
+    const char *rest = p + klen;
     n->kind = NODE_SHARE;
     n->rest = *rest ? rest : "";
 }
@@ -190,6 +201,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
     switch (n.kind) {
     case NODE_ROOT:
     case NODE_STATUS_DIR:
+    case NODE_KEYDIR:
         dir_stat(st, 0555, path);
         return 0;
     case NODE_STATUS_FILE: {
@@ -285,6 +297,18 @@ static int fill_one(void *ctx, const char *name, const struct stat *st)
     return 0;
 }
 
+struct level_fill {
+    void *buf;
+    fuse_fill_dir_t filler;
+    const struct stat *st;
+};
+
+static int level_one(void *arg, const char *name)
+{
+    struct level_fill *lf = arg;
+    return lf->filler(lf->buf, name, lf->st, 0, 0);
+}
+
 static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off,
                        struct fuse_file_info *fi, enum fuse_readdir_flags flags)
 {
@@ -292,22 +316,13 @@ static int sfs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_
     resolve(path, &n);
     struct stat dst;
     dir_stat(&dst, 0555, path);
-    if (n.kind == NODE_ROOT) {
-        struct mount_table *t = &fs_data()->table;
+    if (n.kind == NODE_ROOT || n.kind == NODE_KEYDIR) {
         filler(buf, ".", &dst, 0, 0);
         filler(buf, "..", &dst, 0, 0);
-        filler(buf, STATUS_DIR, &dst, 0, 0);
-        pthread_mutex_lock(&t->lock);
-        for (size_t i = 0; i < t->n; i++) {
-            struct mount *m = t->mounts[i];
-            /* -nobrowse: as on macOS, only keys already mounted are listed. */
-            if ((t->nobrowse || m->entry.opts.nobrowse) && m->state != MOUNT_UP)
-                continue;
-            if (m->removed)
-                continue;
-            filler(buf, m->entry.key, &dst, 0, 0);
-        }
-        pthread_mutex_unlock(&t->lock);
+        if (n.kind == NODE_ROOT)
+            filler(buf, STATUS_DIR, &dst, 0, 0);
+        struct level_fill lf = {.buf = buf, .filler = filler, .st = &dst};
+        mounts_list_level(&fs_data()->table, n.kind == NODE_ROOT ? "" : n.key, level_one, &lf);
         return 0;
     }
     if (n.kind == NODE_STATUS_DIR) {

@@ -5,7 +5,7 @@
  * baseline.c (baseline dir and expectations), compare.c (outcomes),
  * report_*.c (JSON, JUnit, TAP, terminal), plan.c, cli.c; the suites:
  * wire.c (records from a cell's process), fuse_checks.c, fuse_mount.c,
- * fuse_suite.c, seed.c; container.c (container / vm targets' hook). */
+ * fuse_suite.c, seed.c, directory.c; container.c (container / vm targets' hook). */
 #ifndef SHARESFS_PROBES_MATRIX_H
 #define SHARESFS_PROBES_MATRIX_H
 
@@ -23,7 +23,7 @@ enum mx_proto { MX_PROTO_SMB, MX_PROTO_AFP };
 enum mx_auth { MX_AUTH_GUEST, MX_AUTH_PASSWORD, MX_AUTH_KERBEROS };
 enum mx_ticket { MX_TICKET_VALID, MX_TICKET_EXPIRED, MX_TICKET_ABSENT };
 enum mx_flavour { MX_FLAVOUR_MACOS, MX_FLAVOUR_SUN };
-enum mx_suite_kind { MX_SUITE_PROBE, MX_SUITE_FUSE, MX_SUITE_SEED };
+enum mx_suite_kind { MX_SUITE_PROBE, MX_SUITE_FUSE, MX_SUITE_SEED, MX_SUITE_DIRECTORY };
 
 /* Where a problem is: "FILE:LINE:COLUMN: message". */
 struct mx_error {
@@ -55,7 +55,18 @@ struct mx_target {
     char *remote_proto;  /* remote: "smb" or "afp" */
     char *user, *credentials, *password_env;  /* remote: its own secret, never inline */
     GPtrArray *shares;   /* struct mx_share * */
+    struct mx_directory *directory;   /* a directory server's maps (the directory suite); NULL when none */
     int line, column;
+};
+
+/* A target that serves automount maps over LDAP (docs/matrix.md). */
+struct mx_directory {
+    char *map;           /* what is read: "+auto_master", "ldap://HOST/DN", "ldap:DN" */
+    char *uri;           /* default ldap://HOST */
+    char *base;
+    char *bind_dn, *password_file;   /* the simple bind of clients with auth: password */
+    char *ca_file;
+    bool starttls;
 };
 
 struct mx_client {
@@ -316,6 +327,11 @@ struct mx_cell_env {
 };
 void mx_fuse_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct mx_cell_env *env, int fd);
 void mx_seed_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct mx_cell_env *env, int fd);
+/* directory.c: the target's directory map read with the client's bind
+ * (guest: anonymous, password: simple, kerberos: GSSAPI); SOURCE.map per
+ * directory source, then each entry it gave probed to `list`. */
+void mx_directory_cell(const struct mx_matrix *m, const struct mx_cell *c, const struct mx_cell_env *env, int fd);
+int mx_directory_cell_deadline_ms(const struct mx_matrix *m);
 /* The seed scenario's map for HOST (docs/kerberos.md): Groups, Attic, Multimedia. */
 char *mx_seed_map_text(const char *host);
 extern const char *const mx_seed_rows[];  /* NULL-terminated */

@@ -279,6 +279,19 @@ static bool parse_shares(struct ctx *c, struct mx_target *t, yaml_node_t *v)
     return true;
 }
 
+static void directory_free(struct mx_directory *d)
+{
+    if (!d)
+        return;
+    g_free(d->map);
+    g_free(d->uri);
+    g_free(d->base);
+    g_free(d->bind_dn);
+    g_free(d->password_file);
+    g_free(d->ca_file);
+    g_free(d);
+}
+
 static void target_free(void *p)
 {
     struct mx_target *t = p;
@@ -294,14 +307,38 @@ static void target_free(void *p)
     g_free(t->password_env);
     if (t->shares)
         g_ptr_array_free(t->shares, TRUE);
+    directory_free(t->directory);
     g_free(t);
+}
+
+/* directory: {map, base, uri, bind_dn, password_file, ca_file, starttls} */
+static bool parse_directory(struct ctx *c, struct mx_target *t, yaml_node_t *v)
+{
+    static const char *const keys[] = {"map", "uri", "base", "bind_dn", "password_file", "ca_file", "starttls", NULL};
+    static const char *const bools[] = {"false", "true", NULL};
+    if (!check_mapping(c, v, "directory", keys))
+        return false;
+    struct mx_directory *d = t->directory = g_new0(struct mx_directory, 1);
+    int tls = 0;
+    if (!get_string(c, v, "map", true, &d->map) || !get_string(c, v, "base", true, &d->base) ||
+        !get_string(c, v, "uri", false, &d->uri) || !get_string(c, v, "bind_dn", false, &d->bind_dn) ||
+        !get_string(c, v, "password_file", false, &d->password_file) ||
+        !get_string(c, v, "ca_file", false, &d->ca_file) || !get_enum(c, v, "starttls", bools, false, &tls))
+        return false;
+    d->starttls = tls == 1;
+    if (d->bind_dn && !d->password_file)
+        return fail(c, v, "directory: bind_dn needs password_file (a file of mode 0600; never a password here)");
+    if (!d->uri)
+        d->uri = g_strdup_printf("ldap://%s", t->host);
+    return true;
 }
 
 static bool parse_target(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yaml_node_t *v)
 {
     static const char *const kinds[] = {"lab", "container", "vm", "remote", NULL};
     static const char *const keys[] = {"kind", "host", "shares", "suite", "packages", "server_config", "image",
-                                       "protocol", "user", "credentials", "password_env", "memory", NULL};
+                                       "protocol", "user", "credentials", "password_env", "memory", "directory",
+                                       NULL};
     if (!check_name(c, k, "target") || !check_mapping(c, v, "target", keys))
         return false;
     struct mx_target *t = g_new0(struct mx_target, 1);
@@ -360,7 +397,12 @@ static bool parse_target(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yam
     /* A container's host is the address it gets when it starts. */
     if (!t->host && t->kind != MX_TARGET_CONTAINER && t->kind != MX_TARGET_VM)
         t->host = g_strdup_printf("%s.%s", t->name, m->lab_domain);
+    yaml_node_t *dir = get(c, v, "directory");
+    if (dir && !parse_directory(c, t, dir))
+        return false;
     yaml_node_t *sh = get(c, v, "shares");
+    if (!sh && dir)
+        return true;   /* a directory server needs no shares of its own */
     if (!sh)
         return fail(c, v, "target '%s' needs 'shares'", t->name);
     return parse_shares(c, t, sh);
@@ -452,7 +494,7 @@ static void suite_free(void *p)
 
 static bool parse_suite(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yaml_node_t *v)
 {
-    static const char *const kinds[] = {"probe", "fuse", "seed", NULL};
+    static const char *const kinds[] = {"probe", "fuse", "seed", "directory", NULL};
     static const char *const keys[] = {"kind", NULL};
     if (!check_name(c, k, "suite"))
         return false;
@@ -467,7 +509,8 @@ static bool parse_suite(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yaml
     } else if (!check_mapping(c, v, "suite", keys) || !get_enum(c, v, "kind", kinds, false, &kind)) {
         return false;
     }
-    if (kind < 0 && !one_of(c, k, "suite (a name other than probe, fuse, seed needs 'kind')", kinds, &kind))
+    if (kind < 0 && !one_of(c, k, "suite (a name other than probe, fuse, seed, directory needs 'kind')", kinds,
+                            &kind))
         return false;
     s->kind = (enum mx_suite_kind)kind;
     return true;
@@ -661,7 +704,7 @@ void mx_matrix_free(struct mx_matrix *m)
 
 const char *mx_suite_kind_name(enum mx_suite_kind k)
 {
-    return k == MX_SUITE_PROBE ? "probe" : k == MX_SUITE_FUSE ? "fuse" : "seed";
+    return k == MX_SUITE_PROBE ? "probe" : k == MX_SUITE_FUSE ? "fuse" : k == MX_SUITE_SEED ? "seed" : "directory";
 }
 
 const char *mx_target_kind_name(enum mx_target_kind k)

@@ -295,6 +295,7 @@ static void run_cell(const struct mx_matrix *m, const struct mx_cell *c, const s
     case MX_SUITE_PROBE: probe_cell(m, c, env, fd); break;
     case MX_SUITE_FUSE: mx_fuse_cell(m, c, &ce, fd); break;
     case MX_SUITE_SEED: mx_seed_cell(m, c, &ce, fd); break;
+    case MX_SUITE_DIRECTORY: mx_directory_cell(m, c, &ce, fd); break;
     }
     struct mx_wire end;
     mx_wire_set(&end, ".", NULL, NULL, NULL, NULL);
@@ -348,6 +349,7 @@ static int cell_deadline_ms(const struct mx_matrix *m, const struct mx_cell *c)
     switch (c->suite->kind) {
     case MX_SUITE_FUSE: return mx_fuse_cell_deadline_ms(m, c) + 15000;
     case MX_SUITE_SEED: return mx_seed_cell_deadline_ms(m) + 15000;
+    case MX_SUITE_DIRECTORY: return mx_directory_cell_deadline_ms(m) + 15000;
     default: return mx_entry_deadline_ms(m) * (int)c->target->shares->len + 10000;
     }
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <glib.h>
 
 #include "fake_backend.h"
 #include "sharesfs/engine.h"
@@ -587,6 +588,58 @@ static void mounts_refresh_keys(void **state)
     mounts_destroy(&t);
 }
 
+static int level_name(void *arg, const char *name)
+{
+    GString *g = arg;
+    g_string_append_printf(g, "%s ", name);
+    return 0;
+}
+
+/* Keys with '/' (macOS -fstab: HOST/PATH) and the directories between. */
+static void mounts_nested_keys(void **state)
+{
+    (void)state;
+    struct mount_table t;
+    struct sfs_map map;
+    struct sfs_parse_error perr;
+    assert_int_equal(sfs_map_parse_text("a afp://fake.example/a\n* afp://fake.example/&\n", "m", ROOT, &map, &perr), 0);
+    /* Keys as -fstab records give them (the map line parser refuses '/' in a key). */
+    const char *nested[] = {"h.example/Groups", "h.example/Volumes/Data/Attic"};
+    for (size_t i = 0; i < 2; i++) {
+        map.entries = realloc(map.entries, (map.n_entries + 1) * sizeof(*map.entries));
+        assert_int_equal(sfs_map_entry_copy(&map.entries[map.n_entries], &map.entries[0]), 0);
+        free(map.entries[map.n_entries].key);
+        map.entries[map.n_entries++].key = strdup(nested[i]);
+    }
+    assert_int_equal(mounts_init(&t, &map, NULL, ROOT), 0);
+    size_t kl = 0;
+    struct mount *g = mounts_find_path(&t, "h.example/Groups/sub/file", &kl);
+    assert_non_null(g);
+    assert_string_equal(g->entry.key, "h.example/Groups");
+    assert_int_equal(kl, strlen("h.example/Groups"));
+    assert_ptr_equal(mounts_find_path(&t, "h.example/Volumes/Data/Attic", &kl), find(&t, "h.example/Volumes/Data/Attic"));
+    /* Between the root and the keys: directories, not a '*' instance. */
+    assert_null(mounts_find_path(&t, "h.example", &kl));
+    assert_null(mounts_find_path(&t, "h.example/Volumes", &kl));
+    assert_true(mounts_has_below(&t, "h.example"));
+    assert_true(mounts_has_below(&t, "h.example/Volumes/Data"));
+    assert_false(mounts_has_below(&t, "h.example/Groups"));
+    assert_false(mounts_has_below(&t, "h.exam"));
+    /* A plain name still gets its '*' instance. */
+    struct mount *w = mounts_find_path(&t, "other/x", &kl);
+    assert_non_null(w);
+    assert_string_equal(w->entry.key, "other");
+    assert_int_equal(kl, 5);
+    GString *names = g_string_new(NULL);
+    mounts_list_level(&t, "", level_name, names);
+    assert_string_equal(names->str, "a h.example other ");
+    g_string_truncate(names, 0);
+    mounts_list_level(&t, "h.example", level_name, names);
+    assert_string_equal(names->str, "Groups Volumes ");
+    g_string_free(names, TRUE);
+    mounts_destroy(&t);
+}
+
 static void *acquire_only(struct runner *r)
 {
     struct sfs_status st = {0};
@@ -950,6 +1003,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(mounts_connect_once, reset),
         cmocka_unit_test_setup(mounts_wildcard, reset),
         cmocka_unit_test_setup(mounts_refresh_keys, reset),
+        cmocka_unit_test_setup(mounts_nested_keys, reset),
         cmocka_unit_test_setup(mounts_concurrent_acquire, reset),
         cmocka_unit_test_setup(mounts_negative_cache, reset),
         cmocka_unit_test_setup(mounts_lost_connection, reset),

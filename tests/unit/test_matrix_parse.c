@@ -197,6 +197,59 @@ static void test_secret_file_mode(void **state)
 }
 
 /* The inventory: every cell that runs on exactly one host, loads balanced. */
+/* A directory server target and the directory suite. */
+static void test_directory(void **state)
+{
+    (void)state;
+    const char *text = "version: 1\n"
+                       "targets:\n"
+                       "  ldap:\n"
+                       "    kind: lab\n"
+                       "    directory: {map: +auto_master, base: 'dc=lab,dc=test', starttls: true}\n"
+                       "clients:\n"
+                       "  guest: {auth: guest}\n"
+                       "suites:\n"
+                       "  directory:\n";
+    struct mx_error err;
+    struct mx_matrix *m = mx_matrix_parse_text(text, strlen(text), "d.yaml", &err);
+    if (!m) {
+        char msg[1024];
+        mx_error_format(&err, msg, sizeof(msg));
+        fail_msg("%s", msg);
+    }
+    const struct mx_target *t = m->targets->pdata[0];
+    assert_non_null(t->directory);
+    assert_string_equal(t->directory->map, "+auto_master");
+    assert_string_equal(t->directory->uri, "ldap://ldap.lab.test");
+    assert_true(t->directory->starttls);
+    assert_int_equal(t->shares->len, 0);
+    assert_int_equal(((struct mx_suite *)m->suites->pdata[0])->kind, MX_SUITE_DIRECTORY);
+    assert_string_equal(mx_suite_kind_name(MX_SUITE_DIRECTORY), "directory");
+    mx_matrix_free(m);
+
+    static const struct {
+        const char *dir, *message;
+    } bad[] = {
+        {"{base: x}", "missing key 'map'"},
+        {"{map: m}", "missing key 'base'"},
+        {"{map: m, base: b, bind_dn: cn=r}", "bind_dn needs password_file"},
+        {"{map: m, base: b, password: x}", "password"},
+        {"{map: m, base: b, starttls: maybe}", "starttls: 'maybe' is not one of"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        char *t2 = g_strdup_printf("version: 1\ntargets:\n  l:\n    kind: lab\n    directory: %s\n"
+                                   "clients:\n  g: {auth: guest}\n", bad[i].dir);
+        m = mx_matrix_parse_text(t2, strlen(t2), "d.yaml", &err);
+        if (m)
+            fail_msg("%s: parsed, expected an error", bad[i].dir);
+        char msg[1024];
+        mx_error_format(&err, msg, sizeof(msg));
+        if (!strstr(msg, bad[i].message))
+            fail_msg("%s: got '%s', expected '%s'", bad[i].dir, msg, bad[i].message);
+        g_free(t2);
+    }
+}
+
 static void test_plan(void **state)
 {
     (void)state;
@@ -238,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_secret_file_mode),
         cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_directory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

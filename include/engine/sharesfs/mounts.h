@@ -72,6 +72,20 @@ void mounts_destroy(struct mount_table *t);
  * the same entry for their key.  *ADDED and *REMOVED count keys. */
 int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, size_t *removed);
 
+/* Keys may hold '/' (macOS -fstab records: "HOST/PATH"): the record whose
+ * key is the longest prefix of PATH ending at a '/' or at its end, *KEY_LEN
+ * set to that key's length; else, for a first component that no key lies
+ * below, a '*' instance (mounts_find).  NULL when none. */
+struct mount *mounts_find_path(struct mount_table *t, const char *path, size_t *key_len);
+/* Does some key lie below PREFIX ("lion.lab.test" for key
+ * "lion.lab.test/Groups")?  The synthetic directories between keys. */
+bool mounts_has_below(struct mount_table *t, const char *prefix);
+/* Calls FN once per distinct name one level below PREFIX ("" for the root):
+ * the first component of each key there, keys hidden by -nobrowse left
+ * out.  Stops when FN returns nonzero. */
+void mounts_list_level(struct mount_table *t, const char *prefix, int (*fn)(void *arg, const char *name),
+                       void *arg);
+
 /* The record for KEY, instantiating a '*' entry on first use; NULL if none. */
 struct mount *mounts_find(struct mount_table *t, const char *key);
 /* Connects if needed.  Returns the connection or NULL with *st filled (the
