@@ -26,6 +26,11 @@ int afp_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *c
     } else if (t->creds.user && t->creds.password) {
         a->kind = SFS_AUTH_DHX2;
         snprintf(a->uam, sizeof(a->uam), "DHX2");
+    } else if (t->personal) {
+        /* One user's own session without a password: the user's ticket
+         * (its pre-flight says why when there is none), never guest. */
+        a->kind = SFS_AUTH_KRB5;
+        snprintf(a->uam, sizeof(a->uam), "Client Krb v2");
     } else {
         a->kind = SFS_AUTH_NONE;
         a->auto_krb5 = true;

@@ -46,10 +46,10 @@ const struct sfs_backend_ops *sfs_engine_ops(enum sfs_proto proto, unsigned flag
     return ops && (flags & SFS_ENGINE_READAHEAD) ? sfs_readahead_backend(ops) : ops;
 }
 
-int sfs_engine_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
-                      struct sfs_status *st)
+int sfs_engine_target_for(const struct sfs_map_entry *e, const struct sfs_config *cfg,
+                          const struct sfs_identity *who, struct sfs_target *t, struct sfs_status *st)
 {
-    int rc = sfs_target_from_entry(e, cfg, t, st);
+    int rc = sfs_target_for(e, cfg, who, t, st);
     if (rc < 0)
         return rc;
     const struct sfs_backend_ops *ops = sfs_backend_for(e->url.proto);
@@ -63,6 +63,12 @@ int sfs_engine_target(const struct sfs_map_entry *e, const struct sfs_config *cf
     return rc;
 }
 
+int sfs_engine_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
+                      struct sfs_status *st)
+{
+    return sfs_engine_target_for(e, cfg, NULL, t, st);
+}
+
 int sfs_engine_connect(const struct sfs_connect_request *req, struct sfs_session *out, struct sfs_server_info *info,
                        char *auth, size_t auth_size, struct sfs_status *st)
 {
@@ -70,7 +76,7 @@ int sfs_engine_connect(const struct sfs_connect_request *req, struct sfs_session
     memset(out, 0, sizeof(*out));
     struct sfs_target t;
     double t0 = sfs_now_ms();
-    int rc = sfs_engine_target(e, req->cfg, &t, st);
+    int rc = sfs_engine_target_for(e, req->cfg, req->who, &t, st);
     if (rc < 0)
         return rc;
     const struct sfs_backend_ops *ops = connecting_ops(e->url.proto, req->flags);

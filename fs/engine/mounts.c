@@ -1,6 +1,7 @@
 #include "sharesfs/mounts.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,11 @@ ino_t mount_ino(const struct mount *m, ino_t server_ino)
 
 static void mount_free(struct mount *m)
 {
+    if (m->sessions) {
+        for (guint i = 0; i < m->sessions->len; i++)
+            mount_free(m->sessions->pdata[i]);
+        g_ptr_array_free(m->sessions, TRUE);
+    }
     if (m->conn)
         m->ops->disconnect(m->conn);
     for (size_t i = 0; i < m->n_retired; i++)
@@ -198,6 +204,22 @@ static struct mount *mount_at(struct mount_table *t, size_t i)
     return m;
 }
 
+void mounts_for_each(struct mount_table *t, void (*fn)(void *arg, struct mount *m), void *arg)
+{
+    struct mount *m;
+    for (size_t i = 0; (m = mount_at(t, i)); i++) {
+        fn(arg, m);
+        for (size_t j = 0; m->sessions; j++) {
+            pthread_mutex_lock(&m->lock);
+            struct mount *s = j < m->sessions->len ? m->sessions->pdata[j] : NULL;
+            pthread_mutex_unlock(&m->lock);
+            if (!s)
+                break;
+            fn(arg, s);
+        }
+    }
+}
+
 /* Disconnects M if it has been idle long enough; the caller holds nothing. */
 static void reap_one(struct mount_table *t, struct mount *m, time_t now)
 {
@@ -217,6 +239,17 @@ static void reap_one(struct mount_table *t, struct mount *m, time_t now)
     }
 }
 
+struct reap_arg {
+    struct mount_table *t;
+    time_t now;
+};
+
+static void reap_each(void *arg, struct mount *m)
+{
+    struct reap_arg *ra = arg;
+    reap_one(ra->t, m, ra->now);
+}
+
 static void *reaper_main(void *arg)
 {
     struct mount_table *t = arg;
@@ -231,9 +264,8 @@ static void *reaper_main(void *arg)
             break;
         pthread_mutex_unlock(&t->reaper_lock);
         time_t now = time(NULL);
-        struct mount *m;
-        for (size_t i = 0; (m = mount_at(t, i)); i++)
-            reap_one(t, m, now);
+        struct reap_arg ra = {.t = t, .now = now};
+        mounts_for_each(t, reap_each, &ra);
         pthread_mutex_lock(&t->reaper_lock);
     }
     pthread_mutex_unlock(&t->reaper_lock);
@@ -316,6 +348,43 @@ static bool map_entry_for(struct sfs_map *map, const char *key, struct sfs_map_e
     return sfs_map_lookup(map, NULL, key, out, &perr) == 0;
 }
 
+static void release_one(void *arg, struct mount *m)
+{
+    (void)arg;
+    pthread_mutex_lock(&m->lock);
+    release_unused(m);
+}
+
+struct mount *mount_session(struct mount_table *t, struct mount *m, uid_t uid)
+{
+    if (!t->multiuser || m->is_session)
+        return m;
+    pthread_mutex_lock(&m->lock);
+    if (!m->sessions)
+        m->sessions = g_ptr_array_new();
+    for (guint i = 0; i < m->sessions->len; i++) {
+        struct mount *s = m->sessions->pdata[i];
+        if (s->uid == uid) {
+            pthread_mutex_unlock(&m->lock);
+            return s;
+        }
+    }
+    struct mount *s = mount_new(&m->entry);
+    if (s) {
+        s->is_session = true;
+        s->uid = uid;
+        s->index = m->index;     /* the same inode numbers for every user of the key */
+        s->removed = m->removed;
+        struct passwd pw, *found = NULL;
+        char buf[1024];
+        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
+            snprintf(s->user, sizeof(s->user), "%s", found->pw_name);
+        g_ptr_array_add(m->sessions, s);
+    }
+    pthread_mutex_unlock(&m->lock);
+    return s;
+}
+
 int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, size_t *removed)
 {
     size_t n_added = 0, n_removed = 0;
@@ -335,6 +404,12 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         if (!keep) {
             pthread_mutex_lock(&m->lock);
             m->removed = true;
+            for (guint j = 0; m->sessions && j < m->sessions->len; j++) {
+                struct mount *sess = m->sessions->pdata[j];
+                pthread_mutex_lock(&sess->lock);
+                sess->removed = true;
+                pthread_mutex_unlock(&sess->lock);
+            }
             pthread_mutex_unlock(&m->lock);
             n_removed++;
         }
@@ -369,11 +444,7 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         *removed = n_removed;
     /* Removed keys with nothing open are disconnected now; the others
      * when their last file closes (mount_file_closed). */
-    struct mount *m;
-    for (size_t i = 0; (m = mount_at(t, i)); i++) {
-        pthread_mutex_lock(&m->lock);
-        release_unused(m);
-    }
+    mounts_for_each(t, release_one, NULL);
     return rc;
 }
 
@@ -527,8 +598,9 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
     struct sfs_status fail = {0};
     struct sfs_server_info info = {0};
     char auth[sizeof(m->auth)] = "";
+    struct sfs_identity who = {.uid = m->uid, .name = m->user[0] ? m->user : NULL};
     struct sfs_connect_request req = {.entry = &m->entry, .cfg = t->cfg, .ccache = ccache,
-                                      .flags = MOUNT_ENGINE_FLAGS};
+                                      .who = m->is_session ? &who : NULL, .flags = MOUNT_ENGINE_FLAGS};
     struct sfs_session s = {0};
     int rc = sfs_engine_connect(&req, &s, &info, auth, sizeof(auth), &fail);
 

@@ -133,6 +133,8 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
     fs->table.idle_timeout_s = o->opt.idle_s;
     if (o->opt.nobrowse)
         fs->table.nobrowse = true;
+    /* Other users reach the mount: each through a session of their own. */
+    fs->table.multiuser = o->opt.allow_other && !o->opt.shared_session;
     if (!direct && map_path) {
         struct map_refresh *r = &fs->refresh;
         r->path = strdup(map_path);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "status_file.h"
@@ -86,6 +87,10 @@ static void resolve(const char *path, struct node *n)
     }
     memcpy(n->key, p, klen);
     n->key[klen] = '\0';
+    /* Multiuser: the caller's own session of the key. */
+    n->m = mount_session(&fs->table, n->m, fuse_get_context()->uid);
+    if (!n->m)
+        return;
     const char *rest = p + klen;
     n->kind = NODE_SHARE;
     n->rest = *rest ? rest : "";
@@ -125,9 +130,25 @@ static void dir_stat(struct stat *st, mode_t perm, const char *name)
     st->st_mtime = st->st_ctime = st->st_atime = synthetic_time();
 }
 
+/* Is the ccache CC ("FILE:/path" or a path) a file of UID?  A process can
+ * name any file in KRB5CCNAME: a session of one user must never use
+ * another's ticket. */
+static bool ccache_owned_by(const char *cc, uid_t uid)
+{
+    if (!strncmp(cc, "FILE:", 5))
+        cc += 5;
+    else if (strchr(cc, ':'))
+        return false;   /* KEYRING:, KCM:, DIR:... cannot be checked here: not used for another user */
+    struct stat sb;
+    return lstat(cc, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_uid == uid;
+}
+
 /* The Kerberos ccache of the process that triggered the access: its
- * KRB5CCNAME, else /tmp/krb5cc_UID when that exists (MIT's default). */
-static bool caller_ccache(char *out, size_t len)
+ * KRB5CCNAME, else /tmp/krb5cc_UID when that exists (MIT's default).
+ * Multiuser (OWN): only a ccache file owned by the caller's uid, and
+ * always a name (a missing one makes the pre-flight say ENOKEY), never
+ * sharesfs's own default. */
+static bool caller_ccache(char *out, size_t len, bool own)
 {
     const struct fuse_context *fc = fuse_get_context();
     char path[64];
@@ -145,7 +166,7 @@ static bool caller_ccache(char *out, size_t len)
                 continue;
             }
             var[n] = '\0';
-            if (strncmp(var, "KRB5CCNAME=", 11) == 0 && var[11]) {
+            if (strncmp(var, "KRB5CCNAME=", 11) == 0 && var[11] && (!own || ccache_owned_by(var + 11, fc->uid))) {
                 snprintf(out, len, "%.1000s", var + 11);
                 found = true;
             }
@@ -155,7 +176,10 @@ static bool caller_ccache(char *out, size_t len)
     }
     if (!found) {
         snprintf(path, sizeof(path), "/tmp/krb5cc_%u", (unsigned)fc->uid);
-        if (access(path, R_OK) == 0) {
+        if (access(path, R_OK) == 0 && (!own || ccache_owned_by(path, fc->uid))) {
+            snprintf(out, len, "FILE:%s", path);
+            found = true;
+        } else if (own) {
             snprintf(out, len, "FILE:%s", path);
             found = true;
         }
@@ -166,7 +190,7 @@ static bool caller_ccache(char *out, size_t len)
 static struct sfs_conn *acquire(struct mount *m, struct sfs_status *st)
 {
     char ccache[1024];
-    bool have = m->state != MOUNT_UP && caller_ccache(ccache, sizeof(ccache));
+    bool have = m->state != MOUNT_UP && caller_ccache(ccache, sizeof(ccache), m->is_session);
     return mount_acquire(&fs_data()->table, m, have ? ccache : NULL, st);
 }
 
@@ -206,7 +230,7 @@ static int sfs_getattr(const char *path, struct stat *st, struct fuse_file_info 
         return 0;
     case NODE_STATUS_FILE: {
         size_t len = 0;
-        char *text = status_json_render(&fs_data()->table, &fs_data()->refresh, &len);
+        char *text = status_json_render(&fs_data()->table, &fs_data()->refresh, fuse_get_context()->uid, &len);
         g_free(text);
         memset(st, 0, sizeof(*st));
         st->st_mode = S_IFREG | 0444;
@@ -406,7 +430,7 @@ static int sfs_open(const char *path, struct fuse_file_info *fi)
         return -ENOMEM;
     of->kind = n.kind;
     if (n.kind == NODE_STATUS_FILE) {
-        of->text = status_json_render(&fs_data()->table, &fs_data()->refresh, &of->len);
+        of->text = status_json_render(&fs_data()->table, &fs_data()->refresh, fuse_get_context()->uid, &of->len);
         fi->direct_io = 1;   /* the size changes between snapshots */
         fi->fh = (uintptr_t)of;
         return 0;
@@ -839,6 +863,12 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     cfg->direct_io = fs->direct_io;
     cfg->entry_timeout = fs->attr_timeout;
     cfg->negative_timeout = 0;   /* a failed key must be retried after negative_timeout, not cached by the kernel */
+    if (fs->table.multiuser) {
+        /* The kernel's name and attribute caches are shared by all users:
+         * what one user's session saw must not answer another's stat. */
+        cfg->attr_timeout = 0;
+        cfg->entry_timeout = 0;
+    }
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     mounts_start_reaper(&fs->table);
     map_refresh_catch_sighup(&fs->refresh);   /* after libfuse's handlers: SIGHUP re-reads the map */

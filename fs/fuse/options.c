@@ -70,6 +70,11 @@ static const struct option_spec option_table[] = {
      .help = "no page cache for file data: reads and writes go\n"
              "to sharesfs in the caller's sizes (faster\n"
              "streaming reads; no shared mmap)"},
+    {.long_name = "shared-session", .o_key = "shared_session", .type = T_FLAG, .offset = FIELD(shared_session),
+     .help = "with allow_other: every user reaches a key through\n"
+             "ONE session, with the identity of whoever\n"
+             "connected it first (default: one session per user,\n"
+             "each with that user's own credentials)"},
     {.long_name = "nobrowse", .o_key = "nobrowse", .type = T_FLAG, .offset = FIELD(nobrowse),
      .help = "list only keys already mounted (as -nobrowse on\nan auto_master line)"},
     {.long_name = "status", .type = T_ACTION_ARG, .offset = FIELD(status_path),
@@ -266,6 +271,8 @@ static int parse_o_item(struct parser *p, const char *raw, const char *plain)
     if (!s) {
         if (sharesfs_option_is_fstab_only(plain))
             return 0;
+        if (!strcmp(plain, "allow_other") || !strcmp(plain, "allow_root"))
+            p->out->allow_other = true;   /* other users reach the mount: per-user sessions */
         return fuse_opt_add_opt(&p->fuse_opts, raw) < 0 ? out_of_memory(p) : 0;
     }
     char shown[64];

@@ -27,6 +27,8 @@ enum sharesfs_action {
 struct sharesfs_options {
     enum sharesfs_action action;
     bool foreground, debug, single, direct_io, nobrowse;
+    bool allow_other;           /* -o allow_other (or allow_root) went to libfuse */
+    bool shared_session;        /* --shared-session: one identity for every user (its risk: docs/config.md) */
     char *config_path;          /* owned; NULL: the default config */
     double timeout_s;           /* 0: the configuration's */
     double attr_s;

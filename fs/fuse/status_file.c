@@ -102,6 +102,10 @@ static void append_mount(GString *s, struct mount *m)
     pthread_mutex_lock(&m->lock);
     g_string_append(s, "{\"key\":");
     append_json_string(s, m->entry.key);
+    if (m->is_session) {
+        g_string_append_printf(s, ",\"uid\":%u,\"user\":", (unsigned)m->uid);
+        append_json_string(s, m->user[0] ? m->user : NULL);
+    }
     g_string_append(s, ",\"source\":");
     append_json_string(s, m->entry.file);
     if (m->removed)
@@ -145,24 +149,48 @@ static void append_mount(GString *s, struct mount *m)
     pthread_mutex_unlock(&m->lock);
 }
 
-char *status_json_render(struct mount_table *t, const struct map_refresh *r, size_t *len)
+struct render {
+    GString *s;
+    size_t shown;
+    uid_t viewer;
+    bool multiuser;
+};
+
+static void render_one(void *arg, struct mount *m)
+{
+    struct render *r = arg;
+    /* A removed key is shown while files opened on it are still open. */
+    if (m->removed && m->open_files == 0)
+        return;
+    if (r->multiuser && !m->is_session) {
+        /* The key itself: shown once, when the viewer has no session on it yet. */
+        bool own = false;
+        pthread_mutex_lock(&m->lock);
+        for (guint i = 0; m->sessions && i < m->sessions->len; i++)
+            own |= ((struct mount *)m->sessions->pdata[i])->uid == r->viewer;
+        pthread_mutex_unlock(&m->lock);
+        if (own && r->viewer != 0)
+            return;
+        if (r->viewer == 0 && m->sessions && m->sessions->len)
+            return;
+    }
+    if (r->multiuser && m->is_session && r->viewer != 0 && m->uid != r->viewer)
+        return;   /* another user's session: theirs alone (root sees all) */
+    g_string_append(r->s, r->shown++ ? ",\n  " : "\n  ");
+    append_mount(r->s, m);
+}
+
+char *status_json_render(struct mount_table *t, const struct map_refresh *r, uid_t viewer, size_t *len)
 {
     GString *s = g_string_new("{\"schema\":\"sharesfs.status/1\",\"root\":");
     append_json_string(s, t->root);
     g_string_append(s, ",\"generated\":");
     append_time(s, time(NULL));
-    g_string_append(s, ",\"mounts\":[");
-    pthread_mutex_lock(&t->lock);
-    size_t shown = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        struct mount *m = t->mounts[i];
-        /* A removed key is shown while files opened on it are still open. */
-        if (m->removed && m->open_files == 0)
-            continue;
-        g_string_append(s, shown++ ? ",\n  " : "\n  ");
-        append_mount(s, m);
-    }
+    g_string_append_printf(s, ",\"multiuser\":%s,\"mounts\":[", t->multiuser ? "true" : "false");
+    struct render rd = {.s = s, .viewer = viewer, .multiuser = t->multiuser};
+    mounts_for_each(t, render_one, &rd);
     g_string_append(s, "\n]");
+    pthread_mutex_lock(&t->lock);
     if (r && r->path)
         append_map(s, t, r);
     pthread_mutex_unlock(&t->lock);

@@ -7,12 +7,92 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/stat.h>
+
 #include "config_private.h"
 #include "sharesfs/text.h"
 
 static const char *entry_name(const struct sfs_map_entry *e)
 {
     return e->mountpoint ? e->mountpoint : e->key;
+}
+
+char *sfs_identity_expand(const struct sfs_identity *who, const char *text)
+{
+    GString *g = g_string_new(NULL);
+    for (const char *p = text; *p; p++) {
+        if (*p != '%' || !p[1]) {
+            g_string_append_c(g, *p);
+            continue;
+        }
+        p++;
+        if (*p == 'u')
+            g_string_append_printf(g, "%u", (unsigned)who->uid);
+        else if (*p == 'U' && who->name)
+            g_string_append(g, who->name);
+        else if (*p == 'U')
+            g_string_append_printf(g, "%u", (unsigned)who->uid);
+        else if (*p == '%')
+            g_string_append_c(g, '%');
+        else
+            g_string_append_printf(g, "%%%c", *p);
+    }
+    char *out = strdup(g->str);
+    g_string_free(g, TRUE);
+    return out;
+}
+
+/* A credentials file of WHO: %u/%U expanded, a regular file (not a
+ * symbolic link) owned by WHO's uid, then read as usual (mode 0600). */
+static int own_credentials(const struct sfs_identity *who, const char *label, const char *pattern,
+                           struct sfs_credentials *c, struct sfs_status *st)
+{
+    char *path = sfs_identity_expand(who, pattern);
+    if (!path)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    struct stat sb;
+    int rc = 0;
+    if (lstat(path, &sb) < 0)
+        rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                            "%s: no credentials for uid %u%s%s%s: %s: %s", label, (unsigned)who->uid,
+                            who->name ? " (" : "", who->name ? who->name : "", who->name ? ")" : "", path,
+                            strerror(errno));
+    else if (!S_ISREG(sb.st_mode) || sb.st_uid != who->uid)
+        rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                            "%s: credentials file %s is %s, not a file of uid %u: a user's session uses only "
+                            "the user's own credentials",
+                            label, path, !S_ISREG(sb.st_mode) ? "not a regular file" : "owned by another uid",
+                            (unsigned)who->uid);
+    else
+        rc = sfs_credentials_from_file(path, c, st);
+    free(path);
+    return rc;
+}
+
+/* Multiuser: the entry's or the config's credentials file of WHO, nothing
+ * else (a password in the map, or in sharesfs's own environment, would be
+ * everyone's). */
+static int find_own_credentials(const struct sfs_map_entry *e, const struct sfs_config *cfg,
+                                const struct sfs_identity *who, struct sfs_credentials *c, struct sfs_status *st)
+{
+    if (e->url.password || e->opts.password)
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                              "%s: a password in the map would give every user the same identity: refused "
+                              "for a per-user session (use credentials=FILE with %%U, or Kerberos)",
+                              entry_name(e));
+    if (e->opts.credentials)
+        return own_credentials(who, entry_name(e), e->opts.credentials, c, st);
+    char *file = sfs_config_string(cfg, e->key, "credentials");
+    if (file) {
+        int rc = own_credentials(who, entry_name(e), file, c, st);
+        free(file);
+        return rc;
+    }
+    const char *user = e->url.user ? e->url.user : e->opts.username;
+    c->domain = sfs_strdup_or_null(e->url.domain ? e->url.domain : e->opts.domain);
+    c->user = sfs_strdup_or_null(user);
+    c->source = "none";
+    return 0;
 }
 
 /* Password sources, most explicit first: credentials= file, the URL, a
@@ -55,6 +135,12 @@ static int find_credentials(const struct sfs_map_entry *e, const struct sfs_conf
 int sfs_target_from_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
                           struct sfs_target *t, struct sfs_status *st)
 {
+    return sfs_target_for(entry, cfg, NULL, t, st);
+}
+
+int sfs_target_for(const struct sfs_map_entry *entry, const struct sfs_config *cfg, const struct sfs_identity *who,
+                   struct sfs_target *t, struct sfs_status *st)
+{
     memset(t, 0, sizeof(*t));
     t->label = entry_name(entry);
     t->url = &entry->url;
@@ -66,8 +152,16 @@ int sfs_target_from_entry(const struct sfs_map_entry *entry, const struct sfs_co
     if (!entry->url.share)
         return sfs_status_set(st, SFS_STAGE_PARSE, EINVAL, SFS_DOMAIN_URL, 0,
                               "%s: URL names no share or volume", t->label);
-    t->krb5_ccache = sfs_config_string(cfg, entry->key, "krb5_ccache");
-    int rc = find_credentials(entry, cfg, &t->creds, st);
+    char *ccache = sfs_config_string(cfg, entry->key, "krb5_ccache");
+    t->personal = who != NULL;
+    if (who && ccache) {
+        /* The config's ccache is a user's only through %u / %U. */
+        char *mine = strstr(ccache, "%u") || strstr(ccache, "%U") ? sfs_identity_expand(who, ccache) : NULL;
+        free(ccache);
+        ccache = mine;
+    }
+    t->krb5_ccache = ccache;
+    int rc = who ? find_own_credentials(entry, cfg, who, &t->creds, st) : find_credentials(entry, cfg, &t->creds, st);
     if (rc < 0)
         sfs_target_free(t);
     return rc;

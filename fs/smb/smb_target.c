@@ -55,7 +55,13 @@ static int choose_smb_auth(const struct sfs_map_entry *e, struct sfs_target *t, 
         a->kind = SFS_AUTH_NONE;
     else if (t->creds.user && t->creds.password)
         a->kind = SFS_AUTH_PASSWORD;
-    else if (t->creds.user)
+    else if (t->personal) {
+        /* One user's own session without a password: that user's ticket,
+         * never a shared guest session. */
+        a->kind = SFS_AUTH_KRB5;
+        a->module = "krb5";
+        return 0;
+    } else if (t->creds.user)
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, ENOKEY, SFS_DOMAIN_CONFIG, 0,
                               "%s: user '%s' has no password: give credentials=FILE (mode 0600), "
                               "set SHARESFS_PASSWORD, or use guest", t->label, t->creds.user);

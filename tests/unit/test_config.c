@@ -227,6 +227,76 @@ static void test_target_guest_and_dialects(void **state)
     sfs_map_free(&map);
 }
 
+/* Multiuser: a user's session takes only that user's own credentials. */
+static void test_target_for_identity(void **state)
+{
+    (void)state;
+    struct sfs_target t;
+    struct sfs_status st = {0};
+    char line[600];
+    uid_t me = getuid();
+    snprintf(line, sizeof(line), "Home -fstype=cifs,credentials=%s/id.%%u ://fs.lab.test/user\n", dir);
+    struct sfs_map map = one_entry(line);
+    char path[512];
+    snprintf(path, sizeof(path), "id.%u", (unsigned)me);
+    write_file(path, "username=alice\npassword=s3cret\n", 0600);
+    struct sfs_identity alice = {.uid = me, .name = "alice"};
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &alice, &t, &st), 0);
+    assert_string_equal(t.creds.user, "alice");
+    assert_int_equal(t.auth.kind, SFS_AUTH_PASSWORD);
+    assert_true(t.personal);
+    sfs_target_free(&t);
+    /* Another uid: its own file or nothing, never alice's. */
+    struct sfs_identity bob = {.uid = 4242, .name = "bob"};
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "no credentials for uid 4242 (bob)"));
+    const char *bobs = write_file("id.4242", "username=bob\npassword=x\n", 0600);
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), me == 4242 ? 0 : -EACCES);
+    if (me != 4242)
+        assert_non_null(strstr(st.detail, "owned by another uid"));
+    if (me == 0) {   /* as root the file can be given to bob */
+        assert_int_equal(chown(bobs, 4242, 4242), 0);
+        assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), 0);
+        assert_string_equal(t.creds.user, "bob");
+        sfs_target_free(&t);
+    }
+    sfs_map_free(&map);
+
+    /* A password in the map would be everyone's. */
+    map = one_entry("P -fstype=url smb://alice:Hunter2@fs.lab.test/user\n");
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &alice, &t, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "every user the same identity"));
+    assert_null(strstr(st.detail, "Hunter2"));
+    sfs_map_free(&map);
+    /* SHARESFS_PASSWORD is sharesfs's own, not a user's. */
+    setenv("SHARESFS_PASSWORD", "x", 1);
+    map = one_entry("U -fstype=cifs,user=alice ://fs.lab.test/user\n");
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &alice, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_KRB5);   /* no password of alice's: her ticket */
+    sfs_target_free(&t);
+    unsetenv("SHARESFS_PASSWORD");
+    sfs_map_free(&map);
+    /* Guest stays guest; AFP without a UAM named: Kerberos, not guest. */
+    map = one_entry("G -fstype=cifs,guest ://fs.lab.test/public\n");
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &alice, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_NONE);
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+    map = one_entry("A -fstype=url afp://lion.lab.test/Groups\n");
+    assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &alice, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_KRB5);
+    assert_string_equal(t.auth.uam, "Client Krb v2");
+    sfs_target_free(&t);
+    assert_int_equal(sfs_engine_target(&map.entries[0], NULL, &t, &st), 0);
+    assert_int_equal(t.auth.kind, SFS_AUTH_NONE);   /* one shared session: as before */
+    sfs_target_free(&t);
+    sfs_map_free(&map);
+    struct sfs_identity n = {.uid = 7};
+    char *x = sfs_identity_expand(&n, "/h/%U/%u/%%/%x");
+    assert_string_equal(x, "/h/7/7/%/%x");
+    free(x);
+}
+
 static void test_target_bad_vers(void **state)
 {
     (void)state;
@@ -355,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_credentials_errors),
         cmocka_unit_test(test_target_guest_and_dialects),
         cmocka_unit_test(test_target_bad_vers),
+        cmocka_unit_test(test_target_for_identity),
         cmocka_unit_test(test_target_user_without_password),
         cmocka_unit_test(test_target_credentials_option),
         cmocka_unit_test(test_target_config_dialects),

@@ -640,6 +640,56 @@ static void mounts_nested_keys(void **state)
     mounts_destroy(&t);
 }
 
+static void count_record(void *arg, struct mount *m)
+{
+    (void)m;
+    (*(int *)arg)++;
+}
+
+/* Multiuser: one session per (key, uid), each with its own connection;
+ * one user's disconnect leaves the other's connection and files alone. */
+static void mounts_per_user_sessions(void **state)
+{
+    (void)state;
+    struct mount_table t;
+    table_new(&t, "a afp://fake.example/a\n");
+    t.multiuser = true;
+    struct mount *a = find(&t, "a");
+    struct mount *s1 = mount_session(&t, a, 1001), *s2 = mount_session(&t, a, 1002);
+    assert_non_null(s1);
+    assert_non_null(s2);
+    assert_ptr_not_equal(s1, s2);
+    assert_ptr_equal(mount_session(&t, a, 1001), s1);
+    assert_ptr_equal(mount_session(&t, s1, 1002), s1);   /* a session is its own */
+    assert_true(s1->is_session);
+    assert_int_equal(s2->uid, 1002);
+    assert_int_equal(s1->index, a->index);   /* the same inode numbers for both users */
+    struct sfs_status st = {0};
+    struct sfs_conn *c1 = mount_acquire(&t, s1, NULL, &st), *c2 = mount_acquire(&t, s2, NULL, &st);
+    assert_non_null(c1);
+    assert_non_null(c2);
+    assert_ptr_not_equal(c1, c2);
+    assert_int_equal(fake_count(FAKE_CONNECTS), 2);
+    assert_int_equal(a->state, MOUNT_IDLE);   /* the key itself never connects */
+    note_open(s2);
+    mount_done(s2);
+    mount_done(s1);
+    int n = 0;
+    mounts_for_each(&t, count_record, &n);
+    assert_int_equal(n, 3);
+    /* A refresh that removes the key: s1 (nothing open) disconnects now,
+     * s2 keeps its file's connection until it is closed. */
+    struct sfs_map next;
+    parse_map("b afp://fake.example/b\n", &next);
+    assert_int_equal(mounts_refresh(&t, &next, NULL, NULL), 0);
+    assert_int_equal(s1->state, MOUNT_IDLE);
+    assert_int_equal(s2->state, MOUNT_UP);
+    mount_file_closed(s2);
+    assert_int_equal(s2->state, MOUNT_IDLE);
+    mounts_destroy(&t);
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 2);
+}
+
 static void *acquire_only(struct runner *r)
 {
     struct sfs_status st = {0};
@@ -1004,6 +1054,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(mounts_wildcard, reset),
         cmocka_unit_test_setup(mounts_refresh_keys, reset),
         cmocka_unit_test_setup(mounts_nested_keys, reset),
+        cmocka_unit_test_setup(mounts_per_user_sessions, reset),
         cmocka_unit_test_setup(mounts_concurrent_acquire, reset),
         cmocka_unit_test_setup(mounts_negative_cache, reset),
         cmocka_unit_test_setup(mounts_lost_connection, reset),

@@ -200,6 +200,23 @@ static void test_mount_helper_form(void **state)
     parsed_free(p);
 }
 
+static void test_allow_other_sessions(void **state)
+{
+    (void)state;
+    struct parsed *p = PARSE("-o", "allow_other,ro", "map", "mnt");
+    assert_int_equal(p->rc, 0);
+    assert_true(p->opt.allow_other);
+    assert_false(p->opt.shared_session);
+    parsed_free(p);
+    p = PARSE("-o", "allow_other,shared_session", "map", "mnt");
+    assert_true(p->opt.allow_other);
+    assert_true(p->opt.shared_session);
+    parsed_free(p);
+    p = PARSE("map", "mnt");
+    assert_false(p->opt.allow_other);
+    parsed_free(p);
+}
+
 static void test_map_refresh(void **state)
 {
     (void)state;
@@ -410,7 +427,7 @@ static void test_o_key_is_long_name(void **state)
             assert_int_equal(k[j], l[j] == '-' ? '_' : l[j]);
         with_o++;
     }
-    assert_int_equal(with_o, 8);   /* config timeout negative attr idle map_refresh direct_io nobrowse */
+    assert_int_equal(with_o, 9);   /* config timeout negative attr idle map_refresh direct_io shared_session nobrowse */
 }
 
 static void test_help_lists_every_form(void **state)
@@ -446,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_mount_helper_form),
         cmocka_unit_test(test_mixed_and_repeated),
         cmocka_unit_test(test_map_refresh),
+        cmocka_unit_test(test_allow_other_sessions),
         cmocka_unit_test(test_comma_lists),
         cmocka_unit_test(test_fstab_only_dropped),
         cmocka_unit_test(test_libfuse_options_pass_through),

@@ -50,6 +50,7 @@ struct sfs_connect_request {
     const struct sfs_map_entry *entry;
     const struct sfs_config *cfg;
     const char *ccache;              /* Kerberos ccache of the user whose access connects; NULL: the default */
+    const struct sfs_identity *who;  /* multiuser: the user the session is for (sfs_target_for); NULL: none */
     unsigned flags;                  /* SFS_ENGINE_* */
     sfs_stage_cb stage_cb;           /* may be NULL */
     void *stage_ctx;
@@ -59,6 +60,9 @@ struct sfs_connect_request {
  * backend's (prepare_target).  Free with sfs_target_free. */
 int sfs_engine_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
                       struct sfs_status *st);
+/* The same for one user's own session (multiuser; WHO NULL: as above). */
+int sfs_engine_target_for(const struct sfs_map_entry *e, const struct sfs_config *cfg,
+                          const struct sfs_identity *who, struct sfs_target *t, struct sfs_status *st);
 
 /* Entry -> target -> connect, with the wrappers FLAGS ask for.  AUTH gets
  * the auth module tried (the UAM or module name), INFO what the server

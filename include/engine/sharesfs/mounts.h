@@ -4,6 +4,7 @@
 #ifndef SHARESFS_FUSE_MOUNTS_H
 #define SHARESFS_FUSE_MOUNTS_H
 
+#include <glib.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -45,6 +46,13 @@ struct mount {
                                       keep working; disconnected once unused */
     time_t last_used;
     uint64_t idle_disconnects;
+    /* Multiuser (struct mount_table.multiuser): a key's record holds one
+     * session per uid, each a struct mount of its own (connection, state,
+     * errors, counters) made on that user's first access. */
+    bool is_session;
+    uid_t uid;                     /* a session's user */
+    char user[64];                 /* its name ("" when the uid has none) */
+    GPtrArray *sessions;           /* a key's: struct mount * (guarded by lock) */
 };
 
 struct mount_table {
@@ -58,6 +66,7 @@ struct mount_table {
     pthread_mutex_t reaper_lock;
     pthread_cond_t reaper_wake;
     bool nobrowse;
+    bool multiuser;              /* one session per (key, uid), each with that user's own credentials */
     pthread_mutex_t lock;        /* guards n/mounts growth (wildcard keys) */
     struct mount **mounts;
     size_t n, cap;
@@ -85,6 +94,13 @@ bool mounts_has_below(struct mount_table *t, const char *prefix);
  * out.  Stops when FN returns nonzero. */
 void mounts_list_level(struct mount_table *t, const char *prefix, int (*fn)(void *arg, const char *name),
                        void *arg);
+
+/* The session of UID on key M (multiuser; M itself otherwise), made on
+ * first use.  NULL when out of memory. */
+struct mount *mount_session(struct mount_table *t, struct mount *m, uid_t uid);
+/* Calls FN for every record a status or a reaper must see: each key and,
+ * multiuser, each of its sessions. */
+void mounts_for_each(struct mount_table *t, void (*fn)(void *arg, struct mount *m), void *arg);
 
 /* The record for KEY, instantiating a '*' entry on first use; NULL if none. */
 struct mount *mounts_find(struct mount_table *t, const char *key);

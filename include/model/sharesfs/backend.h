@@ -52,6 +52,8 @@ struct sfs_target {
     bool allow_cleartext;
     const char *client_conf;         /* the protocol library's client config (SMB: smb.conf); NULL = its default */
     const char *krb5_ccache;         /* Kerberos ccache ("FILE:/tmp/x"); NULL = KRB5CCNAME or the default */
+    bool personal;                   /* one user's own session (multiuser): without a password, Kerberos,
+                                        never a guest fall-back unless the entry says guest */
 };
 
 /* Called as stages complete so probes can time them. */
