@@ -154,6 +154,11 @@ int sfs_target_for(const struct sfs_map_entry *entry, const struct sfs_config *c
                               "%s: URL names no share or volume", t->label);
     char *ccache = sfs_config_string(cfg, entry->key, "krb5_ccache");
     t->personal = who != NULL;
+    if (who) {
+        /* Every message and the worker's name say whose session it is. */
+        t->label_owned = g_strdup_printf("%s (uid %u)", t->label, (unsigned)who->uid);
+        t->label = t->label_owned;
+    }
     if (who && ccache) {
         /* The config's ccache is a user's only through %u / %U. */
         char *mine = strstr(ccache, "%u") || strstr(ccache, "%U") ? sfs_identity_expand(who, ccache) : NULL;
@@ -174,4 +179,6 @@ void sfs_target_free(struct sfs_target *t)
     t->krb5_ccache = NULL;
     free((char *)t->client_conf);
     t->client_conf = NULL;
+    g_free(t->label_owned);
+    t->label_owned = NULL;
 }

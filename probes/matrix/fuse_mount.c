@@ -64,6 +64,12 @@ static void last_line(const char *path, char *why, size_t len)
 bool mx_mount_start(struct mx_mount *mt, const char *map_path, const char *config, double timeout_s,
                     const char *dir, int wait_ms, char *why, size_t len)
 {
+    return mx_mount_start_opts(mt, map_path, config, timeout_s, NULL, dir, wait_ms, why, len);
+}
+
+bool mx_mount_start_opts(struct mx_mount *mt, const char *map_path, const char *config, double timeout_s,
+                         const char *o_opts, const char *dir, int wait_ms, char *why, size_t len)
+{
     memset(mt, 0, sizeof(*mt));
     mt->dir = g_strdup(dir);
     mt->log = g_strdup_printf("%s.log", dir);
@@ -84,7 +90,10 @@ bool mx_mount_start(struct mx_mount *mt, const char *map_path, const char *confi
         dup2(log >= 0 ? log : null, STDOUT_FILENO);
         dup2(log >= 0 ? log : null, STDERR_FILENO);
         setpgid(0, 0);
-        execl(bin, bin, "-f", "-t", t, "-c", config, map_path, dir, (char *)NULL);
+        if (o_opts)
+            execl(bin, bin, "-f", "-t", t, "-c", config, "-o", o_opts, map_path, dir, (char *)NULL);
+        else
+            execl(bin, bin, "-f", "-t", t, "-c", config, map_path, dir, (char *)NULL);
         _exit(127);
     }
     if (pid < 0) {

@@ -78,6 +78,8 @@ struct mx_client {
     char *afp_uam;                            /* password over AFP: default DHX2 */
     char *smb_min, *smb_max;                  /* dialect range; NULL: the config's */
     enum mx_flavour flavour;
+    long uid;            /* > 0: a multi-user client: the fuse suite mounts with allow_other and runs its
+                            checks as this uid, with the client's credentials in a file of that uid */
     int line, column;
 };
 
@@ -307,6 +309,9 @@ char *mx_sharesfs_path(void);
  * within WAIT_MS. */
 bool mx_mount_start(struct mx_mount *mt, const char *map_path, const char *config, double timeout_s,
                     const char *dir, int wait_ms, char *why, size_t len);
+/* The same with sharesfs -o O_OPTS ("allow_other"); NULL: none. */
+bool mx_mount_start_opts(struct mx_mount *mt, const char *map_path, const char *config, double timeout_s,
+                         const char *o_opts, const char *dir, int wait_ms, char *why, size_t len);
 /* fusermount3 -u (then -uz), sharesfs ended (SIGKILL after a grace). */
 void mx_mount_stop(struct mx_mount *mt);
 /* Detaches every DIR/ *.mnt still mounted (cells killed at a deadline). */

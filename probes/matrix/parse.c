@@ -446,7 +446,7 @@ static bool parse_client(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yam
     static const char *const tickets[] = {"valid", "expired", "absent", NULL};
     static const char *const flavours[] = {"macos", "sun", NULL};
     static const char *const keys[] = {"auth", "user", "credentials", "password_env", "principal", "ticket",
-                                       "afp_uam", "smb", "map", NULL};
+                                       "afp_uam", "smb", "map", "uid", NULL};
     if (!check_name(c, k, "client") || !check_mapping(c, v, "client", keys))
         return false;
     struct mx_client *cl = g_new0(struct mx_client, 1);
@@ -482,6 +482,17 @@ static bool parse_client(struct ctx *c, struct mx_matrix *m, yaml_node_t *k, yam
     }
     if (cl->auth == MX_AUTH_KERBEROS && !cl->principal)
         return fail(c, v, "auth: kerberos needs 'principal'");
+    yaml_node_t *u = get(c, v, "uid");
+    if (u) {
+        const char *us = scalar(u);
+        char *end = NULL;
+        long uid = us ? strtol(us, &end, 10) : 0;
+        if (!us || !*us || *end || uid < 1 || uid > 65534)
+            return fail(c, u, "uid: a number from 1 to 65534 (the local user the client's checks run as)");
+        if (cl->auth == MX_AUTH_GUEST)
+            return fail(c, u, "uid is for clients with their own identity (password or kerberos)");
+        cl->uid = uid;
+    }
     return true;
 }
 

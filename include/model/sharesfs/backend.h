@@ -54,6 +54,7 @@ struct sfs_target {
     const char *krb5_ccache;         /* Kerberos ccache ("FILE:/tmp/x"); NULL = KRB5CCNAME or the default */
     bool personal;                   /* one user's own session (multiuser): without a password, Kerberos,
                                         never a guest fall-back unless the entry says guest */
+    char *label_owned;               /* a personal session's label, "KEY (uid N)": LABEL points here */
 };
 
 /* Called as stages complete so probes can time them. */
