@@ -64,6 +64,35 @@ static struct mount *mount_new(const struct sfs_map_entry *e)
     return m;
 }
 
+/* The directories between the root and key KEY ("h/a/b": "h", "h/a")
+ * gain (DELTA 1) or lose (-1) a key below them.  Caller holds t->lock. */
+static void index_below(struct mount_table *t, const char *key, int delta)
+{
+    for (const char *p = strchr(key, '/'); p; p = strchr(p + 1, '/')) {
+        char *dir = g_strndup(key, (gsize)(p - key));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(t->below, dir));
+        n = delta > 0 ? n + 1 : n > 0 ? n - 1 : 0;
+        if (n)
+            g_hash_table_replace(t->below, dir, GUINT_TO_POINTER(n));
+        else {
+            g_hash_table_remove(t->below, dir);
+            g_free(dir);
+        }
+    }
+}
+
+/* M is (true) or is no longer (false) the live record of its key. */
+static void index_key(struct mount_table *t, struct mount *m, bool live)
+{
+    if (live) {
+        g_hash_table_replace(t->by_key, m->entry.key, m);
+        index_below(t, m->entry.key, 1);
+    } else if (g_hash_table_lookup(t->by_key, m->entry.key) == m) {
+        g_hash_table_remove(t->by_key, m->entry.key);
+        index_below(t, m->entry.key, -1);
+    }
+}
+
 static int table_add(struct mount_table *t, struct mount *m)
 {
     if (t->n == t->cap) {
@@ -76,6 +105,7 @@ static int table_add(struct mount_table *t, struct mount *m)
     }
     m->index = (unsigned)t->n;
     t->mounts[t->n++] = m;
+    index_key(t, m, true);
     return 0;
 }
 
@@ -90,6 +120,8 @@ int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *c
     pthread_mutex_init(&t->lock, NULL);
     pthread_mutex_init(&t->reaper_lock, NULL);
     pthread_cond_init(&t->reaper_wake, NULL);
+    t->by_key = g_hash_table_new(g_str_hash, g_str_equal);
+    t->below = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (size_t i = 0; i < map->n_entries; i++) {
         const struct sfs_map_entry *e = &map->entries[i];
         if (e->wildcard)
@@ -288,6 +320,10 @@ void mounts_destroy(struct mount_table *t)
         pthread_mutex_unlock(&t->reaper_lock);
         pthread_join(t->reaper, NULL);
     }
+    if (t->by_key)
+        g_hash_table_destroy(t->by_key);
+    if (t->below)
+        g_hash_table_destroy(t->below);
     for (size_t i = 0; i < t->n; i++)
         mount_free(t->mounts[i]);
     free(t->mounts);
@@ -299,12 +335,11 @@ void mounts_destroy(struct mount_table *t)
 struct mount *mounts_find(struct mount_table *t, const char *key)
 {
     pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < t->n; i++)
-        if (!t->mounts[i]->removed && strcmp(t->mounts[i]->entry.key, key) == 0) {
-            struct mount *m = t->mounts[i];
-            pthread_mutex_unlock(&t->lock);
-            return m;
-        }
+    struct mount *live = g_hash_table_lookup(t->by_key, key);
+    if (live) {
+        pthread_mutex_unlock(&t->lock);
+        return live;
+    }
     struct sfs_map_entry inst;
     struct sfs_parse_error perr;
     struct mount *m = NULL;
@@ -402,6 +437,7 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
             sfs_map_entry_free(&e);
         }
         if (!keep) {
+            index_key(t, m, false);
             pthread_mutex_lock(&m->lock);
             m->removed = true;
             for (guint j = 0; m->sessions && j < m->sessions->len; j++) {
@@ -418,10 +454,7 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         const struct sfs_map_entry *e = &map->entries[i];
         if (e->wildcard)
             continue;
-        bool present = false;
-        for (size_t j = 0; j < t->n && !present; j++)
-            present = !t->mounts[j]->removed && strcmp(t->mounts[j]->entry.key, e->key) == 0;
-        if (present)
+        if (g_hash_table_contains(t->by_key, e->key))
             continue;
         if (e->opts.nobrowse)
             t->nobrowse = true;
@@ -458,17 +491,22 @@ struct mount *mounts_find_path(struct mount_table *t, const char *path, size_t *
 {
     struct mount *best = NULL;
     size_t best_len = 0;
+    /* The longest key that is PATH or a leading part of it. */
+    char *prefix = g_strdup(path);
     pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < t->n; i++) {
-        const struct mount *m = t->mounts[i];
-        size_t kl = strlen(m->entry.key);
-        if (!m->removed && kl > best_len && strncmp(path, m->entry.key, kl) == 0 &&
-            (path[kl] == '\0' || path[kl] == '/')) {
-            best = t->mounts[i];
-            best_len = kl;
+    for (size_t len = strlen(prefix);;) {
+        prefix[len] = '\0';
+        if ((best = g_hash_table_lookup(t->by_key, prefix))) {
+            best_len = len;
+            break;
         }
+        char *slash = strrchr(prefix, '/');
+        if (!slash)
+            break;
+        len = (size_t)(slash - prefix);
     }
     pthread_mutex_unlock(&t->lock);
+    g_free(prefix);
     if (best) {
         *key_len = best_len;
         return best;
@@ -483,12 +521,8 @@ struct mount *mounts_find_path(struct mount_table *t, const char *path, size_t *
 
 bool mounts_has_below(struct mount_table *t, const char *prefix)
 {
-    size_t plen = strlen(prefix);
-    bool found = false;
     pthread_mutex_lock(&t->lock);
-    for (size_t i = 0; i < t->n && !found; i++)
-        found = !t->mounts[i]->removed && key_under(t->mounts[i]->entry.key, prefix, plen) &&
-                t->mounts[i]->entry.key[plen] == '/';
+    bool found = g_hash_table_contains(t->below, prefix);
     pthread_mutex_unlock(&t->lock);
     return found;
 }

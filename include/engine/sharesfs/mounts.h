@@ -70,6 +70,10 @@ struct mount_table {
     pthread_mutex_t lock;        /* guards n/mounts growth (wildcard keys) */
     struct mount **mounts;
     size_t n, cap;
+    /* Guarded by lock: key -> its live record (not removed), and each
+     * directory between the root and a key holding '/' -> how many keys lie
+     * below it; so a lookup costs the same for 10 keys as for 10,000. */
+    GHashTable *by_key, *below;
 };
 
 int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *cfg, const char *root);
