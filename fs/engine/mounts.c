@@ -55,11 +55,11 @@ static struct mount *mount_new(const struct sfs_map_entry *e)
     pthread_cond_init(&m->changed, NULL);
     if (e->url_ok) {
         char *d = sfs_url_to_display(&e->url);
-        snprintf(m->url_display, sizeof(m->url_display), "%s", d ? d : "");
+        m->url_display = g_strdup(d ? d : "");
         free(d);
         m->ops = sfs_engine_ops(e->url.proto, MOUNT_ENGINE_FLAGS);
     } else {
-        snprintf(m->url_display, sizeof(m->url_display), "%s", e->location_display ? e->location_display : "");
+        m->url_display = g_strdup(e->location_display ? e->location_display : "");
     }
     return m;
 }
@@ -153,6 +153,7 @@ static void mount_free(struct mount *m)
         m->ops->disconnect(m->retired[i]);
     free(m->retired);
     sfs_map_entry_free(&m->entry);
+    g_free(m->url_display);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->changed);
     free(m);
@@ -639,7 +640,8 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
     int rc = sfs_engine_connect(&req, &s, &info, auth, sizeof(auth), &fail);
 
     pthread_mutex_lock(&m->lock);
-    m->server = info;
+    snprintf(m->server_address, sizeof(m->server_address), "%s", info.address);
+    snprintf(m->server_dialect, sizeof(m->server_dialect), "%s", info.dialect);
     if (auth[0])
         snprintf(m->auth, sizeof(m->auth), "%s", auth);
     if (rc == 0) {

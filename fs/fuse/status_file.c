@@ -121,9 +121,9 @@ static void append_mount(GString *s, struct mount *m)
     g_string_append(s, ",\"auth\":");
     append_json_string(s, m->auth[0] ? m->auth : NULL);
     g_string_append(s, ",\"server\":{\"address\":");
-    append_json_string(s, m->server.address[0] ? m->server.address : NULL);
+    append_json_string(s, m->server_address[0] ? m->server_address : NULL);
     g_string_append(s, ",\"dialect\":");
-    append_json_string(s, m->server.dialect[0] ? m->server.dialect : NULL);
+    append_json_string(s, m->server_dialect[0] ? m->server_dialect : NULL);
     g_string_append(s, "},\"connected_at\":");
     append_time(s, m->state == MOUNT_UP ? m->connected_at : 0);
     g_string_append(s, ",\"last_error\":");

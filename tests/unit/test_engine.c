@@ -508,7 +508,7 @@ static void mounts_connect_once(void **state)
     assert_int_equal(a->state, MOUNT_UP);
     assert_int_equal(a->busy, 1);
     assert_string_equal(a->auth, "FakeAuth(fake-guest)");
-    assert_string_equal(a->server.dialect, "FAKE1");
+    assert_string_equal(a->server_dialect, "FAKE1");
     mount_done(a);
     assert_int_equal(a->busy, 0);
     struct sfs_conn *c2 = mount_acquire(&t, a, NULL, &st);

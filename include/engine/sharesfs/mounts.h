@@ -25,7 +25,7 @@ enum mount_state {
 struct mount {
     unsigned index;                /* position in the table: keeps inode numbers of keys apart */
     struct sfs_map_entry entry;
-    char url_display[1024];
+    char *url_display;             /* the URL without a password */
     char auth[64];
     const struct sfs_backend_ops *ops;
 
@@ -35,7 +35,9 @@ struct mount {
     struct sfs_conn *conn;
     struct sfs_conn **retired;     /* dead connections that open files may still name; freed at unmount */
     size_t n_retired;
-    struct sfs_server_info server;
+    char server_address[64];       /* of the last connect (the rest of struct sfs_server_info is the
+                                      probe's: a key at rest costs what it holds) */
+    char server_dialect[32];
     struct sfs_status last_error;
     time_t last_error_at;
     time_t connected_at;
