@@ -1797,7 +1797,12 @@ static int parse_buffer(struct loader *ld, struct source *src, const char *buf, 
         struct undecided *u = &ld->undecided[i];
         if (u->scope != src->scope)
             continue;
-        if (src->scope->mode == MODE_MASTER && u->ref < ld->map->n_dirrefs) {
+        /* A file of nothing but "+auto_master" is a master too. */
+        bool master_name = u->ref < ld->map->n_dirrefs && ld->map->dirrefs[u->ref].name &&
+                           (!strcmp(ld->map->dirrefs[u->ref].name, "auto_master") ||
+                            !strcmp(ld->map->dirrefs[u->ref].name, "auto.master"));
+        bool master = src->scope->mode == MODE_MASTER || (src->scope->mode == MODE_UNKNOWN && master_name);
+        if (master && u->ref < ld->map->n_dirrefs) {
             ld->map->dirrefs[u->ref].kind = SFS_DIRREF_MASTER;
             free(ld->map->dirrefs[u->ref].root);
             ld->map->dirrefs[u->ref].root = NULL;

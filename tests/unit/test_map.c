@@ -988,6 +988,24 @@ static void include_unsupported_source(void **state)
     sfs_map_free(&m);
 }
 
+/* An auto_master of nothing but "+auto_master" names the directory's master. */
+static void include_master_alone(void **state)
+{
+    (void)state;
+    struct sfs_map m;
+    struct sfs_parse_error err;
+    assert_int_equal(sfs_map_parse_text("# macOS\n+auto_master\n", "/etc/auto_master", "/Network/Shares", &m, &err), 0);
+    assert_int_equal(m.n_dirrefs, 1);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MASTER);
+    assert_null(m.dirrefs[0].root);
+    sfs_map_free(&m);
+    /* In a map of entries, "+auto_shares" stays that map's. */
+    assert_int_equal(sfs_map_parse_text("+auto_shares\n", "/etc/auto_shares", "/Network/Shares", &m, &err), 0);
+    assert_int_equal(m.dirrefs[0].kind, SFS_DIRREF_MAP);
+    assert_string_equal(m.dirrefs[0].root, "/Network/Shares");
+    sfs_map_free(&m);
+}
+
 /* The LDAP forms autofs and macOS write, and what each becomes. */
 static void ldap_sources(void **state)
 {
@@ -1377,6 +1395,7 @@ int main(void)
         cmocka_unit_test(include_from_text_absolute),
         cmocka_unit_test(include_unsupported_source),
         cmocka_unit_test(ldap_sources),
+        cmocka_unit_test(include_master_alone),
         cmocka_unit_test(include_file_limit),
         cmocka_unit_test(include_directory),
         cmocka_unit_test(master_empty_source_name),
