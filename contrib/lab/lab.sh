@@ -14,7 +14,8 @@
 # (host side .1, namespace side .2).  Names resolve through nss_wrapper only;
 # nothing under /etc is changed.  Kerberos: an MIT KDC for realm LAB.TEST
 # (host kdc) and a Samba AD DC for realm AD.LAB.TEST (host dc1.ad.lab.test);
-# clients use $STATE/krb5.conf.  See contrib/lab/README.md.
+# clients use $STATE/krb5.conf.  LDAP: OpenLDAP slapd on ldap.lab.test
+# (contrib/lab/ldap.sh).  See contrib/lab/README.md.
 #
 # State:    ${SHARESFS_LAB_DIR:-/run/sharesfs-lab}
 # Requires: root, the packages in contrib/lab/PACKAGES.
@@ -55,7 +56,7 @@ AD_USER=aduser
 AD_PASS='Ad-Passw0rd!'
 AD_ADMIN_PASS='Adm1n-Passw0rd!'
 # Bump when the provisioning steps change: the cached template is rebuilt.
-AD_TEMPLATE_VERSION=1
+AD_TEMPLATE_VERSION=2
 
 READY_TIMEOUT_MS=10000     # per start, all hosts together
 READY_STEP=0.01            # poll TCP :445 every 10 ms
@@ -73,7 +74,8 @@ BIG_SHA256_PERL=a271990038660ae044c9d479cc40f7c49602c732551943b85244b27b685d1687
 # afpsim with contrib/afpsim/personalities/PERSONALITY.conf, "down" is a
 # namespace whose veth end is down (nothing answers: EHOSTUNREACH after ~3 s),
 # "kdc" the MIT krb5kdc of realm $REALM (UDP and TCP :88), "addc" a Samba
-# AD DC of realm $AD_REALM (named NAME.$AD_DOMAIN, not NAME.$DOMAIN), "real" a
+# AD DC of realm $AD_REALM (named NAME.$AD_DOMAIN, not NAME.$DOMAIN), "ldap"
+# OpenLDAP slapd (contrib/lab/ldap.sh; :389 and :636), "real" a
 # real server of another Debian release in a container (realservers.sh:
 # samba413 and netatalk31 from bullseye, samba422 and netatalk42 from trixie).
 HOSTS=(
@@ -91,6 +93,7 @@ HOSTS=(
     "krbmissing|25|${NS_PREFIX}krbmiss|afp:macos-10.6-snowleopard"
     "kdc|30|${NS_PREFIX}kdc|kdc"
     "dc1|31|${NS_PREFIX}dc1|addc"
+    "ldap|32|${NS_PREFIX}ldap|ldap"
     "samba413|40|${NS_PREFIX}s413|real"
     "samba422|41|${NS_PREFIX}s422|real"
     "netatalk31|42|${NS_PREFIX}nt31|real"
@@ -109,6 +112,7 @@ KRB_SERVICES=(
     "samba422|cifs"
     "netatalk31|afpserver"
     "netatalk42|afpserver"
+    "ldap|ldap"
 )
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 AFPSIM=${SHARESFS_AFPSIM:-$REPO/build/contrib/afpsim/afpsim}
@@ -116,11 +120,14 @@ PERSONALITIES=$REPO/contrib/afpsim/personalities
 REALSERVERS=$REPO/contrib/lab/realservers.sh
 # Each server's pid file is DIR/NAME.pid, one NAME per kind of host
 # (nspawn: the container of a real server).
-SERVERS=(smbd afpsim krb5kdc samba nspawn)
+SERVERS=(smbd afpsim krb5kdc samba nspawn slapd)
 
 # nss_wrapper_lib, veth_configure, smb.conf and krb5.conf pieces
 # shellcheck source=contrib/lab/common.sh
 . "$REPO/contrib/lab/common.sh"
+# the LDAP host: slapd's config, data, TLS files (ldap_* and start_slapd)
+# shellcheck source=contrib/lab/ldap.sh
+. "$REPO/contrib/lab/ldap.sh"
 
 PROG=${0##*/}
 
@@ -149,6 +156,7 @@ host_fields() {
         H_PORT=548
     fi
     [ "$H_KIND" = kdc ] && H_PORT=88
+    [ "$H_KIND" = ldap ] && H_PORT=389
     [ "$H_KIND" = real ] && [ "${H_NAME#netatalk}" != "$H_NAME" ] && H_PORT=548
     H_IP=$NET.$H_N.2
     H_FQDN=$H_NAME.$DOMAIN
@@ -168,6 +176,7 @@ host_dialects() {
         gone)       echo "none: link down, EHOSTUNREACH" ;;
         kdc)        echo "MIT krb5kdc, realm $REALM, UDP+TCP :88" ;;
         dc1)        echo "Samba AD DC, realm $AD_REALM (KDC, LDAP)" ;;
+        ldap)       echo "OpenLDAP slapd, StartTLS :389, LDAPS :636" ;;
         samba413)   echo "real Samba 4.13 (Debian 11), SMB2_02..SMB3_11" ;;
         samba422)   echo "real Samba 4.22 (Debian 13), SMB2_02..SMB3_11" ;;
         netatalk31) echo "AFP: real netatalk 3.1.12 (Debian 11)" ;;
@@ -187,6 +196,7 @@ host_shares() {
         fs-smb3)    echo "public(labuser only,ro) user" ;;
         gone|kdc)   echo "-" ;;
         dc1)        echo "netlogon sysvol (domain users)" ;;
+        ldap)       echo "$LDAP_SUFFIX: cn=mounts ou=automount ou=autofs ou=nis ou=broken" ;;
         lion|snowleopard|tiger|netatalk4|hostile|krbmissing) echo "Public Attic(guest) Private Groups Multimedia(labuser)" ;;
         netatalk31|netatalk42) echo "Public(guest,ro) Private(labuser, clruser)" ;;
         *)          echo "public(guest,ro) user" ;;
@@ -216,6 +226,9 @@ need_tools() {
         [ -n "$mod" ] || mod=$(smbd -b 2>/dev/null | awk '$1 == "MODULESDIR:" { print $2 }')
         [ -e "${mod:-/nonexistent}/ldb/samba_dsdb.so" ] || missing+=("samba_dsdb.so (samba-dsdb-modules)")
         [ -e "${mod:-/nonexistent}/vfs/acl_xattr.so" ] || missing+=("vfs/acl_xattr.so (samba-vfs-modules)")
+    fi
+    if kind_fields ldap; then
+        mapfile -t -O "${#missing[@]}" missing < <(ldap_missing_tools)
     fi
     command -v openssl >/dev/null 2>&1 || command -v perl >/dev/null 2>&1 || missing+=("openssl")
     [ -x "$AFPSIM" ] || missing+=("afpsim at $AFPSIM (build it: ninja -C build, or set SHARESFS_AFPSIM)")
@@ -262,6 +275,7 @@ server_is_ours() {
         krb5kdc) pid_is_ours "$pid" "$d/run/krb5kdc.pid" ;;
         samba)   samba_pid_is_ours "$pid" "$d" ;;
         nspawn)  pid_is_ours "$pid" "--bind=$d:/lab" ;;
+        slapd)   pid_is_ours "$pid" "$d/slapd.d" ;;
         *)       return 1 ;;
     esac
 }
@@ -356,7 +370,7 @@ write_nss_files() {
     awk -F: -v u="$LAB_USER" -v id="$LAB_UID" -v o="$OTHER_USER" -v oid="$OTHER_UID" \
         '$1 != u && $3 != id && $1 != o && $3 != oid' /etc/passwd >"$d/passwd.new"
     echo "$LAB_USER:x:$LAB_UID:$LAB_GID:sharesfs lab user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
-    echo "$OTHER_USER:x:$OTHER_UID:$OTHER_UID:sharesfs lab Kerberos-only user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
+    echo "$OTHER_USER:x:$OTHER_UID:$OTHER_UID:sharesfs lab second user:/nonexistent:/usr/sbin/nologin" >>"$d/passwd.new"
     awk -F: -v u="$LAB_USER" -v id="$LAB_GID" -v o="$OTHER_USER" -v oid="$OTHER_UID" \
         '$1 != u && $3 != id && $1 != o && $3 != oid' /etc/group >"$d/group.new"
     echo "$LAB_USER:x:$LAB_GID:" >>"$d/group.new"
@@ -388,8 +402,9 @@ write_creds() {
         printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$LAB_PASS" "$WORKGROUP" >"$d/labuser.cred"
         printf 'username=%s\npassword=%s\ndomain=%s\n' "$LAB_USER" "$WRONG_PASS" "$WORKGROUP" >"$d/wrong.cred"
         printf 'username=%s\npassword=%s\n' "$CLR_USER" "$CLR_PASS" >"$d/clruser.cred"
+        printf 'username=%s\npassword=%s\ndomain=%s\n' "$OTHER_USER" "$OTHER_PASS" "$WORKGROUP" >"$d/otheruser.cred"
     )
-    chmod 0600 "$d/labuser.cred" "$d/wrong.cred" "$d/clruser.cred"
+    chmod 0600 "$d/labuser.cred" "$d/wrong.cred" "$d/clruser.cred" "$d/otheruser.cred"
 }
 
 # Client-side smb.conf for smbclient -s / smbc_setConfiguration: resolve
@@ -419,6 +434,8 @@ export SHARESFS_LAB_CLIENT_CONF=$STATE/client.conf
 export SHARESFS_SMB_CONF=$STATE/client.conf
 export KRB5_CONFIG=$STATE/krb5.conf
 EOF
+    kind_fields ldap && ldap_env_exports
+    return 0
 }
 
 write_env_file() {
@@ -486,6 +503,12 @@ EOF
   path = $d/shares/data
   valid users = $LAB_USER
   read only = no
+
+[team]
+  comment = written by $LAB_USER and $OTHER_USER (per-user sessions)
+  path = $d/shares/team
+  valid users = $LAB_USER $OTHER_USER
+  read only = no
 EOF
     fi
 }
@@ -538,18 +561,28 @@ prepare_host() {
     chmod 0644 "$d/shares/user/notes.txt"
 
     if [ "$name" = fs-default ]; then
-        mkdir -p "$d/shares/data"
+        mkdir -p "$d/shares/data" "$d/shares/team"
         chown "$LAB_UID:$LAB_GID" "$d/shares/data"
         chmod 0755 "$d/shares/data"
+        # team: written by labuser and otheruser (per-user sessions)
+        chmod 1777 "$d/shares/team"
+        printf 'The team share of %s.\n' "$name.$DOMAIN" >"$d/shares/team/readme.txt"
+        chmod 0644 "$d/shares/team/readme.txt"
     fi
     write_smb_conf "$name" "$n" "$d"
 }
 
+# labuser and otheruser (a second account: per-user sessions) in the host's tdbsam.
 add_lab_user() {
     local d=$1
-    printf '%s\n%s\n' "$LAB_PASS" "$LAB_PASS" |
-        LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=$STATE/nss/passwd NSS_WRAPPER_GROUP=$STATE/nss/group \
-        smbpasswd -c "$d/smb.conf" -s -a "$LAB_USER" >"$d/log/smbpasswd.out" 2>&1
+    {
+        printf '%s\n%s\n' "$LAB_PASS" "$LAB_PASS" |
+            LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=$STATE/nss/passwd NSS_WRAPPER_GROUP=$STATE/nss/group \
+            smbpasswd -c "$d/smb.conf" -s -a "$LAB_USER" &&
+        printf '%s\n%s\n' "$OTHER_PASS" "$OTHER_PASS" |
+            LD_PRELOAD=$NSSW NSS_WRAPPER_PASSWD=$STATE/nss/passwd NSS_WRAPPER_GROUP=$STATE/nss/group \
+            smbpasswd -c "$d/smb.conf" -s -a "$OTHER_USER"
+    } >"$d/log/smbpasswd.out" 2>&1
 }
 
 # big.bin: generated once into $STATE/cache, checked against
@@ -871,6 +904,9 @@ provision_ad_template() {
     # The domain's maxPwdAge is 42 days: a template older than that would
     # otherwise hand out an expired password.
     samba-tool user setexpiry "$AD_USER" --noexpiry --configfile="$new/dc/etc/smb.conf" || return 1
+    # NIS-form automount maps (contrib/lab/ldap/ad-automount.ldif) and the
+    # DC's ldap/ SPNs (GSSAPI binds)
+    ad_add_automount_maps "$new/dc/etc/smb.conf" "$name" "$name.$AD_DOMAIN" || return 1
     mkdir -p "$new/dc/private/tls"
     if command -v openssl >/dev/null 2>&1; then
         openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 \
@@ -1083,6 +1119,7 @@ cmd_start() {
             kdc) prepare_kdc_host "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
             addc) prepare_addc_host "$H_NAME" "$H_DIR" "$H_IP" || die "cannot prepare $H_DIR" ;;
             real) prepare_real_host "$H_DIR" || die "cannot prepare $H_DIR" ;;
+            ldap) ldap_prepare_host "$H_DIR" || die "cannot prepare $H_DIR" ;;
         esac
     done
 
@@ -1114,6 +1151,14 @@ cmd_start() {
         adpid=$!
     fi
 
+    # LDAP: TLS files (made once), cn=config and the database
+    local ldappid='' ldapdir=''
+    if kind_fields ldap; then
+        ldapdir=$H_DIR
+        ldap_setup "$H_DIR" "$H_FQDN" "$H_IP" >"$ldapdir/log/setup.log" 2>&1 &
+        ldappid=$!
+    fi
+
     # smbpasswd for every host at once (each host has its own tdbsam)
     local upids=()
     for h in "${HOSTS[@]}"; do
@@ -1142,6 +1187,11 @@ cmd_start() {
         die "AD DC template failed (log: $addir/log/setup.log)"
     fi
     phase "AD DC databases in place"
+    if [ -n "$ldappid" ] && ! wait "$ldappid"; then
+        sed "s|^|  ldap: |" "$ldapdir/log/setup.log" >&2
+        die "LDAP directory setup failed (log: $ldapdir/log/setup.log)"
+    fi
+    phase "LDAP configuration and database in place"
 
     local i
     for i in "${!rfs_pids[@]}"; do
@@ -1166,6 +1216,7 @@ cmd_start() {
             afp)  start=(start_afpsim "$H_NS" "$H_DIR" "$H_IP" "$H_PERSONA" "$H_NAME") ;;
             kdc)  start=(start_kdc "$H_NS" "$H_DIR") ;;
             addc) start=(start_addc "$H_NS" "$H_DIR") ;;
+            ldap) start=(start_slapd "$H_NS" "$H_DIR" "$H_IP") ;;
             real) start=(start_real "$H_NAME" "$H_NS" "$H_DIR" "$(cat "$STATE/rootfs.$(real_suite "$H_NAME")")") ;;
             *)    start=() up=0 ;;     # "down": nothing answers
         esac
@@ -1196,6 +1247,8 @@ cmd_start() {
             elif [ "$H_KIND" = kdc ] &&
                  ! lab_kinit "$LAB_USER" MEMORY:lab-ready 2>"$H_DIR/log/ready-kinit.err"; then
                 still+=("$h")
+            elif [ "$H_KIND" = ldap ] && ! ldap_ready "$H_DIR" "$H_IP"; then
+                still+=("$h")
             elif [ "$H_KIND" = addc ]; then
                 if addc_ready "$H_DIR" "$H_FQDN"; then
                     phase "$H_FQDN ready (kinit $AD_USER, Kerberos SMB session)"
@@ -1211,6 +1264,8 @@ cmd_start() {
                 host_fields "$h"
                 if [ "$H_KIND" = kdc ] && tcp_open "$H_IP" "$H_PORT"; then
                     warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but kinit $LAB_USER@$REALM fails"
+                elif [ "$H_KIND" = ldap ] && tcp_open "$H_IP" "$H_PORT"; then
+                    warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but an anonymous search of $LDAP_SUFFIX fails"
                 elif [ "$H_KIND" = addc ] && tcp_open "$H_IP" "$H_PORT"; then
                     warn "!!! $H_FQDN ($H_IP:$H_PORT) listens, but kinit $AD_USER@$AD_REALM or a Kerberos session on netlogon fails"
                 else
@@ -1250,6 +1305,7 @@ cmd_start() {
     say "user: $LAB_USER (uid $LAB_UID); credentials in $STATE/creds/; big.bin sha256 $(cut -d' ' -f1 "$STATE/big.bin.sha256")"
     say "Kerberos: realm $REALM, KRB5_CONFIG=$STATE/krb5.conf; afpsim keytabs: $([ "$AFPSIM_KEYTAB" = 1 ] && echo yes || echo "no (afpsim has no --keytab)")"
     kind_fields addc && say "Active Directory: realm $AD_REALM (domain $AD_WORKGROUP), DC $H_FQDN; user $AD_USER: lab.sh kinit $AD_USER@$AD_REALM"
+    kind_fields ldap && say "LDAP: ldap://$H_FQDN (StartTLS) and ldaps://$H_FQDN, base $LDAP_SUFFIX; binds: anonymous, $LDAP_READER_DN (password in $STATE/creds/ldap-reader.pw), SASL GSSAPI (ldap/$H_FQDN@$REALM); CA $LDAP_TLS/ca.pem"
     say "lab started in $(( $(now_ms) - t0 )) ms; client env: eval \"\$($0 env)\""
 }
 
@@ -1290,6 +1346,14 @@ cmd_status() {
             up=$((up + 1))
             if [ "$H_KIND" = real ]; then
                 nsstate+=", $("$REALSERVERS" version "$H_NAME" "$H_DIR" 2>/dev/null | head -1)"
+            fi
+            if [ "$H_KIND" = ldap ]; then
+                if ldap_ready "$H_DIR" "$H_IP"; then
+                    nsstate+=", anonymous search of $LDAP_SUFFIX ok"
+                else
+                    nsstate+=", anonymous search of $LDAP_SUFFIX FAILED"
+                    rc=1
+                fi
             fi
             if [ "$H_KIND" = kdc ] || [ "$H_KIND" = addc ]; then
                 local kuser=$LAB_USER

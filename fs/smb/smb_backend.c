@@ -25,6 +25,7 @@
 #include "sharesfs/net.h"
 #include "sharesfs/backend.h"
 #include "smb_backend.h"
+#include "smb_ccache.h"
 #include "smb_negotiate.h"
 #include "smb_ntstatus_capture.h"
 #include "smb_statvfs.h"
@@ -37,6 +38,7 @@ struct sfs_conn {
     char min_proto[16], max_proto[16];
     char *smb_conf;
     char *krb5_ccache;
+    char *ccache_copy;        /* a private copy of a user's ccache (smb_ccache.c), removed at the end */
     uint16_t port;
     int timeout_ms;
     SMBCCTX *ctx;
@@ -328,6 +330,10 @@ static void conn_free(struct sfs_conn *c)
     }
     free(c->smb_conf);
     free(c->krb5_ccache);
+    if (c->ccache_copy) {
+        unlink(c->ccache_copy);
+        free(c->ccache_copy);
+    }
     free(c);
 }
 
@@ -452,6 +458,22 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
         if (rc < 0) {
             conn_free(c);
             return rc;
+        }
+    }
+    if (c->auth == SFS_AUTH_KRB5) {
+        char *name = NULL, *copy = NULL;
+        const char *cc = c->krb5_ccache ? c->krb5_ccache : getenv("KRB5CCNAME");
+        int cr = smb_ccache_private_copy(cc, &name, &copy);
+        if (cr < 0) {
+            conn_free(c);
+            return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, -cr, SFS_DOMAIN_SYS, -cr,
+                                  "%s: cannot copy the Kerberos ccache %s for libsmbclient: %s", t->label, cc,
+                                  strerror(-cr));
+        }
+        if (cr > 0) {
+            free(c->krb5_ccache);
+            c->krb5_ccache = name;
+            c->ccache_copy = copy;
         }
     }
     double t_end = t0;

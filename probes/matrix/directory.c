@@ -6,7 +6,9 @@
  * result code's name), then every entry the directory gave probed to
  * `list` (KEY.list).  Result names keep letters, digits, '.', '-', '_';
  * anything else ('/', '+') becomes '_'. */
+#include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "matrix.h"
@@ -69,9 +71,13 @@ static char *map_path(const struct mx_cell *c, const struct mx_cell_env *env)
     const char *map = c->target->directory->map;
     if (!g_ascii_strncasecmp(map, "ldap:", 5) || !g_ascii_strncasecmp(map, "ldaps:", 6))
         return g_strdup(map);
-    char *path = g_strdup_printf("%s/cell%d-directory.map", env->tmp, env->index);
+    /* Named auto_master, so "+auto_master" in it is macOS's include of the
+     * directory's master map (a file including its own name). */
+    char *dir = g_strdup_printf("%s/cell%d-directory", env->tmp, env->index);
+    char *path = g_strdup_printf("%s/auto_master", dir);
     char *text = g_strdup_printf("%s\n", map);
-    bool ok = g_file_set_contents(path, text, -1, NULL);
+    bool ok = (mkdir(dir, 0700) == 0 || errno == EEXIST) && g_file_set_contents(path, text, -1, NULL);
+    g_free(dir);
     g_free(text);
     if (!ok) {
         g_free(path);
