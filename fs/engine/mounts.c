@@ -154,6 +154,7 @@ static void mount_free(struct mount *m)
     free(m->retired);
     sfs_map_entry_free(&m->entry);
     g_free(m->url_display);
+    g_free(m->last_error);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->changed);
     free(m);
@@ -562,7 +563,9 @@ void mounts_list_level(struct mount_table *t, const char *prefix, int (*fn)(void
 
 static void record_failure(struct mount *m, const struct sfs_status *st)
 {
-    m->last_error = *st;
+    if (!m->last_error)
+        m->last_error = g_new0(struct sfs_status, 1);
+    *m->last_error = *st;
     m->last_error_at = time(NULL);
     m->failures++;
 }
@@ -599,11 +602,11 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
              * not answering, and a reconnect would cost the caller a second
              * full timeout.  The timeout is answered from cache like a
              * failed mount; a reset (a restarted server) reconnects now. */
-            bool timed_out = m->last_error.err == ETIMEDOUT &&
+            bool timed_out = m->last_error && m->last_error->err == ETIMEDOUT &&
                              time(NULL) - m->last_error_at < t->negative_timeout_s;
             if (timed_out)
                 m->state = MOUNT_FAILED;
-            struct sfs_status why = m->last_error;
+            struct sfs_status why = m->last_error ? *m->last_error : (struct sfs_status){0};
             pthread_mutex_unlock(&m->lock);
             log_state(m, timed_out ? "connection lost: server not answering" : "connection lost: reconnecting",
                       timed_out ? &why : NULL);
@@ -617,8 +620,8 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
             pthread_mutex_unlock(&m->lock);
             return c;
         }
-        if (m->state == MOUNT_FAILED && time(NULL) - m->last_error_at < t->negative_timeout_s) {
-            *st = m->last_error;
+        if (m->state == MOUNT_FAILED && m->last_error && time(NULL) - m->last_error_at < t->negative_timeout_s) {
+            *st = *m->last_error;
             pthread_mutex_unlock(&m->lock);
             return NULL;
         }

@@ -127,8 +127,8 @@ static void append_mount(GString *s, struct mount *m)
     g_string_append(s, "},\"connected_at\":");
     append_time(s, m->state == MOUNT_UP ? m->connected_at : 0);
     g_string_append(s, ",\"last_error\":");
-    if (m->last_error.err) {
-        append_error(s, &m->last_error, m->last_error_at);
+    if (m->last_error && m->last_error->err) {
+        append_error(s, m->last_error, m->last_error_at);
     } else {
         g_string_append(s, "null");
     }

@@ -1485,6 +1485,7 @@ void sfs_map_entry_free(struct sfs_map_entry *e)
 {
     if (!e)
         return;
+    free(e->file);
     free(e->root);
     free(e->key);
     free(e->mountpoint);
@@ -1507,8 +1508,7 @@ int sfs_map_entry_copy(struct sfs_map_entry *dst, const struct sfs_map_entry *sr
     dst->url_ok = src->url_ok;
     dst->line = src->line;
     dst->dirref = src->dirref;
-    memcpy(dst->file, src->file, sizeof(dst->file));
-    bool ok = set_string(&dst->root, src->root) && set_string(&dst->key, src->key) &&
+    bool ok = set_string(&dst->file, src->file) && set_string(&dst->root, src->root) && set_string(&dst->key, src->key) &&
               set_string(&dst->mountpoint, src->mountpoint) && set_string(&dst->location, src->location) &&
               set_string(&dst->location_display, src->location_display) &&
               sfs_url_copy(&dst->url, &src->url) == 0 && mount_options_copy(&dst->opts, &src->opts) == 0;
@@ -1657,8 +1657,8 @@ static int fill_entry(struct loader *ld, struct source *src, char *key, const st
     e->location_display = strip_password(loc->text);
     lline_position(src->ll, 0, &line, &col);
     e->line = line;
-    snprintf(e->file, sizeof(e->file), "%s", src->name);
-    if ((root && !e->root) || (!e->wildcard && !e->mountpoint) || !e->location || !e->location_display)
+    e->file = strdup(src->name);
+    if (!e->file || (root && !e->root) || (!e->wildcard && !e->mountpoint) || !e->location || !e->location_display)
         return oom(ld);
     return 0;
 }

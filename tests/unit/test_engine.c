@@ -742,7 +742,8 @@ static void mounts_negative_cache(void **state)
     assert_int_equal(st.stage, SFS_STAGE_CONNECT);
     assert_int_equal(a->state, MOUNT_FAILED);
     assert_int_equal(a->failures, 1);
-    assert_int_equal(a->last_error.err, EHOSTUNREACH);
+    assert_non_null(a->last_error);
+    assert_int_equal(a->last_error->err, EHOSTUNREACH);
     memset(&st, 0, sizeof(st));
     assert_null(mount_acquire(&t, a, NULL, &st));
     assert_int_equal(st.err, EHOSTUNREACH);

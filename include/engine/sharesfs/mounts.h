@@ -38,7 +38,7 @@ struct mount {
     char server_address[64];       /* of the last connect (the rest of struct sfs_server_info is the
                                       probe's: a key at rest costs what it holds) */
     char server_dialect[32];
-    struct sfs_status last_error;
+    struct sfs_status *last_error; /* NULL until something fails (a key at rest costs no 536 bytes) */
     time_t last_error_at;
     time_t connected_at;
     uint64_t connects, failures, opens, bytes_read;

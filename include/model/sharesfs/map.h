@@ -46,7 +46,7 @@ struct sfs_map_entry {
     bool url_ok;         /* url is parsed (false for wildcard entries whose location has '&') */
     struct sfs_url url;  /* location parsed as a URL; for cifs "//h/s" and "://h/s" proto is SMB */
     struct sfs_mount_options opts;
-    char file[256];      /* map file this entry came from; a directory record's DN (cut at 255 bytes) */
+    char *file;          /* map file this entry came from; a directory record's DN (never NULL once loaded) */
     int line;            /* 1-based line of the entry's first physical line; 0 for a directory record */
     unsigned dirref;     /* 1 + index in map->dirrefs of the directory source it came from; 0: a file */
 };
