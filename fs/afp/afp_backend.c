@@ -46,7 +46,7 @@
 #define LOGIN_REPLY_MAX (16 * 1024)     /* DH values (DHX2 primes up to 1024 bytes), Kerberos tokens */
 #define SRVRPARMS_REPLY_MAX (4 + 1 + 255 * 257)   /* server time, count, 255 x (flags, name) */
 
-#define WRITE_PIPELINE 8            /* FPWriteExt requests in flight per write call, at most */
+#define WRITE_BEHIND 8              /* FPWriteExt requests of a file in flight after its write returned */
 #define WRITE_SPLIT_MIN (128 * 1024)  /* from here on a call is at least two requests */
 
 struct sfs_conn {
@@ -60,9 +60,28 @@ struct sfs_conn {
     size_t name_max;       /* bytes in a name we create (afp_name_max_for) */
 };
 
+/* One FPWriteExt of a write call. */
+struct write_chunk {
+    uint16_t fork;
+    uint64_t off;
+    size_t len;
+    int rc;                 /* transport: 0 or -errno */
+    int32_t code;           /* AFP result */
+    uint8_t reply[64];
+    size_t reply_len;
+};
+
 struct sfs_file {
     uint16_t fork;
     struct sfs_conn *conn;
+    /* Write-behind (afp_write): FPWriteExt requests sent, their replies
+     * not read yet, oldest at wb_head; the first failure among them,
+     * returned by the next write, fsync or close.  Under wb_lock. */
+    pthread_mutex_t wb_lock;
+    struct write_chunk wb[WRITE_BEHIND];
+    struct dsi_call wb_call[WRITE_BEHIND];
+    unsigned wb_head, wb_count;
+    struct sfs_write_error wb_err;
 };
 
 static int out_of_memory(struct sfs_status *st, enum sfs_stage stage)
@@ -695,6 +714,8 @@ static int afp_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, v
 
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st);
 static int afp_release(struct sfs_conn *c, struct sfs_file *f);
+static void wb_drain(struct sfs_conn *c, struct sfs_file *f);
+static void wb_settle(struct sfs_conn *c, struct sfs_file *f);
 
 static void close_fork(struct sfs_conn *c, uint16_t fork)
 {
@@ -726,6 +747,7 @@ static int afp_open(struct sfs_conn *c, const char *path, int flags, struct sfs_
     }
     f->fork = of.fork;
     f->conn = c;
+    pthread_mutex_init(&f->wb_lock, NULL);
     *out = f;
     if (flags & O_TRUNC) {
         rc = afp_ftruncate(c, f, 0, st);
@@ -810,13 +832,16 @@ static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf
 static ssize_t afp_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                         struct sfs_status *st)
 {
+    wb_settle(c, f);
     return afp_read_direct(c, f, buf, size, off, st);
 }
 
 /* Nothing is told of a failure: the kernel has forgotten the file. */
 static int afp_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    wb_settle(c, f);   /* a failure left here was returned by close's flush, or nobody asked */
     close_fork(c, f->fork);
+    pthread_mutex_destroy(&f->wb_lock);
     free(f);
     return 0;
 }
@@ -926,36 +951,6 @@ static int afp_create(struct sfs_conn *c, const char *path, mode_t mode, int fla
     return 0;
 }
 
-/* One FPWriteExt of a write call. */
-struct write_chunk {
-    uint16_t fork;
-    const char *data;
-    uint64_t off;
-    size_t len;
-    int rc;                 /* transport: 0 or -errno */
-    int32_t code;           /* AFP result */
-    uint8_t reply[64];
-    size_t reply_len;
-};
-
-/* Sends CH[0..N) before waiting for any reply, then collects them all. */
-static void write_chunks_run(struct sfs_conn *c, struct write_chunk *ch, int n)
-{
-    struct dsi_call calls[WRITE_PIPELINE];
-    for (int i = 0; i < n; i++) {
-        struct afp_writer w;
-        afp_writer_init(&w);
-        afp_encode_writeext(&w, false, ch[i].fork, ch[i].off, ch[i].len);
-        ch[i].rc = afp_writer_error(&w) ? afp_writer_error(&w)
-                                        : dsi_write_submit(c->dsi, w.buf, w.len, ch[i].data, ch[i].len, ch[i].reply,
-                                                           sizeof(ch[i].reply), &calls[i]);
-        afp_writer_free(&w);
-    }
-    for (int i = 0; i < n; i++)
-        if (ch[i].rc == 0)
-            ch[i].rc = dsi_wait(c->dsi, &calls[i], &ch[i].reply_len, &ch[i].code);
-}
-
 /* Bytes of CH the server acknowledged from its start (fewer than sent: a
  * short write), or -errno with *st filled. */
 static ssize_t write_chunk_acked(const struct write_chunk *ch, struct sfs_status *st)
@@ -987,44 +982,84 @@ static size_t write_chunk_size(const struct sfs_conn *c, size_t size)
     return parts ? (size + parts - 1) / parts : size;
 }
 
-/* Fills CH with the next requests of a write call, from POS on; returns
- * how many. */
-static int write_round(const struct sfs_file *f, const char *buf, size_t size, off_t off, size_t pos, size_t chunk,
-                       struct write_chunk *ch)
+/* Reads the reply to F's oldest write in flight.  Its failure, or a short
+ * write (FUSE was told the write was whole), becomes F's error. */
+static void wb_reap(struct sfs_conn *c, struct sfs_file *f)
 {
-    int n = 0;
-    for (; n < WRITE_PIPELINE && pos < size; n++) {
-        size_t len = size - pos < chunk ? size - pos : chunk;
-        ch[n] = (struct write_chunk){.fork = f->fork, .data = buf + pos, .off = (uint64_t)off + pos, .len = len};
-        pos += len;
-    }
-    return n;
+    unsigned i = f->wb_head;
+    struct write_chunk *ch = &f->wb[i];
+    if (ch->rc == 0)
+        ch->rc = dsi_wait(c->dsi, &f->wb_call[i], &ch->reply_len, &ch->code);
+    struct sfs_status got = {0};
+    ssize_t acked = write_chunk_acked(ch, &got);
+    if (acked >= 0 && (size_t)acked < ch->len)
+        acked = sfs_status_set(&got, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO,
+                               "FPWriteExt: the server took %zd of %zu bytes of a write already acknowledged",
+                               acked, ch->len);
+    sfs_write_error_keep(&f->wb_err, (int)acked, &got);
+    f->wb_head = (i + 1) % WRITE_BEHIND;
+    f->wb_count--;
 }
 
-/* Write-through, pipelined: one call becomes FPWriteExt requests of at
- * most the server's request quantum, up to WRITE_PIPELINE in flight at
- * once, and returns after all of them were answered.  It reports only
- * bytes the server acknowledged contiguously from OFF: after a failed or
- * short chunk the bytes before it, or the error when there are none. */
+static void wb_drain(struct sfs_conn *c, struct sfs_file *f)
+{
+    while (f->wb_count > 0)
+        wb_reap(c, f);
+}
+
+/* Before a read or a size change of F: its writes answered (a server may
+ * serve one session's requests out of order), a failure kept for later. */
+static void wb_settle(struct sfs_conn *c, struct sfs_file *f)
+{
+    pthread_mutex_lock(&f->wb_lock);
+    wb_drain(c, f);
+    pthread_mutex_unlock(&f->wb_lock);
+}
+
+/* Write-behind, pipelined: a call becomes FPWriteExt requests of at most
+ * the server's request quantum, each sent (the data is in the socket when
+ * dsi_write_submit returns) and left in flight; the call returns once all
+ * are sent, with up to WRITE_BEHIND requests of the file unanswered.  So
+ * the kernel hands over the next call while the server writes this one.
+ * A failure met later is returned by the next write, fsync or close (the
+ * contract in docs/architecture.md "Writes"). */
 static ssize_t afp_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
                          struct sfs_status *st)
 {
     size_t chunk = write_chunk_size(c, size);
-    size_t total = 0;
-    while (total < size) {
-        struct write_chunk ch[WRITE_PIPELINE];
-        int n = write_round(f, buf, size, off, total, chunk, ch);
-        write_chunks_run(c, ch, n);
-        for (int i = 0; i < n; i++) {
-            ssize_t acked = write_chunk_acked(&ch[i], st);
-            if (acked < 0)
-                return total ? (ssize_t)total : acked;
-            total += (size_t)acked;
-            if ((size_t)acked < ch[i].len)
-                return (ssize_t)total;
+    pthread_mutex_lock(&f->wb_lock);
+    for (size_t pos = 0; pos < size && !f->wb_err.err;) {
+        if (f->wb_count == WRITE_BEHIND) {
+            wb_reap(c, f);
+            continue;
         }
+        size_t len = size - pos < chunk ? size - pos : chunk;
+        unsigned i = (f->wb_head + f->wb_count) % WRITE_BEHIND;
+        struct write_chunk *ch = &f->wb[i];
+        *ch = (struct write_chunk){.fork = f->fork, .off = (uint64_t)off + pos, .len = len};
+        struct afp_writer w;
+        afp_writer_init(&w);
+        afp_encode_writeext(&w, false, f->fork, ch->off, len);
+        ch->rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                      : dsi_write_submit(c->dsi, w.buf, w.len, buf + pos, len, ch->reply,
+                                                         sizeof(ch->reply), &f->wb_call[i]);
+        afp_writer_free(&w);
+        f->wb_count++;
+        pos += len;
     }
-    return (ssize_t)total;
+    ssize_t rc = sfs_write_error_report(&f->wb_err, false, st);
+    pthread_mutex_unlock(&f->wb_lock);
+    return rc < 0 ? rc : (ssize_t)size;
+}
+
+/* close(2): F's writes in flight answered, a failure not yet reported returned. */
+static int afp_flush(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
+{
+    pthread_mutex_lock(&f->wb_lock);
+    wb_drain(c, f);
+    int rc = sfs_write_error_report(&f->wb_err, true, st);
+    pthread_mutex_unlock(&f->wb_lock);
+    return rc;
 }
 
 /* The volume's size in bytes, 0 when the server does not say. */
@@ -1048,6 +1083,7 @@ static uint64_t volume_bytes_total(struct sfs_conn *c)
  * refusal below it is a real full disk (ENOSPC) or a real error. */
 static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, struct sfs_status *st)
 {
+    wb_settle(c, f);
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_setforklen(&w, f->fork, (uint64_t)size);
@@ -1069,6 +1105,9 @@ static int afp_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, str
 
 static int afp_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
 {
+    int rc = afp_flush(c, f, st);
+    if (rc < 0)
+        return rc;
     struct afp_writer w;
     afp_writer_init(&w);
     afp_encode_flushfork(&w, f->fork);
@@ -1504,6 +1543,7 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .write = afp_write,
     .ftruncate = afp_ftruncate,
     .fsync = afp_fsync,
+    .flush = afp_flush,
     .mkdir = afp_mkdir,
     .unlink = afp_unlink,
     .rmdir = afp_rmdir,

@@ -55,8 +55,9 @@ struct dsi_call {
 };
 int dsi_submit(struct dsi_session *s, const void *req, size_t req_len, void *buf, size_t cap, struct dsi_call *call);
 int dsi_wait(struct dsi_session *s, struct dsi_call *call, size_t *got, int32_t *code);
-/* DSIWrite as submit/wait: the data goes out with the request (it must stay
- * valid until dsi_wait returns), so several writes can be in flight. */
+/* DSIWrite as submit/wait: the data is in the socket when this returns
+ * (only BUF must stay valid until dsi_wait), so several writes can be in
+ * flight after their callers' buffers are gone. */
 int dsi_write_submit(struct dsi_session *s, const void *req, size_t req_len, const void *data, size_t data_len,
                      void *buf, size_t cap, struct dsi_call *call);
 /* DSIWrite: REQ holds the AFP parameters (the data offset), DATA follows. */

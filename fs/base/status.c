@@ -49,6 +49,26 @@ void sfs_status_clear(struct sfs_status *st)
     memset(st, 0, sizeof(*st));
 }
 
+void sfs_write_error_keep(struct sfs_write_error *we, int err, const struct sfs_status *st)
+{
+    if (err < 0 && !we->err) {
+        we->err = err;
+        we->st = *st;
+        we->st.stage = SFS_STAGE_WRITE;
+    }
+}
+
+int sfs_write_error_report(struct sfs_write_error *we, bool forget, struct sfs_status *st)
+{
+    int rc = we->err;
+    if (rc < 0) {
+        *st = we->st;
+        if (forget)
+            we->err = 0;
+    }
+    return rc;
+}
+
 int sfs_status_set(struct sfs_status *st, enum sfs_stage stage, int err,
                    enum sfs_domain domain, long code, const char *fmt, ...)
 {

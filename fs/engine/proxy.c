@@ -24,8 +24,22 @@
 
 extern char **environ;
 
+/* Write-behind (docs/architecture.md "Writes"): a write of at most one
+ * slot is copied into a slot of the scratch area, sent, and acknowledged
+ * to FUSE at once; its reply is collected when the slots are full or
+ * before any other request.  So the FUSE thread copies the next write
+ * while the worker and the server handle this one.  A failure is kept on
+ * its file and returned by that file's next write, fsync and close. */
+#define WB_SLOTS 4u
+#define WB_SLOT_SIZE (SFS_WORKER_SCRATCH_SIZE / WB_SLOTS)
+
 struct sfs_conn {
     pthread_mutex_t lock;    /* one request at a time: the worker is serial */
+    /* Writes sent whose replies are not read yet, oldest at wb_head;
+     * under lock. */
+    struct sfs_file *wb_file[WB_SLOTS];
+    size_t wb_size[WB_SLOTS];
+    unsigned wb_head, wb_count;
     int sock;                /* -1 once the worker is gone */
     pid_t pid;
     char *shm;
@@ -42,6 +56,7 @@ struct sfs_conn {
 struct sfs_file {
     struct sfs_conn *conn;
     int64_t id;              /* the worker's */
+    struct sfs_write_error wb_err;   /* of a write that failed after FUSE had its answer */
 };
 
 /* ---- the worker process ---- */
@@ -146,17 +161,24 @@ static int worker_failed(struct sfs_conn *c, int err, enum sfs_stage stage, stru
         kill(c->pid, SIGKILL);
     worker_stop(c, &status);
     __atomic_store_n(&c->dead, true, __ATOMIC_RELAXED);
+    int rc;
     if (err == -ETIMEDOUT)
-        return sfs_status_set(st, stage, ETIMEDOUT, SFS_DOMAIN_SYS, ETIMEDOUT,
-                              "no answer from the server within %d s (its %s worker was stopped)",
-                              c->deadline_ms / 1000, c->what);
-    if (WIFSIGNALED(status))
-        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker died (signal %d)",
-                              c->what, WTERMSIG(status));
-    if (err == -EPROTO)
-        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker sent a garbled reply", c->what);
-    return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker ended (exit status %d)",
-                          c->what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        rc = sfs_status_set(st, stage, ETIMEDOUT, SFS_DOMAIN_SYS, ETIMEDOUT,
+                            "no answer from the server within %d s (its %s worker was stopped)",
+                            c->deadline_ms / 1000, c->what);
+    else if (WIFSIGNALED(status))
+        rc = sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker died (signal %d)", c->what,
+                            WTERMSIG(status));
+    else if (err == -EPROTO)
+        rc = sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker sent a garbled reply", c->what);
+    else
+        rc = sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s worker ended (exit status %d)", c->what,
+                            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    /* Writes already acknowledged to the application are lost with it. */
+    for (; c->wb_count > 0; c->wb_count--, c->wb_head = (c->wb_head + 1) % WB_SLOTS) {
+        sfs_write_error_keep(&c->wb_file[c->wb_head]->wb_err, rc, st);
+    }
+    return rc;
 }
 
 struct call {
@@ -181,20 +203,14 @@ static void handle_entries(struct sfs_wire_in *r, struct call *k)
     }
 }
 
-/* Sends REQ and waits for the reply, handing stage and entry frames to K.
- * Caller holds c->lock.  0 with *REP the reply positioned after its
- * status, or -errno (the worker is then stopped and *ST says why). */
-static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct call *k, enum sfs_stage stage,
-                           struct sfs_wire_in *rep, struct sfs_status *st)
+/* Waits for the reply to the oldest request, handing stage and entry
+ * frames to K.  Caller holds c->lock.  The reply's result with *REP
+ * positioned after its status (*ST set when negative), or -errno when
+ * the worker failed (it is then stopped and *ST says why). */
+static int64_t reply_locked(struct sfs_conn *c, struct call *k, enum sfs_stage stage, struct sfs_wire_in *rep,
+                            struct sfs_status *st)
 {
-    memset(rep, 0, sizeof(*rep));
-    if (c->sock < 0 || __atomic_load_n(&c->dead, __ATOMIC_RELAXED))
-        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s session of this key was lost", c->what);
-    int rc = sfs_wire_send(c->sock, req);
-    if (rc == -ENOMEM)
-        return sfs_status_set(st, stage, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
-    if (rc < 0)
-        return worker_failed(c, -EPIPE, stage, st);
+    int rc;
     for (;;) {
         rc = sfs_wire_recv(c->sock, rep, c->deadline_ms);
         if (rc < 0)
@@ -232,6 +248,61 @@ static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct 
             sfs_status_set(st, stage, (int)-result, SFS_DOMAIN_SYS, -result, "%s", strerror((int)-result));
     }
     return result;
+}
+
+/* Reads the reply to the oldest write in flight; its failure (or a short
+ * write, which FUSE was told was whole) goes to its file.  0, or -errno
+ * when the worker failed. */
+static int wb_reap_locked(struct sfs_conn *c, struct sfs_status *st)
+{
+    struct sfs_file *f = c->wb_file[c->wb_head];
+    size_t size = c->wb_size[c->wb_head];
+    struct sfs_wire_in rep = {0};
+    struct sfs_status got = {0};
+    int64_t n = reply_locked(c, NULL, SFS_STAGE_WRITE, &rep, &got);
+    sfs_wire_in_free(&rep);
+    if (c->wb_count == 0)   /* the worker failed: worker_failed gave every write its error */
+    {
+        *st = got;
+        return -got.err;
+    }
+    c->wb_head = (c->wb_head + 1) % WB_SLOTS;
+    c->wb_count--;
+    if (n >= 0 && (size_t)n < size)
+        n = sfs_status_set(&got, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO,
+                           "the server took %lld of %zu bytes of a write already acknowledged", (long long)n, size);
+    sfs_write_error_keep(&f->wb_err, (int)n, &got);
+    return 0;
+}
+
+/* Every write in flight answered: before any other request, which could
+ * see the data, and before the scratch area is used otherwise. */
+static int wb_drain_locked(struct sfs_conn *c, struct sfs_status *st)
+{
+    while (c->wb_count > 0) {
+        int rc = wb_reap_locked(c, st);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Sends REQ and waits for the reply (reply_locked).  Caller holds c->lock. */
+static int64_t call_locked(struct sfs_conn *c, struct sfs_wire_out *req, struct call *k, enum sfs_stage stage,
+                           struct sfs_wire_in *rep, struct sfs_status *st)
+{
+    memset(rep, 0, sizeof(*rep));
+    if (c->sock < 0 || __atomic_load_n(&c->dead, __ATOMIC_RELAXED))
+        return sfs_status_set(st, stage, EIO, SFS_DOMAIN_SYS, EIO, "the %s session of this key was lost", c->what);
+    int rc = wb_drain_locked(c, st);
+    if (rc < 0)
+        return rc;
+    rc = sfs_wire_send(c->sock, req);
+    if (rc == -ENOMEM)
+        return sfs_status_set(st, stage, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+    if (rc < 0)
+        return worker_failed(c, -EPIPE, stage, st);
+    return reply_locked(c, k, stage, rep, st);
 }
 
 /* One request with no payload in the reply. */
@@ -412,9 +483,13 @@ static ssize_t transfer(struct sfs_conn *c, struct sfs_file *f, enum sfs_worker_
         io_request(&req, op, f, 0, chunk, off + (off_t)done);
         struct sfs_wire_in rep;
         pthread_mutex_lock(&c->lock);
-        if (wbuf)
+        int64_t n = wb_drain_locked(c, st);
+        if (n == 0 && wbuf)
             memcpy(c->shm, wbuf + done, chunk);
-        int64_t n = call_locked(c, &req, NULL, stage, &rep, st);
+        if (n == 0)
+            n = call_locked(c, &req, NULL, stage, &rep, st);
+        else
+            memset(&rep, 0, sizeof(rep));
         if (n > 0 && rbuf)
             memcpy(rbuf + done, c->shm, (size_t)n);
         pthread_mutex_unlock(&c->lock);
@@ -480,10 +555,60 @@ static ssize_t proxy_read(struct sfs_conn *c, struct sfs_file *f, char *buf, siz
     return (ssize_t)call(c, &req, SFS_STAGE_READ, st);
 }
 
+/* Write-behind (WB_SLOTS): returns once the request is sent. */
 static ssize_t proxy_write(struct sfs_conn *c, struct sfs_file *f, const char *buf, size_t size, off_t off,
                            struct sfs_status *st)
 {
-    return transfer(c, f, SW_WRITE, NULL, buf, size, off, st);
+    pthread_mutex_lock(&c->lock);
+    int64_t rc = sfs_write_error_report(&f->wb_err, false, st);
+    if (rc == 0 && size > WB_SLOT_SIZE) {
+        pthread_mutex_unlock(&c->lock);
+        rc = transfer(c, f, SW_WRITE, NULL, buf, size, off, st);
+        pthread_mutex_lock(&c->lock);
+        if (rc >= 0 && sfs_write_error_report(&f->wb_err, false, st) < 0)
+            rc = f->wb_err.err;
+        pthread_mutex_unlock(&c->lock);
+        return (ssize_t)rc;
+    }
+    if (rc == 0 && (c->sock < 0 || __atomic_load_n(&c->dead, __ATOMIC_RELAXED)))
+        rc = sfs_status_set(st, SFS_STAGE_WRITE, EIO, SFS_DOMAIN_SYS, EIO, "the %s session of this key was lost",
+                            c->what);
+    if (rc == 0 && c->wb_count == WB_SLOTS)
+        rc = wb_reap_locked(c, st);
+    if (rc == 0)
+        rc = sfs_write_error_report(&f->wb_err, false, st);
+    if (rc == 0) {
+        unsigned slot = (c->wb_head + c->wb_count) % WB_SLOTS;
+        memcpy(c->shm + (size_t)slot * WB_SLOT_SIZE, buf, size);
+        struct sfs_wire_out req;
+        io_request(&req, SW_WRITE, f, (size_t)slot * WB_SLOT_SIZE, size, off);
+        int sent = sfs_wire_send(c->sock, &req);
+        sfs_wire_out_free(&req);
+        if (sent == -ENOMEM)
+            rc = sfs_status_set(st, SFS_STAGE_WRITE, ENOMEM, SFS_DOMAIN_SYS, ENOMEM, "out of memory");
+        else if (sent < 0)
+            rc = worker_failed(c, -EPIPE, SFS_STAGE_WRITE, st);
+        else {
+            c->wb_file[slot] = f;
+            c->wb_size[slot] = size;
+            c->wb_count++;
+            rc = (int64_t)size;
+        }
+    }
+    pthread_mutex_unlock(&c->lock);
+    return (ssize_t)rc;
+}
+
+/* close(2): the writes still in flight answered, and a failure among them
+ * (or earlier, not yet reported) returned. */
+static int proxy_flush(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
+{
+    pthread_mutex_lock(&c->lock);
+    int rc = c->sock >= 0 ? wb_drain_locked(c, st) : 0;
+    if (rc == 0 || f->wb_err.err)
+        rc = sfs_write_error_report(&f->wb_err, true, st);
+    pthread_mutex_unlock(&c->lock);
+    return rc;
 }
 
 static int proxy_release(struct sfs_conn *c, struct sfs_file *f)
@@ -516,7 +641,8 @@ static int proxy_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, s
 
 static int proxy_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
 {
-    return file_call(c, f, SW_FSYNC, 0, st);
+    int rc = proxy_flush(c, f, st);
+    return rc < 0 ? rc : file_call(c, f, SW_FSYNC, 0, st);
 }
 
 static int proxy_statfs(struct sfs_conn *c, const char *path, struct statvfs *out, struct sfs_status *st)
@@ -615,6 +741,7 @@ static void isolate_table(const struct sfs_backend_ops *inner, struct sfs_backen
         .alive = proxy_alive,
         .stats = proxy_stats,
         .window_pool = proxy_window_pool,
+        .flush = inner->write ? proxy_flush : NULL,
     };
     CARRY(getattr);
     CARRY(readdir);

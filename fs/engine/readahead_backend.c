@@ -117,6 +117,11 @@ static int ra_fsync(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *s
     return c->inner->fsync(c->conn, f->file, st);
 }
 
+static int ra_flush(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st)
+{
+    return c->inner->flush(c->conn, f->file, st);
+}
+
 static int ra_getattr(struct sfs_conn *c, const char *path, struct stat *out, struct sfs_status *st)
 {
     return c->inner->getattr(c->conn, path, out, st);
@@ -225,6 +230,7 @@ static void wrap_table(const struct sfs_backend_ops *inner, struct sfs_backend_o
     PASS(write);
     PASS(ftruncate);
     PASS(fsync);
+    PASS(flush);
     PASS(mkdir);
     PASS(unlink);
     PASS(rmdir);

@@ -534,7 +534,7 @@ static int sfs_write(const char *path, const char *buf, size_t size, off_t off, 
     if (of->m->ops->alive && !of->m->ops->alive(of->conn))
         return -EIO;
     struct sfs_status status = {0};
-    /* Returns only after the server acknowledged the data (write-through). */
+    /* Write-through, or write-behind with the failure returned later (docs/architecture.md "Writes"). */
     ssize_t n = of->m->ops->write(of->conn, of->f, buf, size, off, &status);
     if (n < 0)
         return op_error(of->m, &status, (int)n);
@@ -574,6 +574,19 @@ static int sfs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
         return 0;
     struct sfs_status status = {0};
     int rc = of->m->ops->fsync(of->conn, of->f, &status);
+    return rc < 0 ? op_error(of->m, &status, rc) : 0;
+}
+
+/* close(2) of a handle: a backend with write-behind returns here the
+ * failure of a write it had already acknowledged. */
+static int sfs_flush(const char *path, struct fuse_file_info *fi)
+{
+    (void)path;
+    struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+    if (!of->f || !of->m->ops->flush)
+        return 0;
+    struct sfs_status status = {0};
+    int rc = of->m->ops->flush(of->conn, of->f, &status);
     return rc < 0 ? op_error(of->m, &status, rc) : 0;
 }
 
@@ -896,6 +909,7 @@ const struct fuse_operations sharesfs_ops = {
     .write = sfs_write,
     .truncate = sfs_truncate,
     .fsync = sfs_fsync,
+    .flush = sfs_flush,
     .mkdir = sfs_mkdir,
     .unlink = sfs_unlink,
     .rmdir = sfs_rmdir,

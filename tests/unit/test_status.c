@@ -194,6 +194,30 @@ static void test_names(void **state)
     assert_string_equal(sfs_domain_name(SFS_DOMAIN_KRB5), "krb5");
 }
 
+/* Write-behind: the first failure is kept, reported by every write, and
+ * forgotten once fsync or close reported it. */
+static void test_write_error(void **state)
+{
+    (void)state;
+    struct sfs_write_error we = {0};
+    struct sfs_status st = {0}, got = {0};
+    assert_int_equal(sfs_write_error_report(&we, false, &got), 0);
+    sfs_write_error_keep(&we, 0, &st);
+    assert_int_equal(we.err, 0);
+    sfs_status_set(&st, SFS_STAGE_READ, ENOSPC, SFS_DOMAIN_SYS, ENOSPC, "disk full");
+    sfs_write_error_keep(&we, -ENOSPC, &st);
+    sfs_status_set(&st, SFS_STAGE_READ, EIO, SFS_DOMAIN_SYS, EIO, "later");
+    sfs_write_error_keep(&we, -EIO, &st);
+    assert_int_equal(sfs_write_error_report(&we, false, &got), -ENOSPC);
+    assert_int_equal(got.err, ENOSPC);
+    assert_int_equal(got.stage, SFS_STAGE_WRITE);
+    assert_string_equal(got.detail, "disk full");
+    assert_int_equal(sfs_write_error_report(&we, true, &got), -ENOSPC);
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(sfs_write_error_report(&we, true, &got), 0);
+    assert_int_equal(got.err, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_code_text),       cmocka_unit_test(test_status_set),
         cmocka_unit_test(test_ldap_results),
         cmocka_unit_test(test_macos_equivalent), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_write_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,6 +62,17 @@ int sfs_status_set(struct sfs_status *st, enum sfs_stage stage, int err,
                    enum sfs_domain domain, long code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/* The failure of a write already acknowledged to its caller (write-behind,
+ * docs/architecture.md "Writes"): the first one is kept, returned by every
+ * later write and by fsync and close, which also forget it. */
+struct sfs_write_error {
+    int err;                 /* negative errno; 0: none */
+    struct sfs_status st;
+};
+void sfs_write_error_keep(struct sfs_write_error *we, int err, const struct sfs_status *st);
+/* WE's error (0: none) with *ST its status; FORGET once it was reported. */
+int sfs_write_error_report(struct sfs_write_error *we, bool forget, struct sfs_status *st);
+
 /* Protocol status -> errno.  Unknown codes give EIO. */
 int sfs_errno_for_ntstatus(uint32_t ntstatus);
 int sfs_errno_for_afp(int32_t afp_result);

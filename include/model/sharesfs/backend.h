@@ -194,6 +194,10 @@ struct sfs_backend_ops {
     /* Optional: where read-ahead windows of files on C should live; false
      * (or NULL): malloc'd memory. */
     bool (*window_pool)(struct sfs_conn *c, struct sfs_window_pool *out);
+    /* Optional, for a backend that acknowledges writes before the server
+     * answered them (write-behind): waits for F's writes in flight and
+     * returns the failure of any not reported yet.  Called by close(2). */
+    int (*flush)(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st);
 };
 
 /* The resolve and connect stages of every backend: resolves the target's
