@@ -1,6 +1,7 @@
 #include "sharesfs/mounts.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <glib.h>
 #include <stdio.h>
@@ -44,13 +45,16 @@ static void log_state(const struct mount *m, const char *what, const struct sfs_
                      st && st->err ? ": " : "", st && st->err ? st->detail : "");
 }
 
-static struct mount *mount_new(const struct sfs_map_entry *e)
+/* A record for entry E, which it takes over (E is left empty), or NULL
+ * (E then stays the caller's). */
+static struct mount *mount_new_taking(struct sfs_map_entry *e)
 {
     struct mount *m = calloc(1, sizeof(*m));
-    if (!m || sfs_map_entry_copy(&m->entry, e) < 0) {
-        free(m);
+    if (!m)
         return NULL;
-    }
+    m->entry = *e;
+    memset(e, 0, sizeof(*e));
+    e = &m->entry;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->changed, NULL);
     if (e->url_ok) {
@@ -62,6 +66,30 @@ static struct mount *mount_new(const struct sfs_map_entry *e)
         m->url_display = g_strdup(e->location_display ? e->location_display : "");
     }
     return m;
+}
+
+static struct mount *mount_new(const struct sfs_map_entry *e)
+{
+    struct sfs_map_entry copy;
+    if (sfs_map_entry_copy(&copy, e) < 0)
+        return NULL;
+    struct mount *m = mount_new_taking(&copy);
+    if (!m)
+        sfs_map_entry_free(&copy);
+    return m;
+}
+
+/* What the table's map keeps once the records hold the keys' entries. */
+static void map_keep_wildcards(struct sfs_map *map)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < map->n_entries; i++) {
+        if (map->entries[i].wildcard)
+            map->entries[kept++] = map->entries[i];
+        else
+            sfs_map_entry_free(&map->entries[i]);
+    }
+    map->n_entries = kept;
 }
 
 /* The directories between the root and key KEY ("h/a/b": "h", "h/a")
@@ -122,22 +150,36 @@ int mounts_init(struct mount_table *t, struct sfs_map *map, struct sfs_config *c
     pthread_cond_init(&t->reaper_wake, NULL);
     t->by_key = g_hash_table_new(g_str_hash, g_str_equal);
     t->below = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (size_t i = 0; i < map->n_entries; i++) {
-        const struct sfs_map_entry *e = &map->entries[i];
+    for (size_t i = 0; i < t->map.n_entries; i++) {
+        struct sfs_map_entry *e = &t->map.entries[i];
         if (e->wildcard)
             continue;
         if (e->opts.nobrowse)
             t->nobrowse = true;
-        struct mount *m = mount_new(e);
+        struct mount *m = mount_new_taking(e);
         if (!m || table_add(t, m) < 0)
             return -ENOMEM;
     }
+    map_keep_wildcards(&t->map);
+    memset(map, 0, sizeof(*map));
     return 0;
 }
 
 ino_t mount_ino(const struct mount *m, ino_t server_ino)
 {
     return (ino_t)(((uint64_t)(m->index + 1) << 48) ^ (uint64_t)server_ino);
+}
+
+/* *P becomes V (NULL when empty), allocated only when it changes. */
+static void set_text(char **p, const char *v)
+{
+    if (!v || !*v) {
+        g_free(*p);
+        *p = NULL;
+    } else if (!*p || strcmp(*p, v) != 0) {
+        g_free(*p);
+        *p = g_strdup(v);
+    }
 }
 
 static void mount_free(struct mount *m)
@@ -155,6 +197,10 @@ static void mount_free(struct mount *m)
     sfs_map_entry_free(&m->entry);
     g_free(m->url_display);
     g_free(m->last_error);
+    g_free(m->auth);
+    g_free(m->server_address);
+    g_free(m->server_dialect);
+    g_free(m->user);
     pthread_mutex_destroy(&m->lock);
     pthread_cond_destroy(&m->changed);
     free(m);
@@ -276,11 +322,15 @@ static void reap_one(struct mount_table *t, struct mount *m, time_t now)
 struct reap_arg {
     struct mount_table *t;
     time_t now;
+    unsigned in_use;   /* keys with an operation under way or a file open */
 };
 
 static void reap_each(void *arg, struct mount *m)
 {
     struct reap_arg *ra = arg;
+    pthread_mutex_lock(&m->lock);
+    ra->in_use += m->busy > 0 || m->open_files > 0;
+    pthread_mutex_unlock(&m->lock);
     reap_one(ra->t, m, ra->now);
 }
 
@@ -300,6 +350,10 @@ static void *reaper_main(void *arg)
         time_t now = time(NULL);
         struct reap_arg ra = {.t = t, .now = now};
         mounts_for_each(t, reap_each, &ra);
+        /* A quiet mount gives back the heap pages a listing or a map
+         * refresh freed (10,000 keys: 2.4 MiB after an `ls -l`). */
+        if (!ra.in_use)
+            malloc_trim(0);
         pthread_mutex_lock(&t->reaper_lock);
     }
     pthread_mutex_unlock(&t->reaper_lock);
@@ -346,7 +400,9 @@ struct mount *mounts_find(struct mount_table *t, const char *key)
     struct sfs_parse_error perr;
     struct mount *m = NULL;
     if (sfs_map_lookup(&t->map, NULL, key, &inst, &perr) == 0) {
-        m = mount_new(&inst);
+        m = mount_new_taking(&inst);
+        if (m)
+            m->instance = true;
         if (m && table_add(t, m) < 0) {
             mount_free(m);
             m = NULL;
@@ -415,7 +471,7 @@ struct mount *mount_session(struct mount_table *t, struct mount *m, uid_t uid)
         struct passwd pw, *found = NULL;
         char buf[1024];
         if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
-            snprintf(s->user, sizeof(s->user), "%s", found->pw_name);
+            s->user = g_strdup(found->pw_name);
         g_ptr_array_add(m->sessions, s);
     }
     pthread_mutex_unlock(&m->lock);
@@ -436,6 +492,8 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         bool keep = map_entry_for(map, m->entry.key, &e);
         if (keep) {
             keep = same_entry(&m->entry, &e);
+            if (keep)
+                m->entry.dirref = e.dirref;   /* the source's index in the new map */
             sfs_map_entry_free(&e);
         }
         if (!keep) {
@@ -453,14 +511,14 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         }
     }
     for (size_t i = 0; rc == 0 && i < map->n_entries; i++) {
-        const struct sfs_map_entry *e = &map->entries[i];
+        struct sfs_map_entry *e = &map->entries[i];
         if (e->wildcard)
             continue;
         if (g_hash_table_contains(t->by_key, e->key))
             continue;
         if (e->opts.nobrowse)
             t->nobrowse = true;
-        struct mount *m = mount_new(e);
+        struct mount *m = mount_new_taking(e);
         if (!m || table_add(t, m) < 0) {
             if (m)
                 mount_free(m);
@@ -469,6 +527,7 @@ int mounts_refresh(struct mount_table *t, struct sfs_map *map, size_t *added, si
         }
         n_added++;
     }
+    map_keep_wildcards(map);
     sfs_map_free(&t->map);
     t->map = *map;
     memset(map, 0, sizeof(*map));
@@ -635,18 +694,18 @@ struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const cha
 
     struct sfs_status fail = {0};
     struct sfs_server_info info = {0};
-    char auth[sizeof(m->auth)] = "";
-    struct sfs_identity who = {.uid = m->uid, .name = m->user[0] ? m->user : NULL};
+    char auth[64] = "";
+    struct sfs_identity who = {.uid = m->uid, .name = m->user};
     struct sfs_connect_request req = {.entry = &m->entry, .cfg = t->cfg, .ccache = ccache,
                                       .who = m->is_session ? &who : NULL, .flags = MOUNT_ENGINE_FLAGS};
     struct sfs_session s = {0};
     int rc = sfs_engine_connect(&req, &s, &info, auth, sizeof(auth), &fail);
 
     pthread_mutex_lock(&m->lock);
-    snprintf(m->server_address, sizeof(m->server_address), "%s", info.address);
-    snprintf(m->server_dialect, sizeof(m->server_dialect), "%s", info.dialect);
+    set_text(&m->server_address, info.address);
+    set_text(&m->server_dialect, info.dialect);
     if (auth[0])
-        snprintf(m->auth, sizeof(m->auth), "%s", auth);
+        set_text(&m->auth, auth);
     if (rc == 0) {
         m->state = MOUNT_UP;
         m->conn = s.conn;

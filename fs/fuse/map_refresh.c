@@ -79,38 +79,53 @@ static bool same_source(const struct sfs_map_dirref *a, const struct sfs_map_dir
     return a->kind == b->kind && strcmp(a->where, b->where) == 0 && strcmp(a->label, b->label) == 0;
 }
 
-static bool has_key(const struct sfs_map *map, const struct sfs_map_entry *e)
+/* Appends a copy of E to NOW as an entry of source REF (unless NOW has its
+ * key: KEYS).  1 when carried, 0 when not, -1 when out of memory. */
+static int carry_entry(struct sfs_map *now, GHashTable *keys, const struct sfs_map_entry *e, unsigned ref)
 {
-    for (size_t i = 0; i < map->n_entries; i++)
-        if (strcmp(map->entries[i].key, e->key) == 0)
-            return true;
-    return false;
+    if (g_hash_table_contains(keys, e->key))
+        return 0;
+    struct sfs_map_entry *v = realloc(now->entries, (now->n_entries + 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    now->entries = v;
+    if (sfs_map_entry_copy(&v[now->n_entries], e) < 0)
+        return -1;
+    v[now->n_entries].dirref = ref;
+    g_hash_table_add(keys, v[now->n_entries++].key);   /* the strings stay where they are */
+    return 1;
 }
 
-/* A source that could not be read now keeps what it gave last time. */
-static void carry_last_good(struct sfs_map *now, const struct sfs_map *before, time_t before_at)
+/* A source that could not be read now keeps what it gave last time: its
+ * '*' entries from the table's map, its keys from their records (the
+ * table's map holds no others).  Caller holds t->lock. */
+static void carry_last_good(struct sfs_map *now, struct mount_table *t, time_t before_at)
 {
+    const struct sfs_map *before = &t->map;
+    GHashTable *keys = NULL;
     for (size_t i = 0; i < now->n_dirrefs; i++) {
         struct sfs_map_dirref *r = &now->dirrefs[i];
         if (!r->status.err)
             continue;
+        if (!keys) {
+            keys = g_hash_table_new(g_str_hash, g_str_equal);
+            for (size_t k = 0; k < now->n_entries; k++)
+                g_hash_table_add(keys, now->entries[k].key);
+        }
         for (size_t j = 0; j < before->n_dirrefs; j++) {
             const struct sfs_map_dirref *old = &before->dirrefs[j];
             if (!same_source(r, old) || (old->status.err && !old->last_good))
                 continue;
             size_t carried = 0;
-            for (size_t k = 0; k < before->n_entries; k++) {
-                const struct sfs_map_entry *e = &before->entries[k];
-                if (e->dirref != j + 1 || has_key(now, e))
-                    continue;
-                struct sfs_map_entry *v = realloc(now->entries, (now->n_entries + 1) * sizeof(*v));
-                if (!v)
-                    break;
-                now->entries = v;
-                if (sfs_map_entry_copy(&v[now->n_entries], e) < 0)
-                    break;
-                v[now->n_entries++].dirref = (unsigned)i + 1;
-                carried++;
+            int rc = 0;
+            for (size_t k = 0; rc >= 0 && k < before->n_entries; k++)
+                if (before->entries[k].dirref == j + 1 && (rc = carry_entry(now, keys, &before->entries[k], (unsigned)i + 1)) > 0)
+                    carried++;
+            for (size_t k = 0; rc >= 0 && k < t->n; k++) {
+                const struct mount *m = t->mounts[k];
+                if (!m->removed && !m->instance && m->entry.dirref == j + 1 &&
+                    (rc = carry_entry(now, keys, &m->entry, (unsigned)i + 1)) > 0)
+                    carried++;
             }
             r->last_good = true;
             r->good_at = old->last_good ? old->good_at : (long long)before_at;
@@ -118,6 +133,8 @@ static void carry_last_good(struct sfs_map *now, const struct sfs_map *before, t
             break;
         }
     }
+    if (keys)
+        g_hash_table_destroy(keys);
 }
 
 void map_refresh_now(struct map_refresh *r, struct mount_table *t)
@@ -139,7 +156,7 @@ void map_refresh_now(struct map_refresh *r, struct mount_table *t)
         return;
     }
     keep_entries_for_root(&map, r->root);
-    carry_last_good(&map, &t->map, r->good_at ? r->good_at : now);
+    carry_last_good(&map, t, r->good_at ? r->good_at : now);
     size_t failed = 0;
     for (size_t i = 0; i < map.n_dirrefs; i++)
         failed += map.dirrefs[i].status.err != 0 && source_is_mine(&map.dirrefs[i], r->root);

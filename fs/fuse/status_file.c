@@ -104,7 +104,7 @@ static void append_mount(GString *s, struct mount *m)
     append_json_string(s, m->entry.key);
     if (m->is_session) {
         g_string_append_printf(s, ",\"uid\":%u,\"user\":", (unsigned)m->uid);
-        append_json_string(s, m->user[0] ? m->user : NULL);
+        append_json_string(s, m->user);
     }
     g_string_append(s, ",\"source\":");
     append_json_string(s, m->entry.file);
@@ -119,11 +119,11 @@ static void append_mount(GString *s, struct mount *m)
     /* "lost": the server ended the session; the next access reconnects. */
     append_json_string(s, lost ? "lost" : mount_state_name(m->state));
     g_string_append(s, ",\"auth\":");
-    append_json_string(s, m->auth[0] ? m->auth : NULL);
+    append_json_string(s, m->auth);
     g_string_append(s, ",\"server\":{\"address\":");
-    append_json_string(s, m->server_address[0] ? m->server_address : NULL);
+    append_json_string(s, m->server_address);
     g_string_append(s, ",\"dialect\":");
-    append_json_string(s, m->server_dialect[0] ? m->server_dialect : NULL);
+    append_json_string(s, m->server_dialect);
     g_string_append(s, "},\"connected_at\":");
     append_time(s, m->state == MOUNT_UP ? m->connected_at : 0);
     g_string_append(s, ",\"last_error\":");

@@ -26,7 +26,7 @@ struct mount {
     unsigned index;                /* position in the table: keeps inode numbers of keys apart */
     struct sfs_map_entry entry;
     char *url_display;             /* the URL without a password */
-    char auth[64];
+    char *auth;                    /* the auth module of the last connect; NULL before */
     const struct sfs_backend_ops *ops;
 
     pthread_mutex_t lock;
@@ -35,9 +35,9 @@ struct mount {
     struct sfs_conn *conn;
     struct sfs_conn **retired;     /* dead connections that open files may still name; freed at unmount */
     size_t n_retired;
-    char server_address[64];       /* of the last connect (the rest of struct sfs_server_info is the
-                                      probe's: a key at rest costs what it holds) */
-    char server_dialect[32];
+    char *server_address;          /* of the last connect, NULL before (the rest of struct
+                                      sfs_server_info is the probe's: a key at rest costs what it holds) */
+    char *server_dialect;
     struct sfs_status *last_error; /* NULL until something fails (a key at rest costs no 536 bytes) */
     time_t last_error_at;
     time_t connected_at;
@@ -52,12 +52,15 @@ struct mount {
      * session per uid, each a struct mount of its own (connection, state,
      * errors, counters) made on that user's first access. */
     bool is_session;
+    bool instance;                 /* made from a '*' entry for a key looked up */
     uid_t uid;                     /* a session's user */
-    char user[64];                 /* its name ("" when the uid has none) */
+    char *user;                    /* its name (NULL when the uid has none) */
     GPtrArray *sessions;           /* a key's: struct mount * (guarded by lock) */
 };
 
 struct mount_table {
+    /* Its sources and '*' entries: every other entry lives in its key's
+     * record only (held once: a 10,000-key map, issue 16). */
     struct sfs_map map;
     struct sfs_config *cfg;
     char *root;
