@@ -427,8 +427,12 @@ int main(int argc, char **argv)
             dirref_row(&maps[i].dirrefs[j], &rows[k++]);
     if (exit_code != EXIT_USAGE && n + n_src > 0) {
         struct job_list list = {.entries = entries, .results = results, .n = n, .cfg = cfg, .opts = &popts};
-        if (n > 0)
+        if (n > 0) {
+            /* The libraries' one-time set-up, once here rather than in
+             * every child. */
+            sfs_engine_probe_prepare(entries, n, cfg);
             run_probes(&list, jobs < (int)n ? jobs : (int)n);
+        }
         if (json)
             report_json(stdout, rows, n_src + n, warnings, w);
         else

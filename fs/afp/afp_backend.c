@@ -1524,6 +1524,15 @@ static void afp_stats(struct sfs_conn *c, struct sfs_conn_stats *out)
     dsi_session_stats(c->dsi, &out->requests, &out->max_in_flight);
 }
 
+/* The preinit operation: libgcrypt's set-up (version check, no secure
+ * memory), once before a prober forks.  Its random pool is left alone:
+ * each child seeds its own. */
+static void afp_preinit(const struct sfs_config *cfg)
+{
+    (void)cfg;
+    afp_crypto_init();
+}
+
 const struct sfs_backend_ops sfs_afp_backend = {
     .name = "afp",
     .prepare_target = afp_prepare_target,
@@ -1555,4 +1564,5 @@ const struct sfs_backend_ops sfs_afp_backend = {
     .setxattr = afp_setxattr,
     .listxattr = afp_listxattr,
     .removexattr = afp_removexattr,
+    .preinit = afp_preinit,
 };

@@ -105,6 +105,20 @@ static int stage_list_and_read(const struct sfs_backend_ops *ops, struct sfs_con
     return 0;
 }
 
+void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t n, const struct sfs_config *cfg)
+{
+    bool done[SFS_PROTO_SMB + 1] = {false};
+    for (size_t i = 0; i < n; i++) {
+        const struct sfs_map_entry *e = entries[i];
+        if (!e->url_ok || (unsigned)e->url.proto >= sizeof(done) / sizeof(done[0]) || done[e->url.proto])
+            continue;
+        done[e->url.proto] = true;
+        const struct sfs_backend_ops *ops = sfs_backend_for(e->url.proto);
+        if (ops && ops->preinit)
+            ops->preinit(cfg);
+    }
+}
+
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
                      const struct sfs_probe_options *opts, struct sfs_probe_result *r)
 {

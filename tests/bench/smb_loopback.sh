@@ -55,100 +55,28 @@ esac
 for c in smbd smbclient smbstatus bc ss fusermount3; do
     command -v "$c" >/dev/null || { echo "$c missing (apt-get install samba smbclient bc iproute2 fuse3)" >&2; exit 2; }
 done
-if ss -ltnH 'sport = :445' | awk '{print $4}' | grep -Eq "^($ADDR|0\.0\.0\.0|\*|\[::\]):445$"; then
-    echo "port 445 on $ADDR is taken: $(ss -ltnpH 'sport = :445')" >&2
-    exit 2
-fi
+. "$ROOT/tests/bench/loopback_smbd.sh"
+loopback_port_taken "$ADDR" && exit 2
 
 tmp=$(mktemp -d /tmp/smb-loopback.XXXXXX)
 share=$(mktemp -d "$SHARE_PARENT/smb-loopback-share.XXXXXX")
 chmod 777 "$share"
-mkdir -p "$tmp"/{run,lock,state,cache,private,ncalrpc,binddns,usershares,log,client,mnt}
+mkdir -p "$tmp/mnt"
 # A copy of the binary: every run uses the same one, even if build/ is
 # rebuilt meanwhile (its SMB worker is the same file, run via /proc/self/exe).
 cp "$SHARESFS" "$tmp/sharesfs" || exit 1
 BUILT="$SHARESFS, built $(date -u -r "$SHARESFS" '+%F %T UTC'), tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(
     git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
 SHARESFS=$tmp/sharesfs
-smbd_pid=''
-stop_smbd() {
-    [ -n "$smbd_pid" ] || return 0
-    local kids k
-    kids=$(ps -o pid= --ppid "$smbd_pid" 2>/dev/null)
-    kill "$smbd_pid" 2>/dev/null
-    for _ in $(seq 50); do kill -0 "$smbd_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$smbd_pid" 2>/dev/null
-    # its per-connection children, should they outlive it
-    for k in $kids; do kill "$k" 2>/dev/null; done
-    wait "$smbd_pid" 2>/dev/null
-    smbd_pid=''
-}
 cleanup() {
     mountpoint -q "$tmp/mnt" && { fusermount3 -u "$tmp/mnt" 2>/dev/null || fusermount3 -u -z "$tmp/mnt"; }
-    stop_smbd
+    loopback_smbd_stop
     rm -rf --one-file-system "$tmp" "$share"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cat >"$tmp/smb.conf" <<CONF
-# smb_loopback.sh's own smbd: 127.0.0.9:445 only, everything under $tmp
-[global]
-  server role = standalone server
-  workgroup = BENCH
-  netbios name = SMBLOOPBACK
-  disable netbios = yes
-  smb ports = 445
-  interfaces = $ADDR/8
-  bind interfaces only = yes
-  pid directory = $tmp/run
-  lock directory = $tmp/lock
-  state directory = $tmp/state
-  cache directory = $tmp/cache
-  private dir = $tmp/private
-  ncalrpc dir = $tmp/ncalrpc
-  binddns dir = $tmp/binddns
-  usershare path = $tmp/usershares
-  passdb backend = tdbsam:$tmp/private/passdb.tdb
-  log file = $tmp/log/log.%m
-  max log size = 0
-  log level = 1
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
-  guest account = nobody
-  map to guest = Bad User
-  # Samba's defaults for protocols, signing and encryption.
-
-[$SHARE]
-  path = $share
-  guest ok = yes
-  read only = no
-  force user = root
-CONF
-# The clients' smb.conf (sharesfs through SHARESFS_SMB_CONF, smbclient -s):
-# Samba's client defaults, nothing of /etc/samba.
-cat >"$tmp/client.conf" <<CONF
-[global]
-  workgroup = BENCH
-  name resolve order = host
-  disable netbios = yes
-  lock directory = $tmp/client
-  state directory = $tmp/client
-  cache directory = $tmp/client
-CONF
-# In a process group of its own (no --no-process-group): smbd ends by
-# signalling its whole group, which would otherwise be this script.
-smbd --foreground --debug-stdout -s "$tmp/smb.conf" >"$tmp/smbd.out" 2>&1 &
-smbd_pid=$!
-up=
-for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/$ADDR/445") 2>/dev/null && { up=1; break; }
-    kill -0 "$smbd_pid" 2>/dev/null || break
-    sleep 0.05
-done
-[ -n "$up" ] || { echo "smbd does not listen on $ADDR:445: $(tail -n 20 "$tmp/smbd.out")" >&2; exit 1; }
+loopback_smbd_start "$tmp" "$ADDR" SMBLOOPBACK "$SHARE" "$share" rw || exit 1
 
 printf 'Guest\t-fstype=url,guest\tsmb://%s/%s\n' "$ADDR" "$SHARE" >"$tmp/map"
 head -c "${SIZE_MB}M" /dev/urandom >"$tmp/src.bin" || exit 1

@@ -3,6 +3,7 @@
 # same run, printed as ratios (never asserted: tests do not time things).
 #   SMB: sharesfs read/write vs `smbclient get`/`put` of the same file
 #   AFP: sharesfs read/write vs reading/writing the file afpsim serves, on local disk
+#   AFP: sharesfs write vs sharesfs read of a file of the same size
 #   ls -l of a 2000-entry directory through sharesfs vs `smbclient -c ls`
 # SIZE_MB (default 512) per file; RUNS (default 5) pairs, each a sharesfs run
 # followed at once by the peer's, so both meet the same machine (this one
@@ -87,6 +88,8 @@ line "SMB read O_DIRECT (vs get)" "$(pairs 'fs_read_direct Smb' smb_get)"
 line "SMB write (vs smbclient put)" "$(pairs 'fs_write Smb' smb_put)"
 line "AFP read  (vs local read)" "$(pairs 'fs_read Afp' local_read)"
 line "AFP write (vs local write)" "$(pairs 'fs_write Afp' local_write)"
+# The row: AFP writes at least 0.8 of AFP reads through sharesfs.
+line "AFP write (vs AFP read)" "$(pairs 'fs_write Afp' 'fs_read Afp')"
 set -- $(pairs 'fs_ls Smb' smb_ls)
 printf '%-30s %7.3f s   smbclient -c ls %7.3f s   ratio %4.2f\n' "ls -l of 2000 entries (SMB)" "$1" "$2" "$3"
 printf '%-30s %7.3f s\n' "ls -l of 2000 entries (AFP)" "$(measure fs_ls Afp)"

@@ -29,6 +29,7 @@
 #include "fake_backend.h"
 #include "sharesfs/engine.h"
 #include "sharesfs/mounts.h"
+#include "sharesfs/probe.h"
 
 #define ROOT "/Network/Fake"
 #define WAIT_MS 30000   /* for anything that should happen */
@@ -433,6 +434,52 @@ static void connect_failures(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++)
         check_failure(&failures[i], "k afp://fake.example/vol\n", SFS_ENGINE_ISOLATE | SFS_ENGINE_READAHEAD);
+}
+
+/* ---- sfs_engine_probe_prepare: each protocol's preinit, once ---- */
+
+static int preinit_calls[SFS_PROTO_SMB + 1];
+static void preinit_afp(const struct sfs_config *cfg)
+{
+    (void)cfg;
+    preinit_calls[SFS_PROTO_AFP]++;
+}
+static void preinit_smb(const struct sfs_config *cfg)
+{
+    (void)cfg;
+    preinit_calls[SFS_PROTO_SMB]++;
+}
+
+static void probe_prepare_preinits(void **state)
+{
+    (void)state;
+    struct sfs_backend_ops afp = fake_backend, smb = fake_backend_isolated;
+    afp.preinit = preinit_afp;
+    smb.preinit = preinit_smb;
+    memset(preinit_calls, 0, sizeof(preinit_calls));
+    struct sfs_map_entry e[5];
+    memset(e, 0, sizeof(e));
+    e[0].url_ok = e[1].url_ok = e[3].url_ok = true;
+    e[0].url.proto = e[1].url.proto = SFS_PROTO_AFP;
+    e[3].url.proto = SFS_PROTO_UNKNOWN;
+    e[2].url.proto = SFS_PROTO_SMB;   /* not parsed: no library needed for it */
+    const struct sfs_map_entry *list[5] = {&e[0], &e[1], &e[2], &e[3], &e[4]};
+    sfs_backend_override(SFS_PROTO_AFP, &afp);
+    sfs_backend_override(SFS_PROTO_SMB, &smb);
+    sfs_engine_probe_prepare(list, 5, NULL);
+    assert_int_equal(preinit_calls[SFS_PROTO_AFP], 1);
+    assert_int_equal(preinit_calls[SFS_PROTO_SMB], 0);
+    e[4].url_ok = true;
+    e[4].url.proto = SFS_PROTO_SMB;
+    sfs_engine_probe_prepare(list, 5, NULL);
+    assert_int_equal(preinit_calls[SFS_PROTO_AFP], 2);
+    assert_int_equal(preinit_calls[SFS_PROTO_SMB], 1);
+    /* A backend without the operation is skipped. */
+    sfs_backend_override(SFS_PROTO_AFP, &fake_backend);
+    sfs_backend_override(SFS_PROTO_SMB, &fake_backend_isolated);
+    sfs_engine_probe_prepare(list, 5, NULL);
+    assert_int_equal(preinit_calls[SFS_PROTO_AFP], 2);
+    assert_int_equal(preinit_calls[SFS_PROTO_SMB], 1);
 }
 
 /* The backend's prepare_target refuses: no connect is even tried. */
@@ -1048,6 +1095,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(readahead_reads, reset),
         cmocka_unit_test_setup(connect_failures, reset),
         cmocka_unit_test_setup(prepare_target_failure, reset),
+        cmocka_unit_test_setup(probe_prepare_preinits, reset),
         cmocka_unit_test_setup(parse_failure, reset),
         cmocka_unit_test_setup(failure_without_status_in_process, reset),
         cmocka_unit_test_setup(failure_without_status_isolated, reset),

@@ -39,6 +39,12 @@ struct sfs_probe_options {
     bool skip_read;
 };
 
+/* Before a prober forks one process per entry: each protocol library the
+ * N ENTRIES use does its one-time set-up here (the backends' preinit), so
+ * the children inherit it instead of each paying for it.  Single-threaded
+ * callers, before the first fork; contacts no server. */
+void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t n, const struct sfs_config *cfg);
+
 /* Never fails as a call: the outcome is in *r. */
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
                      const struct sfs_probe_options *opts, struct sfs_probe_result *r);

@@ -198,6 +198,12 @@ struct sfs_backend_ops {
      * answered them (write-behind): waits for F's writes in flight and
      * returns the failure of any not reported yet.  Called by close(2). */
     int (*flush)(struct sfs_conn *c, struct sfs_file *f, struct sfs_status *st);
+    /* Optional: the protocol library's one-time, process-wide set-up (its
+     * configuration, modules, caches), done ahead of time by a process
+     * that forks a child per connection (afptest), so that every child
+     * inherits it copy-on-write instead of paying for it.  Called
+     * single-threaded, before any fork; never contacts a server. */
+    void (*preinit)(const struct sfs_config *cfg);
 };
 
 /* The resolve and connect stages of every backend: resolves the target's
