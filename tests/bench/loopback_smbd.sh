@@ -12,6 +12,7 @@
 #       stops it and its per-connection children.
 #   loopback_port_taken ADDR: 0 (with the owner on stderr) when ADDR:445
 #       or the wildcard address already has a listener.
+. "$(dirname "${BASH_SOURCE[0]}")/../../contrib/lab/common.sh"
 smbd_pid=''
 
 loopback_port_taken() {
@@ -25,33 +26,12 @@ loopback_port_taken() {
 loopback_smbd_start() {
     local dir=$1 addr=$2 netbios=$3 share=$4 path=$5 rw=$6
     shift 6
-    mkdir -p "$dir"/{run,lock,state,cache,private,ncalrpc,binddns,usershares,log,client}
-    cat >"$dir/smb.conf" <<CONF
-# a bench's own smbd: $addr:445 only, everything under $dir
-[global]
-  server role = standalone server
-  workgroup = BENCH
-  netbios name = $netbios
-  disable netbios = yes
-  smb ports = 445
-  interfaces = $addr/8
-  bind interfaces only = yes
-  pid directory = $dir/run
-  lock directory = $dir/lock
-  state directory = $dir/state
-  cache directory = $dir/cache
-  private dir = $dir/private
-  ncalrpc dir = $dir/ncalrpc
-  binddns dir = $dir/binddns
-  usershare path = $dir/usershares
-  passdb backend = tdbsam:$dir/private/passdb.tdb
-  log file = $dir/log/log.%m
-  max log size = 0
-  log level = 1
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
+    smbd_state_dirs "$dir"
+    mkdir -p "$dir/client"
+    {
+        echo "# a bench's own smbd: $addr:445 only, everything under $dir"
+        smbconf_standalone BENCH "$netbios" "$addr" "$dir"
+        cat <<CONF
   guest account = nobody
   map to guest = Bad User
   # Samba's defaults for protocols, signing and encryption.
@@ -62,15 +42,8 @@ loopback_smbd_start() {
   read only = $([ "$rw" = rw ] && echo no || echo yes)
   force user = root
 CONF
-    cat >"$dir/client.conf" <<CONF
-[global]
-  workgroup = BENCH
-  name resolve order = host
-  disable netbios = yes
-  lock directory = $dir/client
-  state directory = $dir/client
-  cache directory = $dir/client
-CONF
+    } >"$dir/smb.conf"
+    smbconf_client BENCH "$dir/client" >"$dir/client.conf"
     # A process group of its own (no --no-process-group): smbd ends by
     # signalling its whole group, which would otherwise be the bench.
     env "$@" smbd --foreground --debug-stdout -s "$dir/smb.conf" >"$dir/smbd.out" 2>&1 &
