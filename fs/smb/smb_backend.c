@@ -30,6 +30,7 @@
 #include "smb_ccache.h"
 #include "smb_negotiate.h"
 #include "smb_ntstatus_capture.h"
+#include "smb_lib.h"
 #include "smb_statvfs.h"
 #include "smb_url.h"
 
@@ -64,7 +65,7 @@ static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg
 {
     (void)srv;
     (void)shr;
-    struct sfs_conn *c = smbc_getOptionUserData(ctx);
+    struct sfs_conn *c = smb_lib.smbc_getOptionUserData(ctx);
     /* An empty user name is libsmbclient's way of asking for anonymous. */
     if (c->auth == SFS_AUTH_NONE) {
         un[0] = pw[0] = '\0';
@@ -79,32 +80,32 @@ static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg
 /* Called inside an smb_call (it holds the lock). */
 static SMBCCTX *smb_context_new(struct sfs_conn *c)
 {
-    SMBCCTX *ctx = smbc_new_context();
+    SMBCCTX *ctx = smb_lib.smbc_new_context();
     if (!ctx)
         return NULL;
     smb_capture_attach(ctx);
     if (c->smb_conf)
-        smbc_setConfiguration(ctx, c->smb_conf);
+        smb_lib.smbc_setConfiguration(ctx, c->smb_conf);
     /* Without this a refused login silently becomes an anonymous session and
      * the user sees ACCESS_DENIED instead of the real cause. */
-    smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
-    smbc_setFunctionAuthDataWithContext(ctx, smb_auth_cb);
-    smbc_setOptionUserData(ctx, c);
-    smbc_setTimeout(ctx, c->timeout_ms);
+    smb_lib.smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
+    smb_lib.smbc_setFunctionAuthDataWithContext(ctx, smb_auth_cb);
+    smb_lib.smbc_setOptionUserData(ctx, c);
+    smb_lib.smbc_setTimeout(ctx, c->timeout_ms);
     if (c->port)
-        smbc_setPort(ctx, c->port);
-    smbc_setOptionProtocols(ctx, c->min_proto, c->max_proto);
+        smb_lib.smbc_setPort(ctx, c->port);
+    smb_lib.smbc_setOptionProtocols(ctx, c->min_proto, c->max_proto);
     if (c->auth == SFS_AUTH_KRB5) {
         /* libsmbclient's Kerberos reads KRB5CCNAME. */
         if (c->krb5_ccache)
             setenv("KRB5CCNAME", c->krb5_ccache, 1);
-        smbc_setOptionUseKerberos(ctx, 1);
-        smbc_setOptionFallbackAfterKerberos(ctx, 0);
-        smbc_setOptionUseCCache(ctx, 1);
+        smb_lib.smbc_setOptionUseKerberos(ctx, 1);
+        smb_lib.smbc_setOptionFallbackAfterKerberos(ctx, 0);
+        smb_lib.smbc_setOptionUseCCache(ctx, 1);
     }
-    SMBCCTX *ok = smbc_init_context(ctx);
+    SMBCCTX *ok = smb_lib.smbc_init_context(ctx);
     if (!ok)
-        smbc_free_context(ctx, 1);
+        smb_lib.smbc_free_context(ctx, 1);
     return ok ? ctx : NULL;
 }
 
@@ -246,7 +247,7 @@ static bool smb_path_beyond_server(const struct smb_call *call)
     if (slash) {
         *slash = '\0';
         struct stat sb;
-        exists = smbc_getFunctionStat(call->conn->ctx)(call->conn->ctx, parent, &sb) == 0 && S_ISDIR(sb.st_mode);
+        exists = smb_lib.smbc_getFunctionStat(call->conn->ctx)(call->conn->ctx, parent, &sb) == 0 && S_ISDIR(sb.st_mode);
     }
     free(parent);
     return exists;
@@ -320,7 +321,7 @@ static void conn_free(struct sfs_conn *c)
         struct sfs_status ignored;
         struct smb_call call;
         smb_call_begin(&call, c, SFS_STAGE_NONE, "disconnect", NULL, &ignored);
-        smbc_free_context(c->ctx, 1);
+        smb_lib.smbc_free_context(c->ctx, 1);
         smb_call_end(&call);
     }
     free(c->base_url);
@@ -417,18 +418,21 @@ static int smb_login(struct sfs_conn *c, double *t_end, struct sfs_status *st)
 {
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_AUTHENTICATE, "connect", NULL, st);
-    c->ctx = smb_context_new(c);
-    if (!c->ctx) {
+    int loaded = smb_lib_open(SFS_STAGE_AUTHENTICATE, st);
+    c->ctx = loaded < 0 ? NULL : smb_context_new(c);
+    if (loaded < 0) {
+        call.rc = loaded;
+    } else if (!c->ctx) {
         int err = errno;
         call.rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err ? err : EIO, SFS_DOMAIN_SYS, err,
                                  "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
     } else {
         smb_call_step(&call, "connect");
-        SMBCFILE *dir = smbc_getFunctionOpendir(c->ctx)(c->ctx, c->base_url);
+        SMBCFILE *dir = smb_lib.smbc_getFunctionOpendir(c->ctx)(c->ctx, c->base_url);
         int err = errno;
         *t_end = sfs_now_ms();
         if (dir)
-            smbc_getFunctionClosedir(c->ctx)(c->ctx, dir);
+            smb_lib.smbc_getFunctionClosedir(c->ctx)(c->ctx, dir);
         else
             smb_login_failed(&call, err);
     }
@@ -508,7 +512,7 @@ static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "stat", path, st))
-        smb_call_check(&call, smbc_getFunctionStat(c->ctx)(c->ctx, call.url, out) >= 0);
+        smb_call_check(&call, smb_lib.smbc_getFunctionStat(c->ctx)(c->ctx, call.url, out) >= 0);
     return smb_call_end(&call);
 }
 
@@ -516,21 +520,21 @@ static int smb_getattr(struct sfs_conn *c, const char *path, struct stat *out, s
  * fetched the whole listing: nothing here can fail. */
 static void smb_list_and_close(SMBCCTX *ctx, SMBCFILE *dir, sfs_dirent_cb cb, void *cb_ctx)
 {
-    smbc_readdirplus2_fn next = smbc_getFunctionReaddirPlus2(ctx);
+    smbc_readdirplus2_fn next = smb_lib.smbc_getFunctionReaddirPlus2(ctx);
     const struct libsmb_file_info *fi;
     struct stat sb;
     while ((fi = next(ctx, dir, &sb)) != NULL) {
         if (strcmp(fi->name, ".") && strcmp(fi->name, "..") && cb(cb_ctx, fi->name, &sb))
             break;
     }
-    smbc_getFunctionClosedir(ctx)(ctx, dir);
+    smb_lib.smbc_getFunctionClosedir(ctx)(ctx, dir);
 }
 
 static int smb_readdir(struct sfs_conn *c, const char *path, sfs_dirent_cb cb, void *cb_ctx, struct sfs_status *st)
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "opendir", path, st)) {
-        SMBCFILE *dir = smbc_getFunctionOpendir(c->ctx)(c->ctx, call.url);
+        SMBCFILE *dir = smb_lib.smbc_getFunctionOpendir(c->ctx)(c->ctx, call.url);
         if (smb_call_check(&call, dir != NULL))
             smb_list_and_close(c->ctx, dir, cb, cb_ctx);
     }
@@ -541,7 +545,7 @@ static int smb_statfs(struct sfs_conn *c, const char *path, struct statvfs *out,
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_LIST, "statvfs", path, st) &&
-        smb_call_check(&call, smbc_getFunctionStatVFS(c->ctx)(c->ctx, call.url, out) >= 0))
+        smb_call_check(&call, smb_lib.smbc_getFunctionStatVFS(c->ctx)(c->ctx, call.url, out) >= 0))
         smb_statvfs_normalize(out);
     return smb_call_end(&call);
 }
@@ -559,7 +563,7 @@ static int smb_open_file(struct sfs_conn *c, const char *path, int oflags, mode_
     f->size = -1;
     struct smb_call call;
     if (smb_call_begin_path(&call, c, stage, step, path, st)) {
-        f->fh = smbc_getFunctionOpen(c->ctx)(c->ctx, call.url, oflags, mode);
+        f->fh = smb_lib.smbc_getFunctionOpen(c->ctx)(c->ctx, call.url, oflags, mode);
         smb_call_check(&call, f->fh != NULL);
     }
     int rc = smb_call_end(&call);
@@ -587,7 +591,7 @@ static off_t smb_file_size(struct smb_call *call, struct sfs_file *f)
     struct stat sb;
     smb_call_step(call, "fstat");
     double t0 = sfs_now_ms();
-    if (smbc_getFunctionFstat(ctx)(ctx, f->fh, &sb) == 0)
+    if (smb_lib.smbc_getFunctionFstat(ctx)(ctx, f->fh, &sb) == 0)
         return sb.st_size;
     int err = errno;
     int timeout_ms = call->conn->timeout_ms;
@@ -624,12 +628,12 @@ static size_t smb_pread(struct smb_call *call, SMBCFILE *fh, char *buf, size_t s
 {
     SMBCCTX *ctx = call->conn->ctx;
     smb_call_step(call, "seek");
-    if (!smb_call_check(call, smbc_getFunctionLseek(ctx)(ctx, fh, off, SEEK_SET) >= 0))
+    if (!smb_call_check(call, smb_lib.smbc_getFunctionLseek(ctx)(ctx, fh, off, SEEK_SET) >= 0))
         return 0;
     smb_call_step(call, "read");
     size_t total = 0;
     while (total < size) {
-        ssize_t n = smbc_getFunctionRead(ctx)(ctx, fh, buf + total, size - total);
+        ssize_t n = smb_lib.smbc_getFunctionRead(ctx)(ctx, fh, buf + total, size - total);
         if (!smb_call_check(call, n >= 0) || n == 0)
             break;
         total += (size_t)n;
@@ -655,7 +659,7 @@ static int smb_release(struct sfs_conn *c, struct sfs_file *f)
     struct sfs_status ignored;
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_READ, "close", f->path, &ignored);
-    smb_call_check(&call, smbc_getFunctionClose(c->ctx)(c->ctx, f->fh) >= 0);
+    smb_call_check(&call, smb_lib.smbc_getFunctionClose(c->ctx)(c->ctx, f->fh) >= 0);
     smb_call_end(&call);
     free(f);
     return 0;
@@ -689,10 +693,10 @@ static ssize_t smb_write(struct sfs_conn *c, struct sfs_file *f, const char *buf
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_WRITE, "seek", f->path, st);
     size_t total = 0;
-    if (smb_call_check(&call, smbc_getFunctionLseek(c->ctx)(c->ctx, f->fh, off, SEEK_SET) >= 0)) {
+    if (smb_call_check(&call, smb_lib.smbc_getFunctionLseek(c->ctx)(c->ctx, f->fh, off, SEEK_SET) >= 0)) {
         smb_call_step(&call, "write");
         while (total < size) {
-            ssize_t n = smbc_getFunctionWrite(c->ctx)(c->ctx, f->fh, buf + total, size - total);
+            ssize_t n = smb_lib.smbc_getFunctionWrite(c->ctx)(c->ctx, f->fh, buf + total, size - total);
             if (n <= 0) {
                 /* A write that takes nothing would loop forever. */
                 smb_call_fail(&call, n < 0 ? errno : EIO);
@@ -717,7 +721,7 @@ static void smb_truncate_failed(struct smb_call *call, struct sfs_file *f, off_t
     if (session_lost(call->st->err))
         return;
     smb_call_step(call, "truncate (asking the filesystem's size)");
-    if (smbc_getFunctionFstatVFS(ctx)(ctx, f->fh, &sv) < 0)
+    if (smb_lib.smbc_getFunctionFstatVFS(ctx)(ctx, f->fh, &sv) < 0)
         return;
     smb_statvfs_normalize(&sv);
     if (!smb_statvfs_size_beyond(&sv, size))
@@ -731,7 +735,7 @@ static int smb_ftruncate(struct sfs_conn *c, struct sfs_file *f, off_t size, str
 {
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_WRITE, "truncate", f->path, st);
-    if (!smb_call_check(&call, smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size) >= 0))
+    if (!smb_call_check(&call, smb_lib.smbc_getFunctionFtruncate(c->ctx)(c->ctx, f->fh, size) >= 0))
         smb_truncate_failed(&call, f, size);
     return smb_call_end(&call);
 }
@@ -755,7 +759,7 @@ static int smb_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct s
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "mkdir", path, st))
-        smb_call_check(&call, smbc_getFunctionMkdir(c->ctx)(c->ctx, call.url, mode) >= 0);
+        smb_call_check(&call, smb_lib.smbc_getFunctionMkdir(c->ctx)(c->ctx, call.url, mode) >= 0);
     int rc = smb_call_end(&call);
     const char *slash = strrchr(path, '/');
     size_t name_len = strlen(slash ? slash + 1 : path);
@@ -794,7 +798,7 @@ static bool smb_call_chmod(struct smb_call *call, const char *step, mode_t mode)
 {
     SMBCCTX *ctx = call->conn->ctx;
     smb_call_step(call, step);
-    return smb_call_check(call, smbc_getFunctionChmod(ctx)(ctx, call->url, mode & 07777) >= 0);
+    return smb_call_check(call, smb_lib.smbc_getFunctionChmod(ctx)(ctx, call->url, mode & 07777) >= 0);
 }
 
 /* Removes what only the DOS read-only attribute kept (chmod a-w sets it;
@@ -811,7 +815,7 @@ static void smb_remove_read_only(struct smb_call *call, const char *step, smb_re
     smb_call_forget_failure(call);
     struct stat sb;
     smb_call_step(call, "stat (to clear the read-only attribute)");
-    if (!smb_call_check(call, smbc_getFunctionStat(ctx)(ctx, call->url, &sb) >= 0) ||
+    if (!smb_call_check(call, smb_lib.smbc_getFunctionStat(ctx)(ctx, call->url, &sb) >= 0) ||
         !smb_call_chmod(call, "clear the read-only attribute", sb.st_mode | S_IWUSR)) {
         *call->st = refused;
         call->rc = refused_rc;
@@ -843,12 +847,12 @@ static int smb_remove(struct sfs_conn *c, const char *path, const char *step, sm
 
 static int smb_unlink(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    return smb_remove(c, path, "unlink", smbc_getFunctionUnlink, st);
+    return smb_remove(c, path, "unlink", smb_lib.smbc_getFunctionUnlink, st);
 }
 
 static int smb_rmdir(struct sfs_conn *c, const char *path, struct sfs_status *st)
 {
-    return smb_remove(c, path, "rmdir", smbc_getFunctionRmdir, st);
+    return smb_remove(c, path, "rmdir", smb_lib.smbc_getFunctionRmdir, st);
 }
 
 /* Makes way for a rename onto TO (URL UTO): RENAME_NOREPLACE refuses an
@@ -861,7 +865,7 @@ static bool smb_rename_clear_target(struct smb_call *call, const char *to, const
     struct stat sb;
     call->path = to;
     smb_call_step(call, "rename (looking at the target)");
-    if (smbc_getFunctionStat(ctx)(ctx, uto, &sb) < 0) {
+    if (smb_lib.smbc_getFunctionStat(ctx)(ctx, uto, &sb) < 0) {
         /* No target is the usual case; only a lost session stops here. */
         int err = errno;
         if (session_lost(smb_failure_errno(err)))
@@ -876,7 +880,7 @@ static bool smb_rename_clear_target(struct smb_call *call, const char *to, const
     if (!S_ISDIR(sb.st_mode))
         return true;
     smb_call_step(call, "rename (removing the target directory)");
-    return smb_call_check(call, smbc_getFunctionRmdir(ctx)(ctx, uto) >= 0);
+    return smb_call_check(call, smb_lib.smbc_getFunctionRmdir(ctx)(ctx, uto) >= 0);
 }
 
 static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsigned flags, struct sfs_status *st)
@@ -890,7 +894,7 @@ static int smb_rename(struct sfs_conn *c, const char *from, const char *to, unsi
         smb_rename_clear_target(&call, to, uto, flags)) {
         call.path = from;
         smb_call_step(&call, "rename");
-        smb_call_check(&call, smbc_getFunctionRename(c->ctx)(c->ctx, call.url, c->ctx, uto) >= 0);
+        smb_call_check(&call, smb_lib.smbc_getFunctionRename(c->ctx)(c->ctx, call.url, c->ctx, uto) >= 0);
     }
     free(uto);
     return smb_call_end(&call);
@@ -902,7 +906,7 @@ static int smb_utimens(struct sfs_conn *c, const char *path, const struct timesp
                            {.tv_sec = tv[1].tv_sec, .tv_usec = tv[1].tv_nsec / 1000}};
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "utimes", path, st))
-        smb_call_check(&call, smbc_getFunctionUtimes(c->ctx)(c->ctx, call.url, t) >= 0);
+        smb_call_check(&call, smb_lib.smbc_getFunctionUtimes(c->ctx)(c->ctx, call.url, t) >= 0);
     return smb_call_end(&call);
 }
 
@@ -912,7 +916,7 @@ static int smb_chmod(struct sfs_conn *c, const char *path, mode_t mode, struct s
 {
     struct smb_call call;
     if (smb_call_begin_path(&call, c, SFS_STAGE_WRITE, "chmod", path, st))
-        smb_call_check(&call, smbc_getFunctionChmod(c->ctx)(c->ctx, call.url, mode) >= 0);
+        smb_call_check(&call, smb_lib.smbc_getFunctionChmod(c->ctx)(c->ctx, call.url, mode) >= 0);
     return smb_call_end(&call);
 }
 
@@ -1020,7 +1024,7 @@ static void smb_preinit(const struct sfs_config *cfg)
                                              smb_tf_get_tls};
     static struct sfs_conn warm = {.auth = SFS_AUTH_NONE, .timeout_ms = 1000};
     static SMBCCTX *kept;
-    if (kept)
+    if (kept || smb_lib_open(SFS_STAGE_NONE, NULL) < 0)
         return;
     pthread_mutex_lock(&smb_lib_lock);
     const void *const *global_tfp = dlsym(RTLD_DEFAULT, "global_tfp");

@@ -1,5 +1,7 @@
 #include "smb_ntstatus_capture.h"
 
+#include "smb_lib.h"
+
 #include "sharesfs/clock.h"
 
 #include "sharesfs/net.h"
@@ -71,6 +73,6 @@ void smb_capture_attach(SMBCCTX *ctx)
 {
     /* Callback first: otherwise raising the level dumps the debug class
      * table to stdout before our callback takes the output. */
-    smbc_setLogCallback(ctx, NULL, on_log);
-    smbc_setDebug(ctx, 10);
+    smb_lib.smbc_setLogCallback(ctx, NULL, on_log);
+    smb_lib.smbc_setDebug(ctx, 10);
 }

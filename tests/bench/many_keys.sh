@@ -52,7 +52,7 @@ median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (
 # daemon (what automount starts) and in the foreground (-f).  VmRSS also
 # counts the pages of shared libraries the process has mapped: a daemon
 # only those it touched since it forked; in the foreground also those the
-# dynamic loader touched at start (about 15 MiB here, shared with every
+# dynamic loader touched at start (about 6 MiB here, shared with every
 # other process using them: Pss counts each its share).
 echo "keys   mode        RssAnon    VmRSS      Pss   (after one ls -l of the root, then 6 s idle)"
 for n in 1000 3000 10000; do

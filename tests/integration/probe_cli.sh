@@ -46,6 +46,14 @@ out=$("$AFPTEST" info smb://nas-smb1.lab.test 2>&1)
 like "$out" 'dialect: +NT1' "afptest info: the SMB1-only server negotiates NT1"
 "$AFPTEST" info smb://gone.lab.test >/dev/null 2>&1
 is "$?" 1 "afptest info: an unreachable server exits 1"
+# libsmbclient is loaded on first use: one that cannot be loaded is the
+# authenticate stage's ELIBACC, naming the library, not a crash.
+mkdir "$tmp/badlib" && : >"$tmp/badlib/libsmbclient.so.0"
+out=$(LD_LIBRARY_PATH=$tmp/badlib "$AFPTEST" probe --json -k Public -r /x "$SFS_SRC/contrib/maps/auto_shares" 2>&1)
+is "$(jq -r '.entries[0] | "\(.stage) \(.result)"' <<<"$out" 2>/dev/null)" "authenticate ELIBACC" \
+    "a libsmbclient that cannot be loaded: authenticate ELIBACC"
+like "$(jq -r '.entries[0].detail' <<<"$out" 2>/dev/null)" 'cannot load libsmbclient: .*libsmbclient.so.0' \
+    "and the detail names the library"
 "$AFPTEST" frobnicate >/dev/null 2>&1
 is "$?" 2 "unknown command: exit 2"
 printf '# nothing here\n' >"$tmp/empty.map"

@@ -1,0 +1,41 @@
+/* libsmbclient, loaded by the first SMB login of a process (dlopen), not
+ * linked: a process that never logs in to SMB itself (the FUSE process,
+ * whose SMB keys live in worker processes; afptest with only AFP
+ * entries) does not map it and the ~100 Samba libraries it pulls in.
+ * Every libsmbclient function the backend calls is listed here once and
+ * called as smb_lib.NAME(...); the compiler checks each pointer against
+ * libsmbclient.h. */
+#ifndef SFS_SMB_LIB_H
+#define SFS_SMB_LIB_H
+
+#include <libsmbclient.h>
+
+#include "sharesfs/status.h"
+
+#define SMB_LIB_FUNCTIONS(X)                                                                                     \
+    X(smbc_new_context) X(smbc_init_context) X(smbc_free_context) X(smbc_setConfiguration)                      \
+    X(smbc_setOptionNoAutoAnonymousLogin) X(smbc_setFunctionAuthDataWithContext) X(smbc_setOptionUserData)      \
+    X(smbc_getOptionUserData) X(smbc_setTimeout) X(smbc_setPort) X(smbc_setOptionProtocols)                     \
+    X(smbc_setOptionUseKerberos) X(smbc_setOptionFallbackAfterKerberos) X(smbc_setOptionUseCCache)              \
+    X(smbc_setLogCallback) X(smbc_setDebug) X(smbc_getFunctionOpen) X(smbc_getFunctionClose)                    \
+    X(smbc_getFunctionRead) X(smbc_getFunctionWrite) X(smbc_getFunctionLseek) X(smbc_getFunctionFtruncate)      \
+    X(smbc_getFunctionStat) X(smbc_getFunctionFstat) X(smbc_getFunctionStatVFS) X(smbc_getFunctionFstatVFS)    \
+    X(smbc_getFunctionOpendir) X(smbc_getFunctionClosedir) X(smbc_getFunctionReaddirPlus2)                     \
+    X(smbc_getFunctionMkdir) X(smbc_getFunctionRmdir) X(smbc_getFunctionUnlink) X(smbc_getFunctionRename)      \
+    X(smbc_getFunctionChmod) X(smbc_getFunctionUtimes)
+
+struct smb_lib {
+#define SMB_LIB_POINTER(name) __typeof__(name) *name;
+    SMB_LIB_FUNCTIONS(SMB_LIB_POINTER)
+#undef SMB_LIB_POINTER
+};
+
+/* Filled by smb_lib_open; NULL pointers before. */
+extern struct smb_lib smb_lib;
+
+/* Loads libsmbclient once per process (later calls return at once):
+ * 0, or -ELIBACC with *ST (stage STAGE) naming the library and why it
+ * did not load.  Thread-safe. */
+int smb_lib_open(enum sfs_stage stage, struct sfs_status *st);
+
+#endif
