@@ -9,10 +9,8 @@
  * Stages before libsmbclient's all-in-one connect (resolve, connect,
  * negotiate) are done by us so failures land in the right stage; the rest
  * is attributed from libsmbclient's log (smb_capture). */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <iconv.h>
 #include <libsmbclient.h>
 #include <linux/fs.h>
 #include <pthread.h>
@@ -931,131 +929,26 @@ static bool smb_alive(struct sfs_conn *c)
     return !__atomic_load_n(&c->dead, __ATOMIC_RELAXED);
 }
 
-/* One-time set-up ahead of the forks of a prober (the preinit operation).
- * Without thread functions libsmbclient runs its module set-up in every
- * smbc_new_context (SMB_THREAD_ONCE runs its function each time then):
- * smb.conf, the interfaces, the logs and with them a failing dlopen of
- * libgpfs; then a child's first login loads the gensec modules (a dlopen of
- * gensec/krb5.so) and tdb tests for robust mutexes (a fork) before gencache
- * opens.  Here the documented pthread thread functions are installed (what
- * smbc_thread_posix does: Debian exports only smb_thread_set_functions, of
- * libsamba-util), so that set-up runs once, here, and a context is kept so
- * that no child's smbc_free_context tears it down.  Symbols missing: left
- * to each child, as before.  Must come before any other libsmbclient call
- * in the process (talloc stack frames move to thread-local storage). */
-struct smb_thread_fns {
-    int (*create_mutex)(const char *name, void **lock, const char *where);
-    void (*destroy_mutex)(void *lock, const char *where);
-    int (*lock_mutex)(void *lock, int type, const char *where);
-    int (*create_tls)(const char *name, void **key, const char *where);
-    void (*destroy_tls)(void **key, const char *where);
-    int (*set_tls)(void *key, const void *value, const char *where);
-    void *(*get_tls)(void *key, const char *where);
-};
-
-static int smb_tf_create_mutex(const char *name, void **lock, const char *where)
-{
-    (void)name;
-    (void)where;
-    pthread_mutex_t *m = malloc(sizeof(*m));
-    if (!m)
-        return ENOMEM;
-    pthread_mutex_init(m, NULL);
-    *lock = m;
-    return 0;
-}
-
-static void smb_tf_destroy_mutex(void *lock, const char *where)
-{
-    (void)where;
-    pthread_mutex_destroy(lock);
-    free(lock);
-}
-
-static int smb_tf_lock(void *lock, int type, const char *where)
-{
-    (void)where;
-    return type == 2 ? pthread_mutex_unlock(lock) : pthread_mutex_lock(lock);
-}
-
-static int smb_tf_create_tls(const char *name, void **key, const char *where)
-{
-    (void)name;
-    (void)where;
-    pthread_key_t *k = malloc(sizeof(*k));
-    if (!k)
-        return ENOMEM;
-    int rc = pthread_key_create(k, NULL);
-    if (rc) {
-        free(k);
-        return rc;
-    }
-    *key = k;
-    return 0;
-}
-
-static void smb_tf_destroy_tls(void **key, const char *where)
-{
-    (void)where;
-    pthread_key_delete(*(pthread_key_t *)*key);
-    free(*key);
-    *key = NULL;
-}
-
-static int smb_tf_set_tls(void *key, const void *value, const char *where)
-{
-    (void)where;
-    return pthread_setspecific(*(pthread_key_t *)key, value);
-}
-
-/* NULL before the key exists: talloc_stackframe asks before it creates it. */
-static void *smb_tf_get_tls(void *key, const char *where)
-{
-    (void)where;
-    return key ? pthread_getspecific(*(pthread_key_t *)key) : NULL;
-}
-
-static iconv_t smb_kept_charsets[2];
-
+/* The preinit operation: libsmbclient loaded and set up once, ahead of the
+ * forks of a prober (smb_lib_use_pthreads, smb_lib_warm_caches), and a
+ * context kept so that no child's smbc_free_context tears that set-up
+ * down.  Nothing here is needed: a child does what is missing itself. */
 static void smb_preinit(const struct sfs_config *cfg)
 {
-    static const struct smb_thread_fns tf = {smb_tf_create_mutex, smb_tf_destroy_mutex, smb_tf_lock,
-                                             smb_tf_create_tls, smb_tf_destroy_tls, smb_tf_set_tls,
-                                             smb_tf_get_tls};
     static struct sfs_conn warm = {.auth = SFS_AUTH_NONE, .timeout_ms = 1000};
     static SMBCCTX *kept;
     if (kept || smb_lib_open(SFS_STAGE_NONE, NULL) < 0)
         return;
     pthread_mutex_lock(&smb_lib_lock);
-    const void *const *global_tfp = dlsym(RTLD_DEFAULT, "global_tfp");
-    int (*set_functions)(const struct smb_thread_fns *) =
-        (int (*)(const struct smb_thread_fns *))dlsym(RTLD_DEFAULT, "smb_thread_set_functions");
-    if (global_tfp && !*global_tfp && set_functions)
-        set_functions(&tf);
+    smb_lib_use_pthreads();
     if (!warm.smb_conf) {
         warm.smb_conf = sfs_config_string(cfg, NULL, "smb_conf");
         if (!warm.smb_conf && getenv("SHARESFS_SMB_CONF"))
             warm.smb_conf = strdup(getenv("SHARESFS_SMB_CONF"));
     }
     kept = smb_context_new(&warm);
-    uint32_t (*gensec_init)(void) = (uint32_t (*)(void))dlsym(RTLD_DEFAULT, "gensec_init");
-    bool (*robust_check)(void) = (bool (*)(void))dlsym(RTLD_DEFAULT, "tdb_runtime_check_for_robust_mutexes");
-    if (kept && gensec_init)
-        gensec_init();
-    if (robust_check)
-        robust_check();
-    /* gencache.tdb (the name cache a login reads first), opened by the
-     * first gencache_get: in a child that opened it alone, the open
-     * initialised its 10,000 chain mutexes each time. */
-    bool (*gencache_get)(const char *key, void *mem_ctx, char **value, time_t *timeout) =
-        (bool (*)(const char *, void *, char **, time_t *))dlsym(RTLD_DEFAULT, "gencache_get");
-    if (kept && gencache_get)
-        gencache_get("SHARESFS/PREINIT", NULL, NULL, NULL);
-    /* The glibc converters libsmbclient opens for its charsets (UTF-16LE on
-     * the wire, the default dos charset CP850), kept open so that they stay
-     * loaded. */
-    smb_kept_charsets[0] = iconv_open("UTF-16LE", "UTF-8");
-    smb_kept_charsets[1] = iconv_open("CP850", "UTF-8");
+    if (kept)
+        smb_lib_warm_caches();
     pthread_mutex_unlock(&smb_lib_lock);
 }
 

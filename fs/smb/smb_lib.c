@@ -1,16 +1,22 @@
 /* libsmbclient loaded on first use (smb_lib.h). */
 #include <dlfcn.h>
 #include <errno.h>
+#include <iconv.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include "smb_lib.h"
 
 struct smb_lib smb_lib;
 
-/* The soname of Debian 12's libsmbclient0 (and of every release since
- * Samba 3.2). */
+/* smb_lib_warm_caches's converters, never closed. */
+static iconv_t smb_lib_kept_charsets[2];
+
+/* libsmbclient's soname in Debian 12 (package libsmbclient; libsmbclient0
+ * from trixie on) and in every Samba since 3.2. */
 #define SMB_LIB_SONAME "libsmbclient.so.0"
 
 static pthread_once_t smb_lib_once = PTHREAD_ONCE_INIT;
@@ -48,4 +54,115 @@ int smb_lib_open(enum sfs_stage stage, struct sfs_status *st)
         return 0;
     return sfs_status_set(st, stage, ELIBACC, SFS_DOMAIN_SYS, ELIBACC, "cannot load libsmbclient: %s",
                           smb_lib_error);
+}
+
+/* ---- one-time set-up ahead of a prober's forks (smb_lib.h) ---- */
+
+/* Samba's thread hooks (lib/util/smb_threads.h), filled with pthreads as
+ * smbc_thread_posix would: Debian exports only smb_thread_set_functions,
+ * of libsamba-util. */
+struct smb_thread_fns {
+    int (*create_mutex)(const char *name, void **lock, const char *where);
+    void (*destroy_mutex)(void *lock, const char *where);
+    int (*lock_mutex)(void *lock, int type, const char *where);
+    int (*create_tls)(const char *name, void **key, const char *where);
+    void (*destroy_tls)(void **key, const char *where);
+    int (*set_tls)(void *key, const void *value, const char *where);
+    void *(*get_tls)(void *key, const char *where);
+};
+
+static int smb_tf_create_mutex(const char *name, void **lock, const char *where)
+{
+    (void)name;
+    (void)where;
+    pthread_mutex_t *m = malloc(sizeof(*m));
+    if (!m)
+        return ENOMEM;
+    pthread_mutex_init(m, NULL);
+    *lock = m;
+    return 0;
+}
+
+static void smb_tf_destroy_mutex(void *lock, const char *where)
+{
+    (void)where;
+    pthread_mutex_destroy(lock);
+    free(lock);
+}
+
+static int smb_tf_lock(void *lock, int type, const char *where)
+{
+    (void)where;
+    return type == 2 ? pthread_mutex_unlock(lock) : pthread_mutex_lock(lock);
+}
+
+static int smb_tf_create_tls(const char *name, void **key, const char *where)
+{
+    (void)name;
+    (void)where;
+    pthread_key_t *k = malloc(sizeof(*k));
+    if (!k)
+        return ENOMEM;
+    int rc = pthread_key_create(k, NULL);
+    if (rc) {
+        free(k);
+        return rc;
+    }
+    *key = k;
+    return 0;
+}
+
+static void smb_tf_destroy_tls(void **key, const char *where)
+{
+    (void)where;
+    pthread_key_delete(*(pthread_key_t *)*key);
+    free(*key);
+    *key = NULL;
+}
+
+static int smb_tf_set_tls(void *key, const void *value, const char *where)
+{
+    (void)where;
+    return pthread_setspecific(*(pthread_key_t *)key, value);
+}
+
+/* NULL before the key exists: talloc_stackframe asks before it creates it. */
+static void *smb_tf_get_tls(void *key, const char *where)
+{
+    (void)where;
+    return key ? pthread_getspecific(*(pthread_key_t *)key) : NULL;
+}
+
+void smb_lib_use_pthreads(void)
+{
+    static const struct smb_thread_fns tf = {smb_tf_create_mutex, smb_tf_destroy_mutex, smb_tf_lock,
+                                             smb_tf_create_tls, smb_tf_destroy_tls, smb_tf_set_tls,
+                                             smb_tf_get_tls};
+    const void *const *global_tfp = dlsym(RTLD_DEFAULT, "global_tfp");
+    int (*set_functions)(const struct smb_thread_fns *) =
+        (int (*)(const struct smb_thread_fns *))dlsym(RTLD_DEFAULT, "smb_thread_set_functions");
+    if (global_tfp && !*global_tfp && set_functions)
+        set_functions(&tf);
+}
+
+void smb_lib_warm_caches(void)
+{
+    uint32_t (*gensec_init)(void) = (uint32_t (*)(void))dlsym(RTLD_DEFAULT, "gensec_init");
+    if (gensec_init)
+        gensec_init();
+    bool (*robust_check)(void) = (bool (*)(void))dlsym(RTLD_DEFAULT, "tdb_runtime_check_for_robust_mutexes");
+    if (robust_check)
+        robust_check();
+    /* gencache.tdb (the name cache a login reads first), opened by the
+     * first gencache_get: in a child that opened it alone, the open
+     * initialised its 10,000 chain mutexes each time. */
+    bool (*gencache_get)(const char *key, void *mem_ctx, char **value, time_t *timeout) =
+        (bool (*)(const char *, void *, char **, time_t *))dlsym(RTLD_DEFAULT, "gencache_get");
+    if (gencache_get)
+        gencache_get("SHARESFS/PREINIT", NULL, NULL, NULL);
+    /* The glibc converters libsmbclient opens for its charsets (UTF-16LE on
+     * the wire, the default dos charset CP850), kept open so that they stay
+     * loaded. */
+    smb_lib_kept_charsets[0] = iconv_open("UTF-16LE", "UTF-8");
+    smb_lib_kept_charsets[1] = iconv_open("CP850", "UTF-8");
 }

@@ -38,4 +38,17 @@ extern struct smb_lib smb_lib;
  * did not load.  Thread-safe. */
 int smb_lib_open(enum sfs_stage stage, struct sfs_status *st);
 
+/* For a process that forks a child per connection (the backend's preinit),
+ * after smb_lib_open and before any other libsmbclient call; each is
+ * skipped where this libsmbclient lacks the Samba symbol it needs.
+ * smb_lib_use_pthreads: Samba's thread hooks set to pthreads.  Without
+ * them libsmbclient runs its module set-up (smb.conf, the interfaces, the
+ * logs, a failing dlopen of libgpfs) in every smbc_new_context, and talloc
+ * stack frames stay process-wide.  smb_lib_warm_caches, once a context
+ * exists: what a first login would otherwise do in every child (the
+ * gensec modules, tdb's robust-mutex test, which forks, gencache, the
+ * charset converters). */
+void smb_lib_use_pthreads(void);
+void smb_lib_warm_caches(void);
+
 #endif
