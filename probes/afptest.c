@@ -3,11 +3,7 @@
  * entry failed; 2: usage, config or map error. */
 #include <errno.h>
 #include <glib.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +11,7 @@
 
 #include "sharesfs/clock.h"
 #include "info.h"
+#include "probe_workers.h"
 #include "matrix/matrix.h"
 #include "report.h"
 #include "sharesfs/config.h"
@@ -26,13 +23,6 @@
 #define EXIT_SOME_FAILED 1
 #define EXIT_USAGE 2
 
-struct job_list {
-    const struct sfs_map_entry **entries;
-    struct sfs_probe_result *results;
-    size_t n;
-    const struct sfs_config *cfg;
-    const struct sfs_probe_options *opts;
-};
 
 static void usage(FILE *out)
 {
@@ -61,137 +51,6 @@ static void usage(FILE *out)
             "Passwords are never taken from the command line: use a credentials file\n"
             "(credentials= in the map, mode 0600) or SHARESFS_PASSWORD.\n"
             "exit status: 0 all entries passed, 1 some entry failed, 2 usage or map error\n");
-}
-
-/* Each entry is probed in a child process: libsmbclient is not safe to call
- * from several threads at once, and a library crash costs one row, not the
- * report.  Children are forked from this single-threaded parent only
- * (fork from a threaded process can deadlock the sanitizers' allocators). */
-struct child {
-    pid_t pid;
-    int fd;
-    size_t index, got;
-    double deadline;
-};
-
-static void fail_row(struct sfs_probe_result *r, const struct sfs_map_entry *e, int wstatus, bool timed_out,
-                     int deadline_ms)
-{
-    memset(r, 0, sizeof(*r));
-    snprintf(r->key, sizeof(r->key), "%s", e->key);
-    snprintf(r->mountpoint, sizeof(r->mountpoint), "%s", e->mountpoint ? e->mountpoint : e->key);
-    snprintf(r->url, sizeof(r->url), "%s", e->location_display ? e->location_display : "");
-    if (timed_out)
-        sfs_status_set(&r->status, SFS_STAGE_CONNECT, ETIMEDOUT, SFS_DOMAIN_SYS, ETIMEDOUT,
-                       "the probe did not finish within %d ms", deadline_ms);
-    else if (WIFSIGNALED(wstatus))
-        sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0,
-                       "the probe process died of signal %d (%s): a client library bug", WTERMSIG(wstatus),
-                       strsignal(WTERMSIG(wstatus)));
-    else
-        sfs_status_set(&r->status, SFS_STAGE_CONNECT, EIO, SFS_DOMAIN_SYS, 0,
-                       "the probe process exited with status %d before reporting", WEXITSTATUS(wstatus));
-}
-
-static bool spawn(struct job_list *jobs, size_t i, struct child *c, int deadline_ms)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        return false;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fds[0]);
-        close(fds[1]);
-        return false;
-    }
-    if (pid == 0) {
-        close(fds[0]);
-        struct sfs_probe_result *mine = calloc(1, sizeof(*mine));
-        if (mine) {
-            sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, mine);
-            const char *p = (const char *)mine;
-            size_t left = sizeof(*mine);
-            while (left > 0) {
-                ssize_t n = write(fds[1], p, left);
-                if (n < 0 && errno == EINTR)
-                    continue;
-                if (n <= 0)
-                    _exit(3);
-                p += n;
-                left -= (size_t)n;
-            }
-        }
-        _exit(mine ? 0 : 4);
-    }
-    close(fds[1]);
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    *c = (struct child){.pid = pid, .fd = fds[0], .index = i, .deadline = sfs_now_ms() + deadline_ms};
-    return true;
-}
-
-/* Reads what the child sent; true when the child is finished with. */
-static bool drain(struct job_list *jobs, struct child *c, bool timed_out, int deadline_ms)
-{
-    struct sfs_probe_result *r = &jobs->results[c->index];
-    while (!timed_out && c->got < sizeof(*r)) {
-        ssize_t n = read(c->fd, (char *)r + c->got, sizeof(*r) - c->got);
-        if (n > 0) {
-            c->got += (size_t)n;
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return false;
-        break;   /* EOF: the child is gone */
-    }
-    if (timed_out)
-        kill(c->pid, SIGKILL);
-    int wstatus = 0;
-    waitpid(c->pid, &wstatus, 0);
-    close(c->fd);
-    if (c->got < sizeof(*r))
-        fail_row(r, jobs->entries[c->index], wstatus, timed_out, deadline_ms);
-    c->pid = 0;
-    return true;
-}
-
-static void run_probes(struct job_list *jobs, int max_children)
-{
-    /* Every stage has its own timeout; allow them all plus slack. */
-    int deadline_ms = sfs_config_timeout_ms(jobs->cfg) * (SFS_STAGE_COUNT + 1) + 5000;
-    struct child *kids = calloc((size_t)max_children, sizeof(*kids));
-    size_t next = 0, running = 0;
-    while (next < jobs->n || running > 0) {
-        for (int k = 0; k < max_children && next < jobs->n; k++) {
-            if (kids[k].pid)
-                continue;
-            if (spawn(jobs, next, &kids[k], deadline_ms)) {
-                running++;
-            } else {
-                /* No process to spare: probe here, without isolation. */
-                sfs_probe_entry(jobs->entries[next], jobs->cfg, jobs->opts, &jobs->results[next]);
-            }
-            next++;
-        }
-        struct pollfd pfds[256];
-        int map[256], n = 0;
-        for (int k = 0; k < max_children; k++)
-            if (kids[k].pid) {
-                pfds[n] = (struct pollfd){.fd = kids[k].fd, .events = POLLIN};
-                map[n++] = k;
-            }
-        if (n == 0)
-            continue;
-        poll(pfds, (nfds_t)n, 200);
-        double now = sfs_now_ms();
-        for (int i = 0; i < n; i++) {
-            struct child *c = &kids[map[i]];
-            bool late = now > c->deadline;
-            if ((pfds[i].revents || late) && drain(jobs, c, late && !pfds[i].revents, deadline_ms))
-                running--;
-        }
-    }
-    free(kids);
 }
 
 /* A share URL (an LDAP URL is a map: a directory source). */
@@ -426,12 +285,12 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < maps[i].n_dirrefs; j++)
             dirref_row(&maps[i].dirrefs[j], &rows[k++]);
     if (exit_code != EXIT_USAGE && n + n_src > 0) {
-        struct job_list list = {.entries = entries, .results = results, .n = n, .cfg = cfg, .opts = &popts};
+        struct probe_jobs list = {.entries = entries, .results = results, .n = n, .cfg = cfg, .opts = &popts};
         if (n > 0) {
             /* The libraries' one-time set-up, once here rather than in
-             * every child. */
+             * every worker. */
             sfs_engine_probe_prepare(entries, n, cfg);
-            run_probes(&list, jobs < (int)n ? jobs : (int)n);
+            probe_workers_run(&list, jobs < (int)n ? jobs : (int)n);
         }
         if (json)
             report_json(stdout, rows, n_src + n, warnings, w);

@@ -119,6 +119,18 @@ void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t
     }
 }
 
+void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_config *cfg, char *out, size_t size)
+{
+    struct sfs_target t;
+    struct sfs_status st;
+    if (!e->url_ok || sfs_engine_target(e, cfg, &t, &st) < 0) {
+        snprintf(out, size, "%s", "");
+        return;
+    }
+    snprintf(out, size, "%s %s", sfs_proto_name(e->url.proto), t.client_conf ? t.client_conf : "(default)");
+    sfs_target_free(&t);
+}
+
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
                      const struct sfs_probe_options *opts, struct sfs_probe_result *r)
 {

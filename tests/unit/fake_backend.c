@@ -533,6 +533,12 @@ static int fake_prepare_target(const struct sfs_map_entry *e, const struct sfs_c
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPERM, SFS_DOMAIN_SYS, EPERM,
                               "%s: auth module 'forbidden' is not allowed", t->label);
     t->auth.module = e->url.auth ? e->url.auth : "fake-guest";
+    /* AUTH=conf-NAME: a client config of its own (probe footprints). */
+    if (e->url.auth && !strncmp(e->url.auth, "conf-", 5)) {
+        char path[256];
+        snprintf(path, sizeof(path), "/etc/fake/%s", e->url.auth + 5);
+        t->client_conf = strdup(path);
+    }
     snprintf(t->dialect_min, sizeof(t->dialect_min), "FAKE0");
     snprintf(t->dialect_max, sizeof(t->dialect_max), "FAKE1");
     return 0;

@@ -482,6 +482,37 @@ static void probe_prepare_preinits(void **state)
     assert_int_equal(preinit_calls[SFS_PROTO_SMB], 1);
 }
 
+/* ---- sfs_engine_probe_footprint: which entries may share a worker ---- */
+
+static void probe_footprints(void **state)
+{
+    (void)state;
+    struct sfs_map map;
+    parse_map("plain afp://fake.example/a\n"
+              "plain2 afp://u;AUTH=DHX2@other.example/b\n"
+              "own afp://;AUTH=conf-one@fake.example/a\n"
+              "own2 afp://;AUTH=conf-one@fake.example/c\n"
+              "other afp://;AUTH=conf-two@fake.example/a\n"
+              "refused afp://;AUTH=forbidden@fake.example/a\n"
+              "smb smb://fake.example/a\n",
+              &map);
+    assert_int_equal(map.n_entries, 7);
+    char fp[7][300];
+    for (size_t i = 0; i < 7; i++)
+        sfs_engine_probe_footprint(&map.entries[i], NULL, fp[i], sizeof(fp[i]));
+    assert_string_equal(fp[0], "afp (default)");
+    assert_string_equal(fp[1], fp[0]);   /* server, user and auth do not matter */
+    assert_string_equal(fp[2], "afp /etc/fake/one");
+    assert_string_equal(fp[3], fp[2]);
+    assert_string_equal(fp[4], "afp /etc/fake/two");
+    assert_string_equal(fp[5], "");       /* fails before any library call: fits anywhere */
+    assert_string_equal(fp[6], "smb (default)");
+    struct sfs_map_entry bad = {.key = "bad", .url_ok = false};
+    sfs_engine_probe_footprint(&bad, NULL, fp[0], sizeof(fp[0]));
+    assert_string_equal(fp[0], "");
+    sfs_map_free(&map);
+}
+
 /* The backend's prepare_target refuses: no connect is even tried. */
 static void prepare_target_failure(void **state)
 {
@@ -1096,6 +1127,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(connect_failures, reset),
         cmocka_unit_test_setup(prepare_target_failure, reset),
         cmocka_unit_test_setup(probe_prepare_preinits, reset),
+        cmocka_unit_test_setup(probe_footprints, reset),
         cmocka_unit_test_setup(parse_failure, reset),
         cmocka_unit_test_setup(failure_without_status_in_process, reset),
         cmocka_unit_test_setup(failure_without_status_isolated, reset),

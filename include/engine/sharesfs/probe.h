@@ -39,11 +39,19 @@ struct sfs_probe_options {
     bool skip_read;
 };
 
-/* Before a prober forks one process per entry: each protocol library the
+/* Before a prober forks its probing processes: each protocol library the
  * N ENTRIES use does its one-time set-up here (the backends' preinit), so
  * the children inherit it instead of each paying for it.  Single-threaded
  * callers, before the first fork; contacts no server. */
 void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t n, const struct sfs_config *cfg);
+
+/* What probing entry E leaves behind in a process, as a string into OUT:
+ * entries with the same footprint may be probed one after another by the
+ * same process.  The protocol and its library's client config (libsmbclient
+ * loads smb.conf process-wide, and keeps it); "" for an entry that fails
+ * before any library is called (bad URL or options), which fits anywhere. */
+void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_config *cfg, char *out,
+                                size_t size);
 
 /* Never fails as a call: the outcome is in *r. */
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,

@@ -1,0 +1,77 @@
+#!/bin/bash
+# afptest's worker processes (probes/probe_workers.c), each probing entry
+# after entry:
+#  - a worker killed in the middle of an entry costs that entry's row only
+#    (it names the signal) and the entries after it are probed by a new
+#    worker (-j 1: one worker at a time; the killed entry talks to an afpsim
+#    on 127.0.0.234 that never answers a read, so it is still running when
+#    the worker is killed);
+#  - entries whose SMB client configs differ never share a worker:
+#    libsmbclient keeps the smb.conf it loaded for the whole process, so an
+#    entry after one whose config disables NTLMv2 would fail its login too.
+. "$(dirname "$0")/lib.sh"
+lab_join
+need_afpsim
+command -v jq >/dev/null || bail "jq not installed"
+ADDR=127.0.0.234
+PORT=10548
+
+tmp=$(mktemp -d /tmp/probe_workers.XXXXXX)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+creds=$SHARESFS_LAB_DIR/creds
+row() { jq -r --arg k "$2" '.entries[] | select(.key == $k) | "\(.stage) \(.result)"' "$1"; }
+
+# 1. A worker killed mid-entry.
+mkdir -p "$tmp/Public"
+head -c 300000 "$SHARESFS_LAB_DIR/cache/big.bin" >"$tmp/Public/big.bin"
+printf 'labuser:Lab-Passw0rd\n' >"$tmp/users"
+chmod 600 "$tmp/users"
+"$AFPSIM" --listen "$ADDR:$PORT" --foreground --personality "$SFS_SRC/contrib/afpsim/personalities/hostile.conf" \
+    --users "$tmp/users" --volume "Public=$tmp/Public" --hostile no-reply --set hostile.after_bytes=1000 \
+    >"$tmp/afpsim.log" 2>&1 &
+server=$!
+tcp_wait "$ADDR" "$PORT" || bail "afpsim did not listen on $ADDR:$PORT: $(cat "$tmp/afpsim.log")"
+{
+    printf 'Stalls\t-fstype=url,credentials=%s\tafp://labuser;AUTH=DHX2@%s:%d/Public\n' "$creds/labuser.cred" "$ADDR" "$PORT"
+    for i in 1 2 3; do printf 'Guest%d\t-fstype=url,guest\tsmb://fs-default.lab.test/public\n' "$i"; done
+} >"$tmp/kill.map"
+# Every stage has 20 s: the stalled read is still waiting when killed.
+"$AFPTEST" probe --json -j 1 -t 20 -r /w "$tmp/kill.map" >"$tmp/kill.json" 2>"$tmp/kill.err" &
+afptest=$!
+worker=
+for _ in $(seq 200); do
+    worker=$(pgrep -P "$afptest" | head -1)
+    [ -n "$worker" ] && break
+    sleep 0.05
+done
+[ -n "$worker" ] || bail "afptest started no worker: $(cat "$tmp/kill.err")"
+sleep 2   # logged in by now (well under a second), in the read afpsim never answers
+kill -9 "$worker"
+wait "$afptest"
+is "$?" 1 "a killed worker: afptest exits 1 (one entry failed)"
+is "$(jq -r '.summary.total' "$tmp/kill.json")" 4 "a killed worker: 4 rows"
+is "$(row "$tmp/kill.json" Stalls)" "connect EIO" "the entry whose worker was killed: its own failure row"
+like "$(jq -r '.entries[] | select(.key == "Stalls") | .detail' "$tmp/kill.json")" "died of signal 9" \
+    "its detail names the signal"
+for i in 1 2 3; do
+    is "$(row "$tmp/kill.json" "Guest$i")" "read ok" "Guest$i after the killed worker: probed by a new one, ok"
+done
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+server=
+
+# 2. Different SMB client configs, alternating, at -j 1.
+cp "$SHARESFS_SMB_CONF" "$tmp/ntlmv1.conf"
+printf '[global]\n   client ntlmv2 auth = no\n' >>"$tmp/ntlmv1.conf"
+printf '[entry V1a]\nsmb_conf = %s\n[entry V1b]\nsmb_conf = %s\n' "$tmp/ntlmv1.conf" "$tmp/ntlmv1.conf" >"$tmp/cfg"
+for k in V1a D1 V1b D2; do
+    printf '%s\t-fstype=url,credentials=%s\tsmb://fs-default.lab.test/data\n' "$k" "$creds/labuser.cred"
+done >"$tmp/conf.map"
+"$AFPTEST" probe --json -j 1 --config "$tmp/cfg" -r /w "$tmp/conf.map" >"$tmp/conf.json" 2>"$tmp/conf.err"
+is "$?" 1 "alternating client configs: afptest exits 1"
+is "$(row "$tmp/conf.json" V1a)" "authenticate EACCES" "V1a (NTLMv2 off; the server wants it): login refused"
+is "$(row "$tmp/conf.json" D1)" "read ok" "D1 (the lab's config) after V1a: ok"
+is "$(row "$tmp/conf.json" V1b)" "authenticate EACCES" "V1b (NTLMv2 off) after D1: login refused"
+is "$(row "$tmp/conf.json" D2)" "read ok" "D2 after V1b: ok"
+done_testing
