@@ -23,7 +23,6 @@
 #define EXIT_SOME_FAILED 1
 #define EXIT_USAGE 2
 
-
 static void usage(FILE *out)
 {
     fprintf(out,
