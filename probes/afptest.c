@@ -45,6 +45,9 @@ static void usage(FILE *out)
             "  -k, --key KEY       probe only this key (repeatable; also instantiates '*' entries)\n"
             "      --read PATH     file to read in the read stage (default: the first file listed)\n"
             "      --no-read       stop after the list stage\n"
+            "      --share-sessions  entries with the same location and options share one login\n"
+            "                      per worker: the first logs in, the others list and read on its\n"
+            "                      session (AUTH says whose); a failure there is probed afresh\n"
             "  -v, --verbose       table: add every stage's time per entry\n"
             "\n"
             "Passwords are never taken from the command line: use a credentials file\n"
@@ -150,6 +153,7 @@ static int parse_options(int argc, char **argv, const struct option *long_opts, 
             break;
         case 'R': cli->popts.read_path = optarg; break;
         case 'N': cli->popts.skip_read = true; break;
+        case 'S': cli->popts.share_sessions = true; break;
         case 'v': cli->verbose = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
@@ -168,6 +172,7 @@ int main(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},    {"read", required_argument, NULL, 'R'},
         {"no-read", no_argument, NULL, 'N'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {"verbose", no_argument, NULL, 'v'},
+        {"share-sessions", no_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     if (argc > 1 && strcmp(argv[1], "matrix") == 0)

@@ -35,6 +35,7 @@ struct worker {
     pid_t pid;           /* 0: no process in this slot */
     int fd;              /* socketpair: entry indexes down, rows up */
     int footprint;       /* 0: none yet (only entries that fit anywhere) */
+    int session;         /* share_sessions: the group of the entry it probed last; 0 none */
     unsigned probed;
     bool busy;
     size_t index, got;   /* the entry being probed, bytes of its row read */
@@ -46,6 +47,11 @@ struct pool {
     struct worker *w;
     int n_workers;
     int *footprint;      /* per entry; 0 fits anywhere */
+    /* share_sessions: per entry, its group of entries that would log in the
+     * same way (0: none); next_same[i], the next entry of i's group (n:
+     * none); cursor[g], group g's first entry that may still be free. */
+    int *session;
+    size_t *next_same, *cursor;
     bool *taken;
     size_t first_free;   /* entries before it are all taken */
     int deadline_ms;
@@ -89,6 +95,7 @@ static _Noreturn void worker_main(const struct probe_jobs *jobs, int fd)
         if (sfs_net_write_all(fd, row, sizeof(*row), INT_MAX) < 0)
             _exit(3);
     }
+    sfs_probe_sessions_close();
     _exit(0);   /* afptest closed our socket: no more entries */
 }
 
@@ -152,10 +159,18 @@ static void fail_row(struct sfs_probe_result *r, const struct sfs_map_entry *e, 
                        "the probe process exited with status %d before reporting", WEXITSTATUS(wstatus));
 }
 
-/* The next entry W may take, in map order: the first free one for a new
- * worker, else the first free one of W's footprint (or of none).  n: none. */
+/* The next entry W may take: one of the group whose session W keeps;
+ * else in map order, the first free one for a new worker, else the first
+ * free one of W's footprint (or of none).  n: none. */
 static size_t next_entry(struct pool *p, const struct worker *w)
 {
+    if (w->pid && w->session && p->session) {
+        size_t *c = &p->cursor[w->session];
+        while (*c < p->jobs->n && p->taken[*c])
+            *c = p->next_same[*c];
+        if (*c < p->jobs->n)
+            return *c;
+    }
     while (p->first_free < p->jobs->n && p->taken[p->first_free])
         p->first_free++;
     for (size_t i = p->first_free; i < p->jobs->n; i++)
@@ -191,6 +206,7 @@ static bool assign(struct pool *p, struct worker *w)
     }
     if (p->footprint[i])
         w->footprint = p->footprint[i];
+    w->session = p->session ? p->session[i] : 0;
     w->busy = true;
     w->index = i;
     w->got = 0;
@@ -246,6 +262,48 @@ static int *footprints(const struct probe_jobs *jobs)
     return ids;
 }
 
+static void wipe_id(gpointer id)
+{
+    sfs_engine_probe_session_id_free(id);
+}
+
+/* share_sessions: P's session groups (see struct pool); false when out
+ * of memory (then nothing is shared between workers' entries by choice,
+ * though a worker still keeps a session for a next entry that fits). */
+static bool session_groups(struct pool *p)
+{
+    size_t n = p->jobs->n;
+    p->session = calloc(n ? n : 1, sizeof(*p->session));
+    p->next_same = calloc(n ? n : 1, sizeof(*p->next_same));
+    p->cursor = calloc(n + 1, sizeof(*p->cursor));
+    size_t *last = calloc(n + 1, sizeof(*last));
+    if (!p->session || !p->next_same || !p->cursor || !last) {
+        free(last);
+        return false;
+    }
+    GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, wipe_id, NULL);
+    for (size_t i = 0; i < n; i++) {
+        p->next_same[i] = n;
+        char *id = sfs_engine_probe_session_id(p->jobs->entries[i]);
+        if (!id)
+            continue;
+        int g = GPOINTER_TO_INT(g_hash_table_lookup(seen, id));
+        if (g) {
+            sfs_engine_probe_session_id_free(id);
+            p->next_same[last[g]] = i;
+        } else {
+            g = (int)g_hash_table_size(seen) + 1;
+            g_hash_table_insert(seen, id, GINT_TO_POINTER(g));
+            p->cursor[g] = i;
+        }
+        last[g] = i;
+        p->session[i] = g;
+    }
+    g_hash_table_destroy(seen);
+    free(last);
+    return true;
+}
+
 void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
 {
     if (max_workers > 256)
@@ -259,6 +317,14 @@ void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
         /* Every stage has its own timeout; allow them all plus slack. */
         .deadline_ms = sfs_config_timeout_ms(jobs->cfg) * (SFS_STAGE_COUNT + 1) + 5000,
     };
+    bool grouped = !jobs->opts || !jobs->opts->share_sessions || session_groups(&p);
+    if (!grouped) {
+        free(p.session);
+        free(p.next_same);
+        free(p.cursor);
+        p.session = NULL;
+        p.next_same = p.cursor = NULL;
+    }
     if (!p.w || !p.footprint || !p.taken) {
         for (size_t i = 0; i < jobs->n; i++)
             sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, &jobs->results[i]);
@@ -294,7 +360,11 @@ void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
         if (p.w[k].pid)
             worker_stop(&p.w[k], false);
 out:
+    sfs_probe_sessions_close();   /* one kept here if a worker could not be forked */
     free(p.w);
     free(p.footprint);
     free(p.taken);
+    free(p.session);
+    free(p.next_same);
+    free(p.cursor);
 }

@@ -82,6 +82,7 @@ static void json_row(FILE *out, const struct sfs_probe_result *r)
     json_kv(out, "url", r->url, true);
     json_kv(out, "protocol", r->protocol[0] ? r->protocol : NULL, true);
     json_kv(out, "auth", r->auth[0] ? r->auth : NULL, true);
+    json_kv(out, "session_of", r->session_of[0] ? r->session_of : NULL, true);
     json_kv(out, "source", r->source, true);
     json_server(out, &r->server);
     fputc(',', out);

@@ -41,7 +41,10 @@ static void cells_for(const struct sfs_probe_result *r, char cells[N_COLS][CELL]
         snprintf(cells[COL_SERVER], CELL, "%s %s", r->server.address, r->server.dialect);
     else
         snprintf(cells[COL_SERVER], CELL, "%s", r->server.address[0] ? r->server.address : "-");
-    snprintf(cells[COL_AUTH], CELL, "%s", r->auth[0] ? r->auth : "-");
+    if (r->session_of[0])
+        snprintf(cells[COL_AUTH], CELL, "%s (session of %s)", r->auth[0] ? r->auth : "-", r->session_of);
+    else
+        snprintf(cells[COL_AUTH], CELL, "%s", r->auth[0] ? r->auth : "-");
     enum sfs_stage stage = r->status.err ? r->status.stage : r->reached;
     snprintf(cells[COL_STAGE], CELL, "%s", sfs_stage_name(stage));
     report_result_text(r, cells[COL_RESULT], CELL);

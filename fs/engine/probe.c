@@ -9,6 +9,7 @@
 
 #include "sharesfs/clock.h"
 #include "sharesfs/engine.h"
+#include "probe_session.h"
 
 static void on_stage(void *ctx, enum sfs_stage stage, double ms, const struct sfs_status *st)
 {
@@ -131,11 +132,37 @@ void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_
     sfs_target_free(&t);
 }
 
+/* ENTRY listed and read on K, another entry's session; false (R as
+ * before) when that failed or needed a new login: then ENTRY is probed
+ * afresh, so every failure reported is that of its own stages. */
+static bool probe_on_kept_session(struct probe_kept_session *k, const struct sfs_probe_options *opts,
+                                  struct sfs_probe_result *r)
+{
+    struct sfs_probe_result before = *r;
+    uint64_t relogins = probe_session_relogins(k);
+    int rc = stage_list_and_read(k->s.ops, k->s.conn, opts, r);
+    if (rc < 0 || r->status.err || probe_session_relogins(k) != relogins) {
+        *r = before;
+        probe_session_drop();
+        return false;
+    }
+    r->server = k->server;
+    snprintf(r->auth, sizeof(r->auth), "%s", k->auth);
+    snprintf(r->session_of, sizeof(r->session_of), "%s", k->owner);
+    return true;
+}
+
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
                      const struct sfs_probe_options *opts, struct sfs_probe_result *r)
 {
     memset(r, 0, sizeof(*r));
     describe_entry(entry, r);
+    char *id = opts && opts->share_sessions ? sfs_engine_probe_session_id(entry) : NULL;
+    struct probe_kept_session *k = probe_session_for(id);
+    if (k && probe_on_kept_session(k, opts, r)) {
+        sfs_engine_probe_session_id_free(id);
+        return;
+    }
     /* Each probe runs in a process of its own (afptest), and reads one
      * small block: no worker process, no read-ahead. */
     struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r};
@@ -145,8 +172,14 @@ void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config 
     if (rc < 0) {
         if (r->ran[SFS_STAGE_PARSE])   /* failures before that have no stage time */
             note_failed_stage_time(r, sfs_now_ms() - t0);
+        sfs_engine_probe_session_id_free(id);
         return;
     }
-    stage_list_and_read(s.ops, s.conn, opts, r);
+    rc = stage_list_and_read(s.ops, s.conn, opts, r);
+    if (id && rc == 0 && r->status.err == 0) {
+        probe_session_keep(id, &s, r);
+        return;
+    }
     sfs_session_close(&s);
+    sfs_engine_probe_session_id_free(id);
 }

@@ -513,6 +513,114 @@ static void probe_footprints(void **state)
     sfs_map_free(&map);
 }
 
+/* ---- share_sessions: which entries may share a login, and the sharing ---- */
+
+static void probe_session_ids(void **state)
+{
+    (void)state;
+    struct sfs_map map;
+    parse_map("a afp://u:pw@fake.example/vol\n"
+              "b afp://u:pw@fake.example/vol\n"
+              "c afp://u:other@fake.example/vol\n"
+              "d -ro afp://u:pw@fake.example/vol\n"
+              "e afp://u:pw@fake.example/vol/sub\n"
+              "* afp://fake.example/&\n",
+              &map);
+    assert_int_equal(map.n_entries, 6);
+    char *id[6];
+    for (size_t i = 0; i < 6; i++)
+        id[i] = sfs_engine_probe_session_id(&map.entries[i]);
+    assert_string_equal(id[0], id[1]);          /* only the key differs */
+    assert_string_not_equal(id[0], id[2]);      /* another password: its own login */
+    assert_string_not_equal(id[0], id[3]);      /* another option */
+    assert_string_not_equal(id[0], id[4]);      /* another path */
+    assert_null(id[5]);                         /* a wildcard: never shared */
+    for (size_t i = 0; i < 6; i++)
+        sfs_engine_probe_session_id_free(id[i]);
+    sfs_map_free(&map);
+}
+
+static void probe_one(const struct sfs_map *map, size_t i, bool share, struct sfs_probe_result *r)
+{
+    struct sfs_probe_options opts = {.share_sessions = share, .read_path = "/hello.txt"};  /* the fake wants a slash */
+    sfs_probe_entry(&map->entries[i], NULL, &opts, r);
+    if (r->status.err)
+        fail_msg("%s: %s", r->key, r->status.detail);
+    assert_true(r->ran[SFS_STAGE_LIST]);
+    assert_true(r->ran[SFS_STAGE_READ]);
+    assert_int_equal(r->read_bytes, strlen(FAKE_HELLO));
+}
+
+static void probe_shared_sessions(void **state)
+{
+    (void)state;
+    struct sfs_map map;
+    parse_map("a afp://fake.example/vol\nb afp://fake.example/vol\nc afp://fake.example/vol2\n"
+              "d afp://fake.example/vol2\ne afp://fake.example/vol2\n",
+              &map);
+    struct sfs_probe_result *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    probe_one(&map, 0, true, r);
+    assert_string_equal(r->session_of, "");
+    assert_true(r->ran[SFS_STAGE_AUTHENTICATE]);
+    assert_int_equal(fake_count(FAKE_CONNECTS), 1);
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 0);   /* kept for the next entry */
+    probe_one(&map, 1, true, r);
+    assert_string_equal(r->session_of, "a");
+    assert_string_equal(r->auth, "FakeAuth(fake-guest)");   /* a's login's */
+    assert_false(r->ran[SFS_STAGE_AUTHENTICATE]);
+    assert_int_equal(fake_count(FAKE_CONNECTS), 1);
+    /* Another location: a's session goes, c logs in. */
+    probe_one(&map, 2, true, r);
+    assert_string_equal(r->session_of, "");
+    assert_int_equal(fake_count(FAKE_CONNECTS), 2);
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 1);
+    /* c's session lost: d is not told so, it logs in afresh. */
+    fake_kill_connections();
+    probe_one(&map, 3, true, r);
+    assert_string_equal(r->session_of, "");
+    assert_int_equal(fake_count(FAKE_CONNECTS), 3);
+    probe_one(&map, 4, true, r);
+    assert_string_equal(r->session_of, "d");
+    assert_int_equal(fake_count(FAKE_CONNECTS), 3);
+    sfs_probe_sessions_close();
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 3);
+    /* Without the option every entry is its own login. */
+    probe_one(&map, 0, false, r);
+    probe_one(&map, 1, false, r);
+    assert_string_equal(r->session_of, "");
+    assert_int_equal(fake_count(FAKE_CONNECTS), 5);
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 5);
+    free(r);
+    sfs_map_free(&map);
+}
+
+/* A backend that cannot tell its session is gone (no alive op): the list
+ * on the kept session fails, and that failure is not the entry's row. */
+static void probe_shared_session_failure(void **state)
+{
+    (void)state;
+    struct sfs_backend_ops blind = fake_backend;
+    blind.alive = NULL;
+    sfs_backend_override(SFS_PROTO_AFP, &blind);
+    struct sfs_map map;
+    parse_map("a afp://fake.example/vol\nb afp://fake.example/vol\n", &map);
+    struct sfs_probe_result *r = calloc(1, sizeof(*r));
+    assert_non_null(r);
+    probe_one(&map, 0, true, r);
+    fake_kill_connections();
+    probe_one(&map, 1, true, r);
+    assert_string_equal(r->session_of, "");
+    assert_true(r->ran[SFS_STAGE_AUTHENTICATE]);
+    assert_int_equal(fake_count(FAKE_CONNECTS), 2);
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 1);
+    sfs_probe_sessions_close();
+    assert_int_equal(fake_count(FAKE_DISCONNECTS), 2);
+    sfs_backend_override(SFS_PROTO_AFP, &fake_backend);
+    free(r);
+    sfs_map_free(&map);
+}
+
 /* The backend's prepare_target refuses: no connect is even tried. */
 static void prepare_target_failure(void **state)
 {
@@ -1128,6 +1236,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(prepare_target_failure, reset),
         cmocka_unit_test_setup(probe_prepare_preinits, reset),
         cmocka_unit_test_setup(probe_footprints, reset),
+        cmocka_unit_test_setup(probe_session_ids, reset),
+        cmocka_unit_test_setup(probe_shared_sessions, reset),
+        cmocka_unit_test_setup(probe_shared_session_failure, reset),
         cmocka_unit_test_setup(parse_failure, reset),
         cmocka_unit_test_setup(failure_without_status_in_process, reset),
         cmocka_unit_test_setup(failure_without_status_isolated, reset),

@@ -32,11 +32,18 @@ struct sfs_probe_result {
     unsigned listed;            /* entries seen by `list` */
     char read_path[512];        /* file read by `read`; empty when none */
     size_t read_bytes;
+    char session_of[256];       /* share_sessions: key of the entry whose session this one
+                                   listed and read on; empty: its own stages, login included */
 };
 
 struct sfs_probe_options {
     const char *read_path;      /* file to read below the share; NULL: the first regular file listed */
     bool skip_read;
+    /* Entries that would log in the same way (sfs_engine_probe_session_id)
+     * share one session per process: the first connects, negotiates and
+     * logs in, the next ones only list and read on it.  A failure on a
+     * shared session is never reported: that entry is probed afresh. */
+    bool share_sessions;
 };
 
 /* Before a prober forks its probing processes: each protocol library the
@@ -52,6 +59,16 @@ void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t
  * before any library is called (bad URL or options), which fits anywhere. */
 void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_config *cfg, char *out,
                                 size_t size);
+
+/* What decides entry E's login, as text (malloc'd; it may hold a
+ * password: free it with sfs_engine_probe_session_id_free, which wipes
+ * it): entries with equal ids may share a session.  NULL: never shared
+ * (no URL, a wildcard). */
+char *sfs_engine_probe_session_id(const struct sfs_map_entry *e);
+void sfs_engine_probe_session_id_free(char *id);
+
+/* Closes the session share_sessions kept in this process, if any. */
+void sfs_probe_sessions_close(void);
 
 /* Never fails as a call: the outcome is in *r. */
 void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config *cfg,
