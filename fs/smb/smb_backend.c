@@ -245,7 +245,8 @@ static bool smb_path_beyond_server(const struct smb_call *call)
     if (slash) {
         *slash = '\0';
         struct stat sb;
-        exists = smb_lib.smbc_getFunctionStat(call->conn->ctx)(call->conn->ctx, parent, &sb) == 0 && S_ISDIR(sb.st_mode);
+        SMBCCTX *ctx = call->conn->ctx;
+        exists = smb_lib.smbc_getFunctionStat(ctx)(ctx, parent, &sb) == 0 && S_ISDIR(sb.st_mode);
     }
     free(parent);
     return exists;
@@ -265,8 +266,8 @@ static void smb_call_fail(struct smb_call *call, int sys_err)
     call->rc = smb_fail(call->st, call->stage, sys_err, what);
     if (smb_path_beyond_server(call))
         call->rc = sfs_status_set(call->st, call->stage, ENAMETOOLONG, SFS_DOMAIN_SMB, call->st->code,
-                                  "%s \"%.80s...\": the server refused a path of %zu bytes in a folder that exists (%s):"
-                                  " longer than it resolves", call->step, call->path, strlen(call->path),
+                                  "%s \"%.80s...\": the server refused a path of %zu bytes in a folder that"
+                                  " exists (%s): longer than it resolves", call->step, call->path, strlen(call->path),
                                   sfs_ntstatus_name((uint32_t)call->st->code));
     if (session_lost(call->st->err))
         __atomic_store_n(&call->conn->dead, true, __ATOMIC_RELAXED);
