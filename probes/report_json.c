@@ -83,6 +83,7 @@ static void json_row(FILE *out, const struct sfs_probe_result *r)
     json_kv(out, "protocol", r->protocol[0] ? r->protocol : NULL, true);
     json_kv(out, "auth", r->auth[0] ? r->auth : NULL, true);
     json_kv(out, "session_of", r->session_of[0] ? r->session_of : NULL, true);
+    fprintf(out, "\"session_lost\":%s,", r->session_lost ? "true" : "false");
     json_kv(out, "source", r->source, true);
     json_server(out, &r->server);
     fputc(',', out);
@@ -110,7 +111,7 @@ static void json_row(FILE *out, const struct sfs_probe_result *r)
 void report_json(FILE *out, const struct sfs_probe_result *rows, size_t n, const char *const *warnings,
                  size_t n_warnings)
 {
-    size_t failed = 0;
+    size_t failed = 0, shared = 0, lost = 0;
     char when[32];
     time_t now = time(NULL);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
@@ -124,6 +125,8 @@ void report_json(FILE *out, const struct sfs_probe_result *rows, size_t n, const
         fputs("\n  ", out);
         json_row(out, &rows[i]);
         failed += rows[i].status.err != 0;
+        shared += rows[i].session_of[0] != '\0';
+        lost += rows[i].session_lost;
     }
     fputs("\n],\"warnings\":[", out);
     for (size_t i = 0; i < n_warnings; i++) {
@@ -131,5 +134,6 @@ void report_json(FILE *out, const struct sfs_probe_result *rows, size_t n, const
             fputc(',', out);
         json_string(out, warnings[i]);
     }
-    fprintf(out, "],\"summary\":{\"total\":%zu,\"ok\":%zu,\"failed\":%zu}}\n", n, n - failed, failed);
+    fprintf(out, "],\"summary\":{\"total\":%zu,\"ok\":%zu,\"failed\":%zu,\"shared\":%zu,\"session_lost\":%zu}}\n", n,
+            n - failed, failed, shared, lost);
 }

@@ -105,5 +105,14 @@ void report_table(FILE *out, const struct sfs_probe_result *rows, size_t n, cons
     }
     for (size_t i = 0; i < n_warnings; i++)
         fprintf(out, "%swarning: %s\n", i == 0 ? "\n" : "", warnings[i]);
-    fprintf(out, "\n%zu entries: %zu ok, %zu failed\n", n, n - failed, failed);
+    size_t shared = 0, lost = 0;
+    for (size_t i = 0; i < n; i++) {
+        shared += rows[i].session_of[0] != '\0';
+        lost += rows[i].session_lost;
+    }
+    fprintf(out, "\n%zu entries: %zu ok, %zu failed", n, n - failed, failed);
+    if (shared || lost)
+        fprintf(out, "; %zu on another entry's session, %zu probed afresh after their shared session failed", shared,
+                lost);
+    fputc('\n', out);
 }

@@ -158,11 +158,13 @@ void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config 
     memset(r, 0, sizeof(*r));
     describe_entry(entry, r);
     char *id = opts && opts->share_sessions ? sfs_engine_probe_session_id(entry) : NULL;
-    struct probe_kept_session *k = probe_session_for(id);
+    bool had_session = false;
+    struct probe_kept_session *k = probe_session_for(id, &had_session);
     if (k && probe_on_kept_session(k, opts, r)) {
         sfs_engine_probe_session_id_free(id);
         return;
     }
+    r->session_lost = had_session;
     /* Each probe runs in a process of its own (afptest), and reads one
      * small block: no worker process, no read-ahead. */
     struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r};

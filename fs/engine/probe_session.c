@@ -68,11 +68,12 @@ void sfs_probe_sessions_close(void)
     probe_session_drop();
 }
 
-struct probe_kept_session *probe_session_for(const char *id)
+struct probe_kept_session *probe_session_for(const char *id, bool *had)
 {
     if (!kept.id)
         return NULL;
     bool same = id && strcmp(kept.id, id) == 0;
+    *had = same;
     if (same && kept.s.ops->alive && !kept.s.ops->alive(kept.s.conn))
         same = false;   /* the server closed it meanwhile */
     if (!same)

@@ -16,8 +16,9 @@ struct probe_kept_session {
 };
 
 /* The kept session if it is ID's and still alive, else NULL (and any other
- * kept session is closed: a new login is coming). */
-struct probe_kept_session *probe_session_for(const char *id);
+ * kept session is closed: a new login is coming).  *HAD: there was one
+ * for ID, alive or not. */
+struct probe_kept_session *probe_session_for(const char *id, bool *had);
 
 /* Keeps S, the session of R's fresh probe, for entries with ID; takes
  * both.  Any session kept before is closed. */

@@ -8,7 +8,8 @@
 #  - a server that closes the kept session's next listing (afpsim hostile
 #    `close`, the 3rd FPEnumerateExt2 of each session): every row is still
 #    ok, each from a login of its own (a failure on a shared session is
-#    never reported: that entry is probed afresh);
+#    never reported: that entry is probed afresh), and says so
+#    (session_lost, the summary, the table's last line);
 #  - the lab's map three times over at -j 2: the same stage and result for
 #    every row as without the option, shared rows only where the entry
 #    mounts, each naming an entry of the same location that logged in
@@ -58,6 +59,7 @@ A2 read ok A1 list,read
 A3 read ok A1 list,read
 A4 read ok A1 list,read" "A1 logs in; A2-A4 list and read on its session"
 is "$(logins)" 1 "the server saw one login for four entries"
+is "$(jq -r '"\(.summary.shared) \(.summary.session_lost)"' "$tmp/one.json")" "3 0" "summary: 3 shared rows, none lost"
 is "$(jq -r '.entries[1].auth' "$tmp/one.json")" "DHX2" "a shared row keeps the login's auth module"
 "$AFPTEST" probe -j 1 --share-sessions -r /w "$tmp/afp.map" >"$tmp/one.txt" 2>&1
 like "$(grep '/w/A3 ' "$tmp/one.txt")" "DHX2 \(session of A1\)" "the table's AUTH cell names whose session"
@@ -74,7 +76,12 @@ is "$?" 0 "kept session closed by the server: afptest exits 0"
 is "$(rows "$tmp/lost.json" | cut -d' ' -f1-4 | tr '\n' ' ')" "A1 read ok - A2 read ok - A3 read ok - A4 read ok - " \
     "every row ok and its own (the failure on the shared session is not reported)"
 is "$(logins)" 4 "four logins: each entry after a closed session logged in again"
-is "$(grep -c 'hostile: closing instead of replying' "$tmp/afpsim.log")" 3 "the server closed three kept sessions"
+is "$(jq -r '[.entries[] | .session_lost] | join(" ")' "$tmp/lost.json")" "false true true true" \
+    "rows 2-4 say their shared session failed (session_lost)"
+"$AFPTEST" probe -j 1 --share-sessions -r /w "$tmp/afp.map" >"$tmp/lost.txt" 2>&1
+like "$(tail -1 "$tmp/lost.txt")" "^4 entries: 4 ok, 0 failed; 0 on another entry's session, 3 probed afresh" \
+    "the table's last line counts them"
+is "$(grep -c 'hostile: closing instead of replying' "$tmp/afpsim.log")" 6 "the server closed three kept sessions per run"
 afpsim_stop
 
 # 3. The lab's map, three times over, -j 2; a wrong password between two

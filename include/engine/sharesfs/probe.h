@@ -34,6 +34,8 @@ struct sfs_probe_result {
     size_t read_bytes;
     char session_of[256];       /* share_sessions: key of the entry whose session this one
                                    listed and read on; empty: its own stages, login included */
+    bool session_lost;          /* share_sessions: the kept session failed this entry's list or
+                                   read (or was gone), so it was probed afresh */
 };
 
 struct sfs_probe_options {
