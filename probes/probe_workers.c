@@ -195,8 +195,10 @@ static bool assign(struct pool *p, struct worker *w)
         return false;
     p->taken[i] = true;
     if (!w->pid && !worker_start(p, w)) {
-        /* No process to spare: probe here, without isolation. */
+        /* No process to spare: probe here, without isolation, and keep no
+         * session (a worker forked later would inherit its connection). */
         sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, &jobs->results[i]);
+        sfs_probe_sessions_close();
         return true;
     }
     uint32_t index = (uint32_t)i;
@@ -360,7 +362,7 @@ void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
         if (p.w[k].pid)
             worker_stop(&p.w[k], false);
 out:
-    sfs_probe_sessions_close();   /* one kept here if a worker could not be forked */
+    sfs_probe_sessions_close();   /* kept by the probes above, without workers */
     free(p.w);
     free(p.footprint);
     free(p.taken);
