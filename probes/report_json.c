@@ -83,7 +83,8 @@ static void json_row(FILE *out, const struct sfs_probe_result *r)
     json_kv(out, "protocol", r->protocol[0] ? r->protocol : NULL, true);
     json_kv(out, "auth", r->auth[0] ? r->auth : NULL, true);
     json_kv(out, "session_of", r->session_of[0] ? r->session_of : NULL, true);
-    fprintf(out, "\"session_lost\":%s,", r->session_lost ? "true" : "false");
+    fprintf(out, "\"session_lost\":%s,", r->session_lost[0] ? "true" : "false");
+    json_kv(out, "session_lost_why", r->session_lost[0] ? r->session_lost : NULL, true);
     json_kv(out, "source", r->source, true);
     json_server(out, &r->server);
     fputc(',', out);
@@ -126,7 +127,7 @@ void report_json(FILE *out, const struct sfs_probe_result *rows, size_t n, const
         json_row(out, &rows[i]);
         failed += rows[i].status.err != 0;
         shared += rows[i].session_of[0] != '\0';
-        lost += rows[i].session_lost;
+        lost += rows[i].session_lost[0] != '\0';
     }
     fputs("\n],\"warnings\":[", out);
     for (size_t i = 0; i < n_warnings; i++) {

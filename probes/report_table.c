@@ -62,6 +62,8 @@ static void stage_times(FILE *out, const struct sfs_probe_result *r)
             fprintf(out, " %s %.1f", sfs_stage_name(s), r->ms[s]);
     if (r->read_path[0])
         fprintf(out, " (read %zu bytes of %s)", r->read_bytes, r->read_path);
+    if (r->session_lost[0])
+        fprintf(out, " (probed afresh: %s)", r->session_lost);
     fputc('\n', out);
 }
 
@@ -108,7 +110,7 @@ void report_table(FILE *out, const struct sfs_probe_result *rows, size_t n, cons
     size_t shared = 0, lost = 0;
     for (size_t i = 0; i < n; i++) {
         shared += rows[i].session_of[0] != '\0';
-        lost += rows[i].session_lost;
+        lost += rows[i].session_lost[0] != '\0';
     }
     fprintf(out, "\n%zu entries: %zu ok, %zu failed", n, n - failed, failed);
     if (shared || lost)

@@ -133,17 +133,28 @@ void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_
 }
 
 /* ENTRY listed and read on K, another entry's session; false (R as
- * before) when that failed or needed a new login: then ENTRY is probed
- * afresh, so every failure reported is that of its own stages. */
+ * before but for session_lost, which says why) when that failed or needed
+ * a new login: then ENTRY is probed afresh, so every failure reported is
+ * that of its own stages. */
 static bool probe_on_kept_session(struct probe_kept_session *k, const struct sfs_probe_options *opts,
                                   struct sfs_probe_result *r)
 {
     struct sfs_probe_result before = *r;
     uint64_t relogins = probe_session_relogins(k);
     int rc = stage_list_and_read(k->s.ops, k->s.conn, opts, r);
-    if (rc < 0 || r->status.err || probe_session_relogins(k) != relogins) {
+    bool relogged = probe_session_relogins(k) != relogins;
+    if (rc < 0 || r->status.err || relogged) {
+        char why[sizeof(r->session_lost)];
+        if (r->status.err)
+            snprintf(why, sizeof(why), "%s of %.64s's session: %s: %.250s", sfs_stage_name(r->status.stage), k->owner,
+                     sfs_errno_name(r->status.err) ? sfs_errno_name(r->status.err) : "error", r->status.detail);
+        else if (rc < 0)
+            snprintf(why, sizeof(why), "%.64s's session: %s", k->owner, strerror(-rc));
+        else
+            snprintf(why, sizeof(why), "%.64s's session: the library logged in again during list and read", k->owner);
         *r = before;
-        probe_session_drop();
+        snprintf(r->session_lost, sizeof(r->session_lost), "%s", why);
+        sfs_probe_sessions_close();
         return false;
     }
     r->server = k->server;
@@ -158,13 +169,14 @@ void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config 
     memset(r, 0, sizeof(*r));
     describe_entry(entry, r);
     char *id = opts && opts->share_sessions ? sfs_engine_probe_session_id(entry) : NULL;
-    bool had_session = false;
-    struct probe_kept_session *k = probe_session_for(id, &had_session);
+    const char *gone = NULL;
+    struct probe_kept_session *k = probe_session_for(id, &gone);
     if (k && probe_on_kept_session(k, opts, r)) {
         sfs_engine_probe_session_id_free(id);
         return;
     }
-    r->session_lost = had_session;
+    if (gone)
+        snprintf(r->session_lost, sizeof(r->session_lost), "%s", gone);
     /* Each probe runs in a process of its own (afptest), and reads one
      * small block: no worker process, no read-ahead. */
     struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r};

@@ -54,7 +54,7 @@ void sfs_engine_probe_session_id_free(char *id)
     free(id);
 }
 
-void probe_session_drop(void)
+void sfs_probe_sessions_close(void)
 {
     if (!kept.id)
         return;
@@ -63,27 +63,23 @@ void probe_session_drop(void)
     memset(&kept, 0, sizeof(kept));
 }
 
-void sfs_probe_sessions_close(void)
-{
-    probe_session_drop();
-}
-
-struct probe_kept_session *probe_session_for(const char *id, bool *had)
+struct probe_kept_session *probe_session_for(const char *id, const char **gone)
 {
     if (!kept.id)
         return NULL;
     bool same = id && strcmp(kept.id, id) == 0;
-    *had = same;
-    if (same && kept.s.ops->alive && !kept.s.ops->alive(kept.s.conn))
-        same = false;   /* the server closed it meanwhile */
+    if (same && kept.s.ops->alive && !kept.s.ops->alive(kept.s.conn)) {
+        *gone = "the connection was closed before this entry";
+        same = false;
+    }
     if (!same)
-        probe_session_drop();
+        sfs_probe_sessions_close();
     return same ? &kept : NULL;
 }
 
 void probe_session_keep(char *id, struct sfs_session *s, const struct sfs_probe_result *r)
 {
-    probe_session_drop();
+    sfs_probe_sessions_close();
     kept.id = id;
     kept.s = *s;
     s->conn = NULL;

@@ -16,9 +16,9 @@ struct probe_kept_session {
 };
 
 /* The kept session if it is ID's and still alive, else NULL (and any other
- * kept session is closed: a new login is coming).  *HAD: there was one
- * for ID, alive or not. */
-struct probe_kept_session *probe_session_for(const char *id, bool *had);
+ * kept session is closed: a new login is coming).  *GONE: why ID's kept
+ * session could not be used, when there was one. */
+struct probe_kept_session *probe_session_for(const char *id, const char **gone);
 
 /* Keeps S, the session of R's fresh probe, for entries with ID; takes
  * both.  Any session kept before is closed. */
@@ -27,7 +27,5 @@ void probe_session_keep(char *id, struct sfs_session *s, const struct sfs_probe_
 /* The session the library set up again by itself so far (its stats'
  * reconnects): a probe on a kept session that saw one is redone fresh. */
 uint64_t probe_session_relogins(const struct probe_kept_session *k);
-
-void probe_session_drop(void);
 
 #endif

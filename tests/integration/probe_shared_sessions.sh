@@ -78,6 +78,8 @@ is "$(rows "$tmp/lost.json" | cut -d' ' -f1-4 | tr '\n' ' ')" "A1 read ok - A2 r
 is "$(logins)" 4 "four logins: each entry after a closed session logged in again"
 is "$(jq -r '[.entries[] | .session_lost] | join(" ")' "$tmp/lost.json")" "false true true true" \
     "rows 2-4 say their shared session failed (session_lost)"
+is "$(jq -r '.entries[1].session_lost_why' "$tmp/lost.json")" "list of A1's session: ECONNRESET: FPEnumerateExt2: Connection reset by peer" \
+    "... and why: the stage, whose session, the errno and the detail"
 "$AFPTEST" probe -j 1 --share-sessions -r /w "$tmp/afp.map" >"$tmp/lost.txt" 2>&1
 like "$(tail -1 "$tmp/lost.txt")" "^4 entries: 4 ok, 0 failed; 0 on another entry's session, 3 probed afresh" \
     "the table's last line counts them"

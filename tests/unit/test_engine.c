@@ -580,11 +580,11 @@ static void probe_shared_sessions(void **state)
     fake_kill_connections();
     probe_one(&map, 3, true, r);
     assert_string_equal(r->session_of, "");
-    assert_true(r->session_lost);               /* c's, of the same location, was gone */
+    assert_non_null(strstr(r->session_lost, "closed"));   /* c's, of the same location, was gone */
     assert_int_equal(fake_count(FAKE_CONNECTS), 3);
     probe_one(&map, 4, true, r);
     assert_string_equal(r->session_of, "d");
-    assert_false(r->session_lost);
+    assert_string_equal(r->session_lost, "");
     assert_int_equal(fake_count(FAKE_CONNECTS), 3);
     sfs_probe_sessions_close();
     assert_int_equal(fake_count(FAKE_DISCONNECTS), 3);
@@ -614,7 +614,7 @@ static void probe_shared_session_failure(void **state)
     fake_kill_connections();
     probe_one(&map, 1, true, r);
     assert_string_equal(r->session_of, "");
-    assert_true(r->session_lost);
+    assert_non_null(strstr(r->session_lost, "list of a's session: EIO"));   /* the cause, kept */
     assert_true(r->ran[SFS_STAGE_AUTHENTICATE]);
     assert_int_equal(fake_count(FAKE_CONNECTS), 2);
     assert_int_equal(fake_count(FAKE_DISCONNECTS), 1);

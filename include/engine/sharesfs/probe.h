@@ -34,8 +34,9 @@ struct sfs_probe_result {
     size_t read_bytes;
     char session_of[256];       /* share_sessions: key of the entry whose session this one
                                    listed and read on; empty: its own stages, login included */
-    bool session_lost;          /* share_sessions: the kept session failed this entry's list or
-                                   read (or was gone), so it was probed afresh */
+    char session_lost[384];     /* share_sessions: why the kept session of this entry's location
+                                   failed its list or read (or was gone), so it was probed afresh;
+                                   empty: it was not */
 };
 
 struct sfs_probe_options {
