@@ -269,10 +269,10 @@ static void wipe_id(gpointer id)
     sfs_engine_probe_session_id_free(id);
 }
 
-/* share_sessions: P's session groups (see struct pool); false when out
- * of memory (then nothing is shared between workers' entries by choice,
- * though a worker still keeps a session for a next entry that fits). */
-static bool session_groups(struct pool *p)
+/* share_sessions: P's session groups (see struct pool).  Out of memory:
+ * none (workers then take entries in map order; a worker still keeps a
+ * session for a next entry that fits). */
+static void session_groups(struct pool *p)
 {
     size_t n = p->jobs->n;
     p->session = calloc(n ? n : 1, sizeof(*p->session));
@@ -280,8 +280,13 @@ static bool session_groups(struct pool *p)
     p->cursor = calloc(n + 1, sizeof(*p->cursor));
     size_t *last = calloc(n + 1, sizeof(*last));
     if (!p->session || !p->next_same || !p->cursor || !last) {
+        free(p->session);
+        free(p->next_same);
+        free(p->cursor);
         free(last);
-        return false;
+        p->session = NULL;
+        p->next_same = p->cursor = NULL;
+        return;
     }
     GHashTable *seen = g_hash_table_new_full(g_str_hash, g_str_equal, wipe_id, NULL);
     for (size_t i = 0; i < n; i++) {
@@ -303,7 +308,6 @@ static bool session_groups(struct pool *p)
     }
     g_hash_table_destroy(seen);
     free(last);
-    return true;
 }
 
 void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
@@ -319,14 +323,8 @@ void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
         /* Every stage has its own timeout; allow them all plus slack. */
         .deadline_ms = sfs_config_timeout_ms(jobs->cfg) * (SFS_STAGE_COUNT + 1) + 5000,
     };
-    bool grouped = !jobs->opts || !jobs->opts->share_sessions || session_groups(&p);
-    if (!grouped) {
-        free(p.session);
-        free(p.next_same);
-        free(p.cursor);
-        p.session = NULL;
-        p.next_same = p.cursor = NULL;
-    }
+    if (jobs->opts && jobs->opts->share_sessions)
+        session_groups(&p);
     if (!p.w || !p.footprint || !p.taken) {
         for (size_t i = 0; i < jobs->n; i++)
             sfs_probe_entry(jobs->entries[i], jobs->cfg, jobs->opts, &jobs->results[i]);
