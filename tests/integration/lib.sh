@@ -12,7 +12,7 @@ pass() { _tap_n=$((_tap_n + 1)); echo "ok $_tap_n - $*"; }
 fail() { _tap_n=$((_tap_n + 1)); _tap_failed=$((_tap_failed + 1)); echo "not ok $_tap_n - $*"; }
 # Every line of every argument gets its "# ": a tool's multi-line output
 # (gio's password prompt, say) is otherwise read as unknown TAP.
-diag() { local a; for a in "$@"; do printf '%s\n' "$a" | sed 's/^/# /'; done; }
+diag() { local a l; for a in "$@"; do while IFS= read -r l; do printf '# %s\n' "$l"; done <<<"$a"; done; }
 # is GOT WANT NAME
 is() {
     if [ "$1" = "$2" ]; then pass "$3"; else fail "$3"; diag "got:  '$1'" "want: '$2'"; fi
