@@ -99,7 +99,7 @@ static int bind_simple(struct dir_conn *c, const char *dn, const char *password_
             return rc;
     }
     struct berval cred = {.bv_len = strlen(pw), .bv_val = pw};
-    int rc = ldap_sasl_bind_s(c->ld, dn ? dn : "", LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+    int rc = dir_ldap.ldap_sasl_bind_s(c->ld, dn ? dn : "", LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
     explicit_bzero(pw, sizeof(pw));
     if (rc == LDAP_SUCCESS)
         return 0;
@@ -132,7 +132,7 @@ static int bind_gssapi(struct dir_conn *c, const char *ccache, struct sfs_status
         return rc;
     }
     /* The lab (and many sites) have no reverse DNS: use the host as named. */
-    ldap_set_option(c->ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
+    dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);
     /* The ccache for this thread's GSS calls only (MIT keeps the name
      * per thread); the SASL plugin runs in this thread.  KRB5CCNAME would
      * change it for every thread of the process. */
@@ -144,7 +144,7 @@ static int bind_gssapi(struct dir_conn *c, const char *ccache, struct sfs_status
         set = true;
         saved = prev ? strdup(prev) : NULL;   /* PREV is the library's until the next call */
     }
-    rc = ldap_sasl_interactive_bind_s(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET, sasl_defaults, NULL);
+    rc = dir_ldap.ldap_sasl_interactive_bind_s(c->ld, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET, sasl_defaults, NULL);
     if (set)
         gss_krb5_ccache_name(&minor, saved, NULL);
     free(saved);

@@ -24,8 +24,8 @@ void dir_conn_set_timeout(struct dir_conn *c, int ms)
     if (ms < 1)
         ms = 1;
     struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv);
-    ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+    dir_ldap.ldap_set_option(c->ld, LDAP_OPT_TIMEOUT, &tv);
+    dir_ldap.ldap_set_option(c->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 }
 
 static int set_options(struct dir_conn *c, struct sfs_status *st)
@@ -33,14 +33,14 @@ static int set_options(struct dir_conn *c, struct sfs_status *st)
     int v3 = LDAP_VERSION3;
     ber_len_t max = DIR_MAX_INCOMING;
     Sockbuf *sb = NULL;
-    if (ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
-        ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
+    if (dir_ldap.ldap_set_option(c->ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
+        dir_ldap.ldap_set_option(c->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
         /* The TLS handshake honours LDAP_OPT_NETWORK_TIMEOUT only in "async"
          * mode (libldap 2.5 tls2.c: otherwise it spins on a non-blocking
          * socket with no deadline).  Our descriptor is connected and
          * non-blocking already, so async changes nothing else. */
-        ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
-        ldap_get_option(c->ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb ||
+        dir_ldap.ldap_set_option(c->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON) != LDAP_OPT_SUCCESS ||
+        dir_ldap.ldap_get_option(c->ld, LDAP_OPT_SOCKBUF, &sb) != LDAP_OPT_SUCCESS || !sb ||
         ber_sockbuf_ctrl(sb, LBER_SB_OPT_SET_MAX_INCOMING, &max) != 1)
         return sfs_status_set(st, SFS_STAGE_MAP, EIO, SFS_DOMAIN_LDAP, LDAP_LOCAL_ERROR,
                               "connect %s: cannot set the LDAP handle's options", c->uri.text);
@@ -56,14 +56,14 @@ static int set_options(struct dir_conn *c, struct sfs_status *st)
 static bool system_cas(LDAP *ld)
 {
     char *file = NULL, *dirname = NULL;
-    ldap_get_option(ld, LDAP_OPT_X_TLS_CACERTFILE, &file);
-    ldap_get_option(ld, LDAP_OPT_X_TLS_CACERTDIR, &dirname);
+    dir_ldap.ldap_get_option(ld, LDAP_OPT_X_TLS_CACERTFILE, &file);
+    dir_ldap.ldap_get_option(ld, LDAP_OPT_X_TLS_CACERTDIR, &dirname);
     bool configured = (file && *file) || (dirname && *dirname);
-    ldap_memfree(file);
-    ldap_memfree(dirname);
+    dir_ldap.ldap_memfree(file);
+    dir_ldap.ldap_memfree(dirname);
     if (configured || access(DIR_SYSTEM_CA, R_OK) != 0)
         return true;
-    return ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, DIR_SYSTEM_CA) == LDAP_OPT_SUCCESS;
+    return dir_ldap.ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, DIR_SYSTEM_CA) == LDAP_OPT_SUCCESS;
 }
 
 /* A TLS context of this handle's own: demand a valid certificate, trust
@@ -74,14 +74,14 @@ static int set_tls(struct dir_conn *c, const char *ca_file, struct sfs_status *s
     if (ca_file && access(ca_file, R_OK) != 0)
         return sfs_status_set(st, SFS_STAGE_MAP, errno, SFS_DOMAIN_SYS, errno, "TLS with %s: CA file %s: %s",
                               c->uri.text, ca_file, strerror(errno));
-    bool ok = ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) == LDAP_OPT_SUCCESS;
+    bool ok = dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) == LDAP_OPT_SUCCESS;
     if (ok && ca_file)
-        ok = ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file) == LDAP_OPT_SUCCESS &&
-             ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTDIR, NULL) == LDAP_OPT_SUCCESS;
+        ok = dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTFILE, ca_file) == LDAP_OPT_SUCCESS &&
+             dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_TLS_CACERTDIR, NULL) == LDAP_OPT_SUCCESS;
     else if (ok)
         ok = system_cas(c->ld);
     if (ok)
-        ok = ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) == LDAP_OPT_SUCCESS;
+        ok = dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_TLS_NEWCTX, &is_server) == LDAP_OPT_SUCCESS;
     if (!ok)
         return sfs_status_set(st, SFS_STAGE_MAP, EINVAL, SFS_DOMAIN_SYS, EINVAL,
                               "TLS with %s: cannot set up a TLS context with CA file %s (not a PEM bundle?)",
@@ -97,8 +97,8 @@ static int set_tls(struct dir_conn *c, const char *ca_file, struct sfs_status *s
 static int tls_failed(struct dir_conn *c, int rc, const char *how, const char *ca_file, struct sfs_status *st)
 {
     char *text = NULL;
-    ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &text);
-    const char *t = text && *text ? text : ldap_err2string(rc);
+    dir_ldap.ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &text);
+    const char *t = text && *text ? text : dir_ldap.ldap_err2string(rc);
     bool cert = strcmp(t, "(unknown error code)") == 0;
     bool named = strcasestr(t, "certif") || strcasestr(t, "hostname") || strcasestr(t, "issuer") ||
                  strcasestr(t, "verif");
@@ -112,7 +112,7 @@ static int tls_failed(struct dir_conn *c, int rc, const char *how, const char *c
     else
         snprintf(msg, sizeof(msg), "%.200s", t);
     if (text)
-        ldap_memfree(text);
+        dir_ldap.ldap_memfree(text);
     return dir_fail(st, c->ld, rc, msg, "%s with %s", how, c->uri.text);
 }
 
@@ -124,10 +124,10 @@ static int start_tls(struct dir_conn *c, const struct sfs_dir_server *srv, struc
     if (rc < 0)
         return rc;
     if (c->uri.ldaps) {
-        rc = ldap_install_tls(c->ld);
+        rc = dir_ldap.ldap_install_tls(c->ld);
         return rc == LDAP_SUCCESS ? 0 : tls_failed(c, rc, "TLS (ldaps)", srv->ca_file, st);
     }
-    rc = ldap_start_tls_s(c->ld, NULL, NULL);
+    rc = dir_ldap.ldap_start_tls_s(c->ld, NULL, NULL);
     return rc == LDAP_SUCCESS ? 0 : tls_failed(c, rc, "StartTLS", srv->ca_file, st);
 }
 
@@ -142,8 +142,11 @@ static void name_server(struct sfs_status *st, const char *what, const char *uri
 
 int dir_conn_open(struct dir_conn *c, const struct sfs_dir_server *srv, struct sfs_status *st)
 {
+    int rc = dir_ldap_lib_open(st);
+    if (rc < 0)
+        return rc;
     struct sfs_addr addr;
-    int rc = sfs_net_resolve(c->uri.host, c->uri.port, &addr, st);
+    rc = sfs_net_resolve(c->uri.host, c->uri.port, &addr, st);
     if (rc < 0) {
         name_server(st, "resolve", c->uri.text);
         return rc;
@@ -156,7 +159,7 @@ int dir_conn_open(struct dir_conn *c, const struct sfs_dir_server *srv, struct s
                        addr.text, strerror(err), err == ETIMEDOUT ? " (no answer before the connect timeout)" : "");
         return fd;
     }
-    rc = ldap_init_fd(fd, LDAP_PROTO_TCP, c->uri.text, &c->ld);
+    rc = dir_ldap.ldap_init_fd(fd, LDAP_PROTO_TCP, c->uri.text, &c->ld);
     if (rc != LDAP_SUCCESS) {
         close(fd);   /* not attached to a handle: ours to close */
         c->ld = NULL;
@@ -176,6 +179,6 @@ void dir_conn_close(struct dir_conn *c)
         return;
     /* Unbind is one small write on a non-blocking socket: it never waits.
      * It frees the handle and closes the descriptor. */
-    ldap_unbind_ext_s(c->ld, NULL, NULL);
+    dir_ldap.ldap_unbind_ext_s(c->ld, NULL, NULL);
     c->ld = NULL;
 }

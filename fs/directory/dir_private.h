@@ -5,9 +5,9 @@
 #ifndef SHARESFS_DIR_PRIVATE_H
 #define SHARESFS_DIR_PRIVATE_H
 
-#include <ldap.h>
-#include <openldap.h>   /* ldap_init_fd */
 #include <stdbool.h>
+
+#include "dir_ldap_lib.h"   /* ldap.h, and libldap's functions as dir_ldap.NAME */
 
 #include "sharesfs/directory.h"
 

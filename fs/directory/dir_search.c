@@ -33,7 +33,7 @@ static int no_memory(struct sfs_status *st)
 static int add_attr(LDAP *ld, LDAPMessage *e, const char *name, struct sfs_dir_record *rec,
                     struct sfs_status *st)
 {
-    struct berval **vals = ldap_get_values_len(ld, e, name);
+    struct berval **vals = dir_ldap.ldap_get_values_len(ld, e, name);
     int rc = 0;
     for (size_t i = 0; rc == 0 && vals && vals[i]; i++) {
         const struct berval *v = vals[i];
@@ -54,23 +54,23 @@ static int add_attr(LDAP *ld, LDAPMessage *e, const char *name, struct sfs_dir_r
         free(copy);
     }
     /* No values (a typesOnly answer, a strange server): nothing to add. */
-    ldap_value_free_len(vals);
+    dir_ldap.ldap_value_free_len(vals);
     return rc;
 }
 
 static int add_entry(LDAP *ld, LDAPMessage *e, struct sfs_dir_records *out, struct sfs_status *st)
 {
-    char *dn = ldap_get_dn(ld, e);
+    char *dn = dir_ldap.ldap_get_dn(ld, e);
     struct sfs_dir_record *rec = sfs_dir_records_add(out, dn ? dn : "");
-    ldap_memfree(dn);
+    dir_ldap.ldap_memfree(dn);
     if (!rec)
         return no_memory(st);
     BerElement *ber = NULL;
     int rc = 0;
-    for (char *a = ldap_first_attribute(ld, e, &ber); a; a = ldap_next_attribute(ld, e, ber)) {
+    for (char *a = dir_ldap.ldap_first_attribute(ld, e, &ber); a; a = dir_ldap.ldap_next_attribute(ld, e, ber)) {
         if (rc == 0)
             rc = add_attr(ld, e, a, rec, st);
-        ldap_memfree(a);
+        dir_ldap.ldap_memfree(a);
     }
     ber_free(ber, 0);
     return rc;
@@ -78,10 +78,10 @@ static int add_entry(LDAP *ld, LDAPMessage *e, struct sfs_dir_records *out, stru
 
 int dir_collect_entries(LDAP *ld, LDAPMessage *res, struct sfs_dir_records *out, struct sfs_status *st)
 {
-    for (LDAPMessage *m = ldap_first_message(ld, res); m; m = ldap_next_message(ld, m)) {
+    for (LDAPMessage *m = dir_ldap.ldap_first_message(ld, res); m; m = dir_ldap.ldap_next_message(ld, m)) {
         /* Continuation references (referrals inside the subtree) are not
          * followed: the map is what this server holds. */
-        if (ldap_msgtype(m) != LDAP_RES_SEARCH_ENTRY)
+        if (dir_ldap.ldap_msgtype(m) != LDAP_RES_SEARCH_ENTRY)
             continue;
         int rc = add_entry(ld, m, out, st);
         if (rc < 0)
@@ -98,7 +98,7 @@ static int page_result(struct dir_conn *c, const char *base, LDAPMessage *res, s
     int code = LDAP_SUCCESS;
     char *diag = NULL, **refs = NULL;
     LDAPControl **ctrls = NULL;
-    int rc = ldap_parse_result(c->ld, res, &code, NULL, &diag, &refs, &ctrls, 0);
+    int rc = dir_ldap.ldap_parse_result(c->ld, res, &code, NULL, &diag, &refs, &ctrls, 0);
     if (rc != LDAP_SUCCESS)
         code = rc;
     char msg[256] = "";
@@ -111,15 +111,15 @@ static int page_result(struct dir_conn *c, const char *base, LDAPMessage *res, s
     cookie->bv_val = NULL;
     cookie->bv_len = 0;
     if (code == LDAP_SUCCESS) {
-        LDAPControl *page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
+        LDAPControl *page = dir_ldap.ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
         ber_int_t estimate = 0;
         /* No control back: the server ignored paging and sent everything. */
-        if (page && ldap_parse_pageresponse_control(c->ld, page, &estimate, cookie) != LDAP_SUCCESS)
+        if (page && dir_ldap.ldap_parse_pageresponse_control(c->ld, page, &estimate, cookie) != LDAP_SUCCESS)
             code = LDAP_DECODING_ERROR;
     }
-    ldap_memfree(diag);
-    ldap_memvfree((void **)refs);
-    ldap_controls_free(ctrls);
+    dir_ldap.ldap_memfree(diag);
+    dir_ldap.ldap_memvfree((void **)refs);
+    dir_ldap.ldap_controls_free(ctrls);
     if (code == LDAP_SUCCESS)
         return 0;
     return dir_fail(st, c->ld, code, msg, "search %.150s on %s", base, c->uri.text);
@@ -140,7 +140,7 @@ int dir_search(struct dir_conn *c, const char *base, struct sfs_dir_records *out
         }
         dir_conn_set_timeout(c, left);
         LDAPControl *page = NULL;
-        int lrc = ldap_create_page_control(c->ld, SFS_DIR_PAGE_SIZE, &cookie, 0, &page);
+        int lrc = dir_ldap.ldap_create_page_control(c->ld, SFS_DIR_PAGE_SIZE, &cookie, 0, &page);
         if (lrc != LDAP_SUCCESS) {
             rc = dir_fail(st, c->ld, lrc, NULL, "search %.150s on %s", base, c->uri.text);
             break;
@@ -150,9 +150,9 @@ int dir_search(struct dir_conn *c, const char *base, struct sfs_dir_records *out
          * how long libldap waits for the page. */
         struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
         LDAPMessage *res = NULL;
-        lrc = ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, SFS_DIR_FILTER, (char **)dir_attrs, 0, sctrls,
+        lrc = dir_ldap.ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, SFS_DIR_FILTER, (char **)dir_attrs, 0, sctrls,
                                 NULL, &tv, 0, &res);
-        ldap_control_free(page);
+        dir_ldap.ldap_control_free(page);
         (*pages)++;
         if (res && (lrc == LDAP_SUCCESS || lrc > 0)) {
             /* A result from the server: its entries, then its code. */
@@ -162,7 +162,7 @@ int dir_search(struct dir_conn *c, const char *base, struct sfs_dir_records *out
         } else if (lrc != LDAP_SUCCESS) {
             rc = dir_fail(st, c->ld, lrc, NULL, "search %.150s on %s", base, c->uri.text);
         }
-        ldap_msgfree(res);
+        dir_ldap.ldap_msgfree(res);
     } while (rc == 0 && cookie.bv_len > 0);
     ber_memfree(cookie.bv_val);
     return rc;

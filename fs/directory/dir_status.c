@@ -36,10 +36,10 @@ int dir_fail(struct sfs_status *st, LDAP *ld, int rc, const char *msg, const cha
     vsnprintf(step, sizeof(step), fmt, ap);
     va_end(ap);
     char *own = NULL;
-    if (!msg && ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &own) == LDAP_OPT_SUCCESS)
+    if (!msg && ld && dir_ldap.ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &own) == LDAP_OPT_SUCCESS)
         msg = own;
-    if (!msg || !*msg)
-        msg = rc < 0 ? ldap_err2string(rc) : NULL;
+    if ((!msg || !*msg) && rc < 0 && dir_ldap.ldap_err2string)   /* libldap may not have loaded */
+        msg = dir_ldap.ldap_err2string(rc);
     int err = sfs_errno_for_ldap(rc);
     int sock = rc == LDAP_SERVER_DOWN ? socket_errno(saved) : 0;
     if (sock)
@@ -49,6 +49,6 @@ int dir_fail(struct sfs_status *st, LDAP *ld, int rc, const char *msg, const cha
                    name ? name : "LDAP result", rc, msg && *msg ? ": " : "", msg && *msg ? msg : "",
                    sock ? ": " : "", sock ? strerror(sock) : "");
     if (own)
-        ldap_memfree(own);
+        dir_ldap.ldap_memfree(own);
     return -err;
 }

@@ -10,6 +10,8 @@
 
 #include "smb_lib.h"
 
+#include "sharesfs/dynlib.h"
+
 struct smb_lib smb_lib;
 
 /* smb_lib_warm_caches's converters, never closed. */
@@ -25,26 +27,18 @@ static char smb_lib_error_buf[256];
 
 static void smb_lib_load(void)
 {
+    static const char *const names[] = {SMB_LIB_FUNCTIONS(SFS_DYNLIB_NAME)};
+    void *syms[sizeof(names) / sizeof(names[0])];
     /* RTLD_GLOBAL: Samba's own modules (gensec, charsets) and afptest's
      * preinit look up symbols of the libraries it brought in. */
-    void *h = dlopen(SMB_LIB_SONAME, RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-        const char *e = dlerror();
-        snprintf(smb_lib_error_buf, sizeof(smb_lib_error_buf), "%s", e ? e : "dlopen failed");
-        smb_lib_error = smb_lib_error_buf;
+    smb_lib_error = sfs_dynlib_load(SMB_LIB_SONAME, RTLD_NOW | RTLD_GLOBAL, names, syms,
+                                    sizeof(names) / sizeof(names[0]), smb_lib_error_buf, sizeof(smb_lib_error_buf));
+    if (smb_lib_error)
         return;
-    }
-    struct smb_lib lib;
-#define SMB_LIB_RESOLVE(name)                                                                            \
-    *(void **)&lib.name = dlsym(h, #name);                                                               \
-    if (!lib.name) {                                                                                     \
-        snprintf(smb_lib_error_buf, sizeof(smb_lib_error_buf), "%s has no %s", SMB_LIB_SONAME, #name);   \
-        smb_lib_error = smb_lib_error_buf;                                                               \
-        return;                                                                                          \
-    }
-    SMB_LIB_FUNCTIONS(SMB_LIB_RESOLVE)
-#undef SMB_LIB_RESOLVE
-    smb_lib = lib;
+    size_t i = 0;
+#define SMB_LIB_ASSIGN(name) *(void **)&smb_lib.name = syms[i++];
+    SMB_LIB_FUNCTIONS(SMB_LIB_ASSIGN)
+#undef SMB_LIB_ASSIGN
 }
 
 int smb_lib_open(enum sfs_stage stage, struct sfs_status *st)

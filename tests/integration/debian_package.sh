@@ -67,6 +67,9 @@ fi
 is "$(dpkg-deb -f "$DEB" Version)" "$version" "package version $version"
 like "$(dpkg-deb -f "$DEB" Depends)" '(^|, )fuse3(,|$)' "depends on fuse3 (fusermount3, mount.fuse3)"
 like "$(dpkg-deb -f "$DEB" Depends)" 'libfuse3-3.*libsmbclient|libsmbclient.*libfuse3-3' "shlibs: libfuse3-3 and libsmbclient"
+# libldap is dlopened (fs/directory/dir_ldap_lib.c); the package still
+# depends on it through liblber, which the same Debian package ships.
+like "$(dpkg-deb -f "$DEB" Depends)" '(^|, )(libldap-2\.5-0|libldap2)( |,|$)' "depends on libldap's package (liblber is linked)"
 conffiles=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xO ./conffiles 2>/dev/null | sort | tr '\n' ' ')
 is "$conffiles" "/etc/default/sharesfs /etc/sharesfs/sharesfs.conf " "conffiles: /etc/default/sharesfs, /etc/sharesfs/sharesfs.conf"
 contents=$(dpkg-deb -c "$DEB" | awk '{ print $NF }')

@@ -105,6 +105,15 @@ probe -c "$BADCA" --no-read "$tmp/auto_master"
 r=$(row "+auto_master")
 is "$(jq -r '"\(.stage) \(.result)"' <<<"$r")" "map EKEYREJECTED" "StartTLS with a CA that did not sign the certificate"
 like "$(jq -r .detail <<<"$r")" "certificate" "the detail says it is the certificate"
+# libldap is loaded on first use: where it cannot be (hidden in a mount
+# namespace of this probe only), the map's row says so, nothing crashes.
+libldap=$(readlink -f "$(ldconfig -p | awk '/libldap(-2\.[0-9]+)?\.so\.[0-9]+ .*x86-64/ {print $NF; exit}')")
+[ -f "$libldap" ] || bail "libldap not found by ldconfig"
+out=$(unshare -m --propagation private sh -c 'mount --bind /dev/null "$1" && shift && exec "$@"' sh "$libldap" \
+    "$AFPTEST" probe --json -c "$ANON" --no-read "$tmp/auto_master" 2>&1)
+r=$(row "+auto_master")
+is "$(jq -r '"\(.stage) \(.result)"' <<<"$r")" "map ELIBACC" "libldap that cannot be loaded: stage map, ELIBACC"
+like "$(jq -r .detail <<<"$r")" "cannot load libldap: .*libldap" "the detail names the library and why"
 printf '/mnt/bad ldap:automountMapName=auto.broken,ou=broken,%s\n' "$BASE" >"$tmp/broken"
 probe -c "$ANON" --no-read "$tmp/broken"
 r=$(jq -c '.entries[0]' <<<"$out")
