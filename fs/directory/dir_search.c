@@ -151,7 +151,7 @@ int dir_search(struct dir_conn *c, const char *base, struct sfs_dir_records *out
         struct timeval tv = {.tv_sec = left / 1000, .tv_usec = (left % 1000) * 1000};
         LDAPMessage *res = NULL;
         lrc = dir_ldap.ldap_search_ext_s(c->ld, base, LDAP_SCOPE_SUBTREE, SFS_DIR_FILTER, (char **)dir_attrs, 0, sctrls,
-                                NULL, &tv, 0, &res);
+                                         NULL, &tv, 0, &res);
         dir_ldap.ldap_control_free(page);
         (*pages)++;
         if (res && (lrc == LDAP_SUCCESS || lrc > 0)) {
