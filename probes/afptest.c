@@ -48,6 +48,11 @@ static void usage(FILE *out)
             "      --share-sessions  entries with the same location and options share one login\n"
             "                      per worker: the first logs in, the others list and read on its\n"
             "                      session (AUTH says whose); a failure there is probed afresh\n"
+            "      --negotiate-each  every entry asks its server on a connection of its own\n"
+            "                      (SMB NEGOTIATE, AFP FPGetSrvrInfo); by default an entry takes\n"
+            "                      the answer an earlier entry of its worker got from the same\n"
+            "                      address (-v and JSON say whose) and asks afresh if it then\n"
+            "                      fails before its login\n"
             "  -v, --verbose       table: add every stage's time per entry\n"
             "\n"
             "Passwords are never taken from the command line: use a credentials file\n"
@@ -154,6 +159,7 @@ static int parse_options(int argc, char **argv, const struct option *long_opts, 
         case 'R': cli->popts.read_path = optarg; break;
         case 'N': cli->popts.skip_read = true; break;
         case 'S': cli->popts.share_sessions = true; break;
+        case 'E': cli->popts.reuse_server_answers = false; break;
         case 'v': cli->verbose = true; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("afptest %s\n", SHARESFS_VERSION); return 0;
@@ -173,11 +179,12 @@ int main(int argc, char **argv)
         {"no-read", no_argument, NULL, 'N'},      {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},      {"verbose", no_argument, NULL, 'v'},
         {"share-sessions", no_argument, NULL, 'S'},
+        {"negotiate-each", no_argument, NULL, 'E'},
         {NULL, 0, NULL, 0},
     };
     if (argc > 1 && strcmp(argv[1], "matrix") == 0)
         return afptest_matrix(argc - 1, argv + 1);
-    struct cli cli = {.jobs = 4, .root = "/Network/Shares"};
+    struct cli cli = {.jobs = 4, .root = "/Network/Shares", .popts = {.reuse_server_answers = true}};
     int rc = parse_options(argc, argv, long_opts, &cli);
     if (rc >= 0)
         return rc;

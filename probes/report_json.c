@@ -47,6 +47,7 @@ static void json_server(FILE *out, const struct sfs_server_info *s)
     json_kv(out, "versions", s->versions[0] ? s->versions : NULL, true);
     json_kv(out, "uams", s->uams[0] ? s->uams : NULL, true);
     json_kv(out, "principal", s->principal[0] ? s->principal : NULL, true);
+    json_kv(out, "answer_of", s->answer_of[0] ? s->answer_of : NULL, true);
     fprintf(out, "\"flags\":%u,\"encryption_offered\":%s}", s->flags, s->encrypted ? "true" : "false");
 }
 

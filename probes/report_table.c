@@ -62,6 +62,8 @@ static void stage_times(FILE *out, const struct sfs_probe_result *r)
             fprintf(out, " %s %.1f", sfs_stage_name(s), r->ms[s]);
     if (r->read_path[0])
         fprintf(out, " (read %zu bytes of %s)", r->read_bytes, r->read_path);
+    if (r->server.answer_of[0])
+        fprintf(out, " (server's answer asked by %s)", r->server.answer_of);
     if (r->session_lost[0])
         fprintf(out, " (probed afresh: %s)", r->session_lost);
     fputc('\n', out);

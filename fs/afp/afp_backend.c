@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "sharesfs/answer_cache.h"
 #include "sharesfs/clock.h"
 #include "afp_catalog.h"
 #include "afp_enum.h"
@@ -170,6 +171,24 @@ static int stage_get_status(const struct sfs_target *t, const struct sfs_addr *a
                               "FPGetSrvrInfo reply is malformed (%zu bytes)", len);
     fill_server_info(si, info);
     return 0;
+}
+
+/* FPGetSrvrInfo, or the answer kept from an earlier connect to ADDR
+ * (reuse_server_answer) unless ASK, which asks and keeps the new one. */
+static int stage_server_answer(const struct sfs_target *t, bool ask, const struct sfs_addr *addr,
+                               struct afp_srvrinfo *si, struct sfs_server_info *info, struct sfs_status *st)
+{
+    if (t->reuse_server_answer && !ask &&
+        sfs_answer_cache_get("afp", addr, si, sizeof(*si), info->answer_of, sizeof(info->answer_of))) {
+        fill_server_info(si, info);
+        return 0;
+    }
+    int rc = stage_get_status(t, addr, si, info, st);
+    if (t->reuse_server_answer && rc == 0)
+        sfs_answer_cache_put("afp", addr, si, sizeof(*si), t->label);
+    else if (t->reuse_server_answer)
+        sfs_answer_cache_forget("afp", addr);
+    return rc;
 }
 
 static int check_uam(const struct sfs_target *t, const struct afp_srvrinfo *si, const struct afp_uam **uam,
@@ -477,12 +496,9 @@ static int afp_server_info(const struct sfs_target *t, struct sfs_server_info *i
     return rc;
 }
 
-static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
-                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+static int afp_connect_once(const struct sfs_target *t, bool ask, struct sfs_conn **out,
+                            struct sfs_server_info *info, sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    struct sfs_server_info scratch;
-    if (!info)
-        info = &scratch;
     memset(info, 0, sizeof(*info));
     struct sfs_addr addr;
     int fd = sfs_stage_resolve_connect(t, &addr, info, cb, cb_ctx, st);
@@ -499,7 +515,7 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     struct afp_version_choice version;
     const struct afp_uam *uam = NULL;
     char detail[256] = "";
-    rc = stage_get_status(t, &addr, si, info, st);
+    rc = stage_server_answer(t, ask, &addr, si, info, st);
     if (rc == 0 && afp_version_pick(si, &version, detail, sizeof(detail)) < 0)
         rc = sfs_status_set(st, SFS_STAGE_NEGOTIATE, EPROTONOSUPPORT, SFS_DOMAIN_AFP, -5003, "%s", detail);
     if (rc == 0)
@@ -566,6 +582,22 @@ static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     }
     *out = c;
     return 0;
+}
+
+/* A connect that fails before its login on an FPGetSrvrInfo answer kept
+ * from another connect (reuse_server_answer) is tried once more asking the
+ * server itself, so that the row is what a connect of its own gives. */
+static int afp_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    struct sfs_server_info scratch;
+    if (!info)
+        info = &scratch;
+    int rc = afp_connect_once(t, false, out, info, cb, cb_ctx, st);
+    if (rc == 0 || !sfs_kept_answer_retry(info, st))
+        return rc;
+    memset(st, 0, sizeof(*st));
+    return afp_connect_once(t, true, out, info, cb, cb_ctx, st);
 }
 
 /* The request a call sends only to tidy up (FPLogout, FPCloseFork): no one

@@ -83,6 +83,7 @@ int sfs_engine_connect(const struct sfs_connect_request *req, struct sfs_session
     const struct sfs_backend_ops *final = sfs_engine_ops(e->url.proto, req->flags);
     if (!ops || !final)
         rc = no_backend(t.label, e->url.proto, st);
+    t.reuse_server_answer = req->reuse_server_answer;
     if (rc == 0 && req->ccache && !t.krb5_ccache)
         t.krb5_ccache = strdup(req->ccache);
     if (rc == 0 && auth)

@@ -179,7 +179,8 @@ void sfs_probe_entry(const struct sfs_map_entry *entry, const struct sfs_config 
         snprintf(r->session_lost, sizeof(r->session_lost), "%s", gone);
     /* Each probe runs in a process of its own (afptest), and reads one
      * small block: no worker process, no read-ahead. */
-    struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r};
+    struct sfs_connect_request req = {.entry = entry, .cfg = cfg, .stage_cb = on_stage, .stage_ctx = r,
+                                      .reuse_server_answer = opts && opts->reuse_server_answers};
     struct sfs_session s;
     double t0 = sfs_now_ms();
     int rc = sfs_engine_connect(&req, &s, &r->server, r->auth, sizeof(r->auth), &r->status);

@@ -10,8 +10,8 @@
 #include "sharesfs/clock.h"
 #include "sharesfs/net.h"
 
-int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
-                              sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+int sfs_stage_resolve(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                      sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
     double t0 = sfs_now_ms();
     int rc = sfs_net_resolve(t->url->host, sfs_url_port(t->url), addr, st);
@@ -20,11 +20,29 @@ int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr,
     snprintf(info->address, sizeof(info->address), "%s", addr->text);
     if (cb)
         cb(cb_ctx, SFS_STAGE_RESOLVE, sfs_now_ms() - t0, NULL);
-    t0 = sfs_now_ms();
+    return 0;
+}
+
+int sfs_stage_connect(const struct sfs_target *t, const struct sfs_addr *addr, sfs_stage_cb cb, void *cb_ctx,
+                      struct sfs_status *st)
+{
+    double t0 = sfs_now_ms();
     int fd = sfs_net_connect(addr, t->timeout_ms, st);
     if (fd >= 0 && cb)
         cb(cb_ctx, SFS_STAGE_CONNECT, sfs_now_ms() - t0, NULL);
     return fd;
+}
+
+bool sfs_kept_answer_retry(const struct sfs_server_info *info, const struct sfs_status *st)
+{
+    return info->answer_of[0] && (st->stage == SFS_STAGE_CONNECT || st->stage == SFS_STAGE_NEGOTIATE);
+}
+
+int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                              sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    int rc = sfs_stage_resolve(t, addr, info, cb, cb_ctx, st);
+    return rc < 0 ? rc : sfs_stage_connect(t, addr, cb, cb_ctx, st);
 }
 
 void sfs_server_facts_add(struct sfs_server_facts *f, const char *label, const char *fmt, ...)

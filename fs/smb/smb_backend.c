@@ -7,8 +7,10 @@
  * because smbc_read pipelines internally.  afptest gets its concurrency by
  * probing each entry in its own process instead.
  * Stages before libsmbclient's all-in-one connect (resolve, connect,
- * negotiate) are done by us so failures land in the right stage; the rest
- * is attributed from libsmbclient's log (smb_capture). */
+ * negotiate) are done by us so failures land in the right stage (a prober
+ * may take the NEGOTIATE answer of an earlier connect instead: see
+ * smb_connect); the rest is attributed from libsmbclient's log
+ * (smb_capture). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libsmbclient.h>
@@ -20,6 +22,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "sharesfs/answer_cache.h"
 #include "sharesfs/clock.h"
 #include "sharesfs/krb5_preflight.h"
 #include "sharesfs/net.h"
@@ -339,25 +342,44 @@ static void conn_free(struct sfs_conn *c)
     free(c);
 }
 
-static int stage_probe_network(const struct sfs_target *t, struct sfs_server_info *info, sfs_stage_cb cb,
+/* Answers kept for reuse_server_answer are per dialect range offered. */
+static void negotiate_kind(const struct sfs_target *t, char *kind, size_t size)
+{
+    snprintf(kind, size, "smb %s..%s", t->dialect_min, t->dialect_max);
+}
+
+/* ASK: our NEGOTIATE even when an answer is kept (it replaces that one). */
+static int stage_probe_network(const struct sfs_target *t, bool ask, struct sfs_server_info *info, sfs_stage_cb cb,
                                void *cb_ctx, struct sfs_status *st)
 {
     struct sfs_addr addr;
-    int fd = sfs_stage_resolve_connect(t, &addr, info, cb, cb_ctx, st);
-    if (fd < 0)
-        return fd;
-    double t0 = sfs_now_ms();
-    struct smb_negotiate_result neg;
-    int rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->dialect_min), smb_dialect_from_name(t->dialect_max),
-                             t->timeout_ms, &neg, st);
-    close(fd);
+    int rc = sfs_stage_resolve(t, &addr, info, cb, cb_ctx, st);
     if (rc < 0)
         return rc;
+    char kind[64];
+    negotiate_kind(t, kind, sizeof(kind));
+    struct smb_negotiate_result neg;
+    if (ask || !t->reuse_server_answer ||
+        !sfs_answer_cache_get(kind, &addr, &neg, sizeof(neg), info->answer_of, sizeof(info->answer_of))) {
+        int fd = sfs_stage_connect(t, &addr, cb, cb_ctx, st);
+        if (fd < 0)
+            return fd;
+        double t0 = sfs_now_ms();
+        rc = smb_negotiate_probe(fd, smb_dialect_from_name(t->dialect_min), smb_dialect_from_name(t->dialect_max),
+                                 t->timeout_ms, &neg, st);
+        close(fd);
+        if (rc < 0 && t->reuse_server_answer)
+            sfs_answer_cache_forget(kind, &addr);
+        if (rc < 0)
+            return rc;
+        if (cb)
+            cb(cb_ctx, SFS_STAGE_NEGOTIATE, sfs_now_ms() - t0, NULL);
+        if (t->reuse_server_answer)
+            sfs_answer_cache_put(kind, &addr, &neg, sizeof(neg), t->label);
+    }
     snprintf(info->dialect, sizeof(info->dialect), "%s", smb_dialect_name(neg.dialect));
     info->flags = neg.security_mode;
     info->encrypted = (neg.capabilities & 0x40) != 0 || neg.dialect == SMB_DIALECT_SMB3_11;
-    if (cb)
-        cb(cb_ctx, SFS_STAGE_NEGOTIATE, sfs_now_ms() - t0, NULL);
     return 0;
 }
 
@@ -440,14 +462,11 @@ static int smb_login(struct sfs_conn *c, double *t_end, struct sfs_status *st)
     return smb_call_end(&call);
 }
 
-static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
-                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+static int smb_connect_once(const struct sfs_target *t, bool ask, struct sfs_conn **out,
+                            struct sfs_server_info *info, sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
-    struct sfs_server_info scratch;
-    if (!info)
-        info = &scratch;
     memset(info, 0, sizeof(*info));
-    int rc = stage_probe_network(t, info, cb, cb_ctx, st);
+    int rc = stage_probe_network(t, ask, info, cb, cb_ctx, st);
     struct sfs_conn *c = NULL;
     if (rc == 0)
         rc = conn_new(t, &c, st);
@@ -498,6 +517,24 @@ static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct
     }
     *out = c;
     return 0;
+}
+
+/* A login that fails before its session setup on a NEGOTIATE answer kept
+ * from another connect (reuse_server_answer) is tried once more asking the
+ * server itself, so that the row is what a connect of its own gives (our
+ * NEGOTIATE names the stage).  libsmbclient's log says whether it got as
+ * far as sending the session setup, whatever stage its status maps to. */
+static int smb_connect(const struct sfs_target *t, struct sfs_conn **out, struct sfs_server_info *info,
+                       sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
+{
+    struct sfs_server_info scratch;
+    if (!info)
+        info = &scratch;
+    int rc = smb_connect_once(t, false, out, info, cb, cb_ctx, st);
+    if (rc == 0 || !sfs_kept_answer_retry(info, st) || smb_capture_current()->session_started)
+        return rc;
+    memset(st, 0, sizeof(*st));
+    return smb_connect_once(t, true, out, info, cb, cb_ctx, st);
 }
 
 static void smb_disconnect(struct sfs_conn *c)

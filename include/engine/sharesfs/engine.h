@@ -54,6 +54,7 @@ struct sfs_connect_request {
     unsigned flags;                  /* SFS_ENGINE_* */
     sfs_stage_cb stage_cb;           /* may be NULL */
     void *stage_ctx;
+    bool reuse_server_answer;        /* sfs_target.reuse_server_answer (the prober) */
 };
 
 /* Entry -> target: the generic part (sfs_target_from_entry), then the

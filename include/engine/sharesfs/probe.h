@@ -47,6 +47,13 @@ struct sfs_probe_options {
      * logs in, the next ones only list and read on it.  A failure on a
      * shared session is never reported: that entry is probed afresh. */
     bool share_sessions;
+    /* An entry whose server (address, port, and for SMB the dialect range)
+     * an earlier entry of this process asked already takes that answer to
+     * the first exchange (SMB NEGOTIATE, AFP FPGetSrvrInfo) instead of a
+     * connection of its own: each costs the server a process.  Its login,
+     * share, list and read are its own; server.answer_of names the entry
+     * that asked. */
+    bool reuse_server_answers;
 };
 
 /* Before a prober forks its probing processes: each protocol library the

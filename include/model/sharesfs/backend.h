@@ -36,6 +36,9 @@ struct sfs_server_info {
     char principal[256];     /* Kerberos principal the server advertises */
     bool encrypted;          /* SMB3 encryption offered */
     char auth_used[64];      /* the auth module finally used, when the backend chose it (AFP auto) */
+    char answer_of[256];     /* reuse_server_answer: label of the earlier connect whose answer to the
+                                first exchange (SMB NEGOTIATE, AFP FPGetSrvrInfo) the facts above come
+                                from; empty: this connect asked the server itself */
 };
 
 /* Everything a backend needs to reach one share. */
@@ -55,6 +58,10 @@ struct sfs_target {
     bool personal;                   /* one user's own session (multiuser): without a password, Kerberos,
                                         never a guest fall-back unless the entry says guest */
     char *label_owned;               /* a personal session's label, "KEY (uid N)": LABEL points here */
+    bool reuse_server_answer;        /* take the server's answer to the first exchange from an earlier
+                                        connect of this process to the same address (answer_cache.h)
+                                        instead of a connection of its own; asked afresh when the
+                                        connect then fails before its login */
 };
 
 /* Called as stages complete so probes can time them. */
@@ -212,6 +219,16 @@ struct sfs_backend_ops {
 struct sfs_addr;
 int sfs_stage_resolve_connect(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
                               sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
+/* reuse_server_answer: whether a connect that failed (ST) after taking a
+ * kept answer (INFO->answer_of) is done again asking the server itself.
+ * Only when it failed at connect or negotiate, before its login: the
+ * credentials are never sent twice. */
+bool sfs_kept_answer_retry(const struct sfs_server_info *info, const struct sfs_status *st);
+/* The same in two steps, for a backend that may not need the connection. */
+int sfs_stage_resolve(const struct sfs_target *t, struct sfs_addr *addr, struct sfs_server_info *info,
+                      sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st);
+int sfs_stage_connect(const struct sfs_target *t, const struct sfs_addr *addr, sfs_stage_cb cb, void *cb_ctx,
+                      struct sfs_status *st);
 
 #ifdef __cplusplus
 }
