@@ -348,9 +348,11 @@ static void negotiate_kind(const struct sfs_target *t, char *kind, size_t size)
     snprintf(kind, size, "smb %s..%s", t->dialect_min, t->dialect_max);
 }
 
-/* ASK: our NEGOTIATE even when an answer is kept (it replaces that one). */
-static int stage_probe_network(const struct sfs_target *t, bool ask, struct sfs_server_info *info, sfs_stage_cb cb,
-                               void *cb_ctx, struct sfs_status *st)
+/* Resolve, then our NEGOTIATE on a connection of its own, or the answer
+ * kept from an earlier connect (reuse_server_answer) unless ASK (the new
+ * answer replaces it). */
+static int stage_resolve_negotiate(const struct sfs_target *t, bool ask, struct sfs_server_info *info,
+                                   sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
     struct sfs_addr addr;
     int rc = sfs_stage_resolve(t, &addr, info, cb, cb_ctx, st);
@@ -466,7 +468,7 @@ static int smb_connect_once(const struct sfs_target *t, bool ask, struct sfs_con
                             struct sfs_server_info *info, sfs_stage_cb cb, void *cb_ctx, struct sfs_status *st)
 {
     memset(info, 0, sizeof(*info));
-    int rc = stage_probe_network(t, ask, info, cb, cb_ctx, st);
+    int rc = stage_resolve_negotiate(t, ask, info, cb, cb_ctx, st);
     struct sfs_conn *c = NULL;
     if (rc == 0)
         rc = conn_new(t, &c, st);

@@ -21,8 +21,8 @@ bool sfs_answer_cache_get(const char *kind, const struct sfs_addr *addr, void *o
  * else the oldest.  Out of memory: nothing is kept. */
 void sfs_answer_cache_put(const char *kind, const struct sfs_addr *addr, const void *answer, size_t size,
                           const char *owner);
-/* Drops the answer kept for KIND and ADDR (a connect that used it failed
- * before its login, so it asks again). */
+/* Drops the answer kept for KIND and ADDR (asking the server again
+ * failed: the next connect asks too). */
 void sfs_answer_cache_forget(const char *kind, const struct sfs_addr *addr);
 
 #endif
