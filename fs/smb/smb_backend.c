@@ -422,12 +422,17 @@ static int conn_new(const struct sfs_target *t, struct sfs_conn **out, struct sf
 
 /* libsmbclient connects, logs in and connects the tree all in its first
  * call on the share: the failure's stage is judged from its log. */
-static void smb_login_failed(struct smb_call *call, int sys_err)
+static void smb_login_failed(struct smb_call *call, const char *folder, int sys_err)
 {
     struct smb_capture *cap = smb_capture_current();
     call->stage = connect_failure_stage(cap);
     call->step = call->stage == SFS_STAGE_MOUNT ? "tree connect"
                : call->stage == SFS_STAGE_AUTHENTICATE ? "session setup" : "connect";
+    if (call->stage == SFS_STAGE_MOUNT && cap->tcon_ok && folder && folder[0]) {
+        /* The share is there: the URL's folder in it is what failed. */
+        call->step = "the URL's folder";
+        call->path = folder;
+    }
     smb_call_fail(call, sys_err);
     struct sfs_status *st = call->st;
     if (cap->last_error[0] && !cap->have_status)
@@ -435,9 +440,12 @@ static void smb_login_failed(struct smb_call *call, int sys_err)
                  cap->last_error);
 }
 
-/* The context and the login (an opendir of the share); *T_END: when the
- * login's answer came. */
-static int smb_login(struct sfs_conn *c, double *t_end, struct sfs_status *st)
+/* The context and the login: a stat of the URL's folder (FOLDER: its path
+ * in the share, "" for the share itself), which connects, logs in and
+ * connects the tree.  Not a listing: the folder's entries are the list
+ * stage's, and a big share root would be listed twice per probe and once
+ * more at every mount's connect.  *T_END: when the login's answer came. */
+static int smb_login(struct sfs_conn *c, const char *folder, double *t_end, struct sfs_status *st)
 {
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_AUTHENTICATE, "connect", NULL, st);
@@ -451,13 +459,15 @@ static int smb_login(struct sfs_conn *c, double *t_end, struct sfs_status *st)
                                  "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
     } else {
         smb_call_step(&call, "connect");
-        SMBCFILE *dir = smb_lib.smbc_getFunctionOpendir(c->ctx)(c->ctx, c->base_url);
+        struct stat sb;
+        int rc = smb_lib.smbc_getFunctionStat(c->ctx)(c->ctx, c->base_url, &sb);
         int err = errno;
         *t_end = sfs_now_ms();
-        if (dir)
-            smb_lib.smbc_getFunctionClosedir(c->ctx)(c->ctx, dir);
-        else
-            smb_login_failed(&call, err);
+        if (rc < 0)
+            smb_login_failed(&call, folder, err);
+        else if (!S_ISDIR(sb.st_mode))
+            call.rc = sfs_status_set(st, SFS_STAGE_MOUNT, ENOTDIR, SFS_DOMAIN_SYS, ENOTDIR,
+                                     "the URL's folder \"%.300s\" is a file, not a folder", folder);
     }
     /* This session is our login, not libsmbclient logging in again. */
     call.sessions = smb_capture_sessions();
@@ -503,7 +513,7 @@ static int smb_connect_once(const struct sfs_target *t, bool ask, struct sfs_con
         }
     }
     double t_end = t0;
-    rc = smb_login(c, &t_end, st);
+    rc = smb_login(c, t->url->path ? t->url->path : "", &t_end, st);
     /* The capture is this thread's: still the login's after smb_call_end. */
     const struct smb_capture *cap = smb_capture_current();
     if (rc < 0) {

@@ -20,10 +20,17 @@
 #   own_pids NAME             every process of NAME's namespace
 #   own_kill NAME             SIGKILL them all, wait until they are gone
 #   ${OWN_IP[NAME]}           the server's address
+#   own_sharesfs MNT ARGS...  "$SHARESFS" -f ARGS... MNT in the background,
+#                             its output in $OWN_DIR/sharesfs.log, its pid in
+#                             $OWN_SHARESFS_PID; returns once MNT is mounted
+#                             (bails after 5 s)
+#   own_sharesfs_stop RC      unmount it and wait up to 10 s for it to exit
+#                             (then SIGKILL); after a failure (RC not 0, or a
+#                             failed check) the tail of its log, on stderr
 #
-# A test may define own_pre_cleanup (unmount, SIGCONT, ...): the trap runs it
-# first, with the exit status; after a failure the servers' logs follow, on
-# stderr.  smbd maps $OWN_USER to a uid through nss_wrapper, as the lab does
+# A test may define own_pre_cleanup (own_sharesfs_stop, SIGCONT, ...): the
+# trap runs it first, with the exit status; after a failure the servers'
+# logs follow, on stderr.  smbd maps $OWN_USER to a uid through nss_wrapper, as the lab does
 # for labuser, with passwd/group files of this run only.  The password is
 # random, written only to 0600 files and smbpasswd's stdin, and never printed.
 
@@ -40,6 +47,8 @@ OWN_UID=2101
 OWN_WORKGROUP=SFSOWN
 OWN_DIR=
 OWN_CLEANED=
+OWN_SHARESFS_PID=
+OWN_SHARESFS_MNT=
 OWN_NETNS_MADE=()
 OWN_LINKS_MADE=()
 declare -A OWN_NS=() OWN_IP=() OWN_PORT=() OWN_KIND=() OWN_PID=() OWN_PERSONA=()
@@ -216,6 +225,36 @@ own_kill() {
         sleep 0.01
     done
     bail "processes of $1 still alive 5 s after SIGKILL: $(own_pids "$1")"
+}
+
+own_sharesfs() {
+    local mnt=$1 _
+    shift
+    OWN_SHARESFS_MNT=$mnt
+    "$SHARESFS" -f "$@" "$mnt" </dev/null >"$OWN_DIR/sharesfs.log" 2>&1 &
+    OWN_SHARESFS_PID=$!
+    for _ in $(seq 100); do mountpoint -q "$mnt" && return 0; sleep 0.05; done
+    bail "sharesfs did not mount $mnt (its log follows on stderr)"
+}
+
+own_sharesfs_stop() {
+    local rc=${1:-0} mnt=$OWN_SHARESFS_MNT pid=$OWN_SHARESFS_PID _
+    if { [ "$rc" -ne 0 ] || [ "${_tap_failed:-0}" -ne 0 ]; } && [ -s "$OWN_DIR/sharesfs.log" ]; then
+        { echo "# ---- sharesfs log"; tail -n 40 "$OWN_DIR/sharesfs.log" | sed 's/^/#   /'; } >&2
+    fi
+    [ -n "$mnt" ] || return 0
+    mountpoint -q "$mnt" && fusermount3 -u "$mnt" 2>/dev/null
+    if [ -n "$pid" ]; then
+        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "cleanup: sharesfs (pid $pid) still running 10 s after unmount: SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+        wait "$pid" 2>/dev/null
+    fi
+    mountpoint -q "$mnt" && fusermount3 -uz "$mnt"
+    OWN_SHARESFS_PID= OWN_SHARESFS_MNT=
+    return 0
 }
 
 # The EXIT trap.  Leftovers it cannot remove make the test fail.

@@ -12,30 +12,13 @@
 . "$(dirname "$0")/own_servers.sh"
 own_need fusermount3 mountpoint jq bc
 
-pid=
 stopped=()
 resume() { local p; for p in "${stopped[@]}"; do kill -CONT "$p" 2>/dev/null; done; stopped=(); }
 # Run first by the EXIT trap (own_cleanup), before the servers are killed.
 own_pre_cleanup() {
     resume
-    if { [ "$1" -ne 0 ] || [ "$_tap_failed" -ne 0 ]; } && [ -s "$OWN_DIR/sharesfs.log" ]; then
-        { echo "# ---- sharesfs log"; tail -n 40 "$OWN_DIR/sharesfs.log" | sed 's/^/#   /'; } >&2
-    fi
     exec 9<&-
-    [ -n "${mnt:-}" ] || return 0
-    if mountpoint -q "$mnt"; then
-        fusermount3 -u "$mnt" 2>/dev/null
-    fi
-    if [ -n "$pid" ]; then
-        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-        if kill -0 "$pid" 2>/dev/null; then
-            echo "cleanup: sharesfs (pid $pid) still running 10 s after unmount: SIGKILL" >&2
-            kill -KILL "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
-        fi
-    fi
-    mountpoint -q "$mnt" && fusermount3 -uz "$mnt"
-    return 0
+    own_sharesfs_stop "$1"
 }
 
 own_init
@@ -56,11 +39,8 @@ Afp	-fstype=url,credentials=$OWN_CRED	afp://$OWN_USER;AUTH=DHX2@${OWN_IP[afp]}/P
 MAP
 declare -A SERVER=([Smb]=smb [Afp]=afp)
 TIMEOUT=3
-"$SHARESFS" -f -t "$TIMEOUT" --attr-timeout 0 --negative-timeout 1 "$OWN_DIR/map" "$mnt" \
-    </dev/null >"$OWN_DIR/sharesfs.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
-mountpoint -q "$mnt" || bail "sharesfs did not mount (its log follows on stderr)"
+own_sharesfs "$mnt" -t "$TIMEOUT" --attr-timeout 0 --negative-timeout 1 "$OWN_DIR/map"
+pid=$OWN_SHARESFS_PID
 
 for key in Smb Afp; do
     srv=${SERVER[$key]}
@@ -175,7 +155,7 @@ if fusermount3 -u "$mnt"; then
     else
         wait "$pid"
         is "$?" 0 "unmount works after all this"
-        pid=
+        OWN_SHARESFS_PID=
     fi
 else
     fail "unmount works after all this"

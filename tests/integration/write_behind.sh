@@ -18,21 +18,10 @@
 . "$(dirname "$0")/own_servers.sh"
 own_need fusermount3 mountpoint python3 cmp stat
 
-pid=
 tmpfs_made=()
 own_pre_cleanup() {
-    if { [ "$1" -ne 0 ] || [ "$_tap_failed" -ne 0 ]; } && [ -s "$OWN_DIR/sharesfs.log" ]; then
-        { echo "# ---- sharesfs log"; tail -n 40 "$OWN_DIR/sharesfs.log" | sed 's/^/#   /'; } >&2
-    fi
     [ -n "${writer:-}" ] && kill "$writer" 2>/dev/null
-    if [ -n "${mnt:-}" ] && mountpoint -q "$mnt"; then
-        fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt"
-    fi
-    if [ -n "$pid" ]; then
-        for _ in $(seq 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    fi
+    own_sharesfs_stop "$1"
     local d
     for d in "${tmpfs_made[@]}"; do umount "$d" 2>/dev/null; done
     return 0
@@ -62,10 +51,7 @@ SmbFull	-fstype=url,credentials=$OWN_CRED	smb://${OWN_IP[smbfull]}/user
 Afp	-fstype=url,credentials=$OWN_CRED	afp://$OWN_USER;AUTH=DHX2@${OWN_IP[afp]}/Private
 AfpFull	-fstype=url,credentials=$OWN_CRED	afp://$OWN_USER;AUTH=DHX2@${OWN_IP[afpfull]}/Private
 MAP
-"$SHARESFS" -f -t 5 "$OWN_DIR/map" "$mnt" </dev/null >"$OWN_DIR/sharesfs.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do mountpoint -q "$mnt" && break; sleep 0.05; done
-mountpoint -q "$mnt" || bail "sharesfs did not mount (its log follows on stderr)"
+own_sharesfs "$mnt" -t 5 "$OWN_DIR/map"
 
 # writer.py PATH MIB LAST [SEED]: writes MIB MiB in 1 MiB write() calls
 # (the data: SEED's bytes, so the test can compare), then fsync() when LAST
@@ -166,6 +152,6 @@ die_mid_write() {   # KEY WHAT KILL-COMMAND...
 die_mid_write Smb "the SMB worker killed" pkill -KILL -f -- "--worker $mnt/Smb\$"
 die_mid_write Smb "the server killed" own_kill smb
 die_mid_write Afp "the server killed" own_kill afp
-kill -0 "$pid" 2>/dev/null && pass "sharesfs still runs" || fail "sharesfs died"
+kill -0 "$OWN_SHARESFS_PID" 2>/dev/null && pass "sharesfs still runs" || fail "sharesfs died"
 
 done_testing
