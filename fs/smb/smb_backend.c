@@ -86,7 +86,7 @@ static SMBCCTX *smb_context_new(struct sfs_conn *c)
         return NULL;
     smb_capture_attach(ctx);
     if (c->smb_conf)
-        smb_lib.smbc_setConfiguration(ctx, c->smb_conf);
+        smb_lib_configure(ctx, c->smb_conf);
     /* Without this a refused login silently becomes an anonymous session and
      * the user sees ACCESS_DENIED instead of the real cause. */
     smb_lib.smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
@@ -997,8 +997,10 @@ static void smb_preinit(const struct sfs_config *cfg)
             warm.smb_conf = strdup(getenv("SHARESFS_SMB_CONF"));
     }
     kept = smb_context_new(&warm);
-    if (kept)
+    if (kept) {
         smb_lib_warm_caches();
+        smb_lib_keep_config();
+    }
     pthread_mutex_unlock(&smb_lib_lock);
 }
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "smb_lib.h"
@@ -159,4 +161,40 @@ void smb_lib_warm_caches(void)
      * loaded. */
     smb_lib_kept_charsets[0] = iconv_open("UTF-16LE", "UTF-8");
     smb_lib_kept_charsets[1] = iconv_open("CP850", "UTF-8");
+}
+
+/* The smb.conf last applied, as it was on disk then (smb_lib_configure). */
+static bool smb_lib_config_kept;
+static struct {
+    char *path;
+    struct stat st;
+} smb_lib_config_loaded;
+
+void smb_lib_keep_config(void)
+{
+    smb_lib_config_kept = true;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+void smb_lib_configure(SMBCCTX *ctx, const char *path)
+{
+    struct stat st;
+    bool known = stat(path, &st) == 0;
+    if (known && smb_lib_config_kept && smb_lib_config_loaded.path &&
+        strcmp(smb_lib_config_loaded.path, path) == 0 && same_file_state(&smb_lib_config_loaded.st, &st))
+        return;
+    free(smb_lib_config_loaded.path);
+    smb_lib_config_loaded.path = NULL;
+    /* A file that cannot be read is handed over anyway: libsmbclient's
+     * failure is what it was before (and nothing is remembered). */
+    if (smb_lib.smbc_setConfiguration(ctx, path) == 0 && known) {
+        smb_lib_config_loaded.path = strdup(path);
+        smb_lib_config_loaded.st = st;
+    }
 }

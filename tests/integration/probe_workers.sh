@@ -8,7 +8,11 @@
 #    the worker is killed);
 #  - entries whose SMB client configs differ never share a worker:
 #    libsmbclient keeps the smb.conf it loaded for the whole process, so an
-#    entry after one whose config disables NTLMv2 would fail its login too.
+#    entry after one whose config disables NTLMv2 would fail its login too;
+#  - a worker parses an entry's smb.conf only when it is not the one it
+#    loaded last or has changed on disk (smb_lib_configure): the config is
+#    rewritten while an entry of the same worker waits for a server that
+#    never answers, and the next entry logs in with the new one.
 . "$(dirname "$0")/lib.sh"
 lab_join
 need_afpsim
@@ -19,6 +23,7 @@ PORT=10548
 tmp=$(mktemp -d /tmp/probe_workers.XXXXXX)
 server=
 trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+command -v python3 >/dev/null || bail "python3 not installed"
 creds=$SHARESFS_LAB_DIR/creds
 row() { jq -r --arg k "$2" '.entries[] | select(.key == $k) | "\(.stage) \(.result)"' "$1"; }
 
@@ -74,4 +79,44 @@ is "$(row "$tmp/conf.json" V1a)" "authenticate EACCES" "V1a (NTLMv2 off; the ser
 is "$(row "$tmp/conf.json" D1)" "read ok" "D1 (the lab's config) after V1a: ok"
 is "$(row "$tmp/conf.json" V1b)" "authenticate EACCES" "V1b (NTLMv2 off) after D1: login refused"
 is "$(row "$tmp/conf.json" D2)" "read ok" "D2 after V1b: ok"
+
+# 3. One config, rewritten between two entries of one worker (-j 1): Old
+# loads it (NTLMv2 off: refused), Stall waits for a listener that never
+# accepts (its connection is queued), meanwhile the file gets NTLMv2 back,
+# and New must log in (a worker that kept the file by name alone would
+# refuse it too).
+STALL=127.0.0.235:10445
+python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.235", 10445)); s.listen(4); print("listening", flush=True); time.sleep(120)' >"$tmp/stall.out" 2>&1 &
+server=$!
+# Not tcp_wait: its connection would stay queued on a listener that never accepts.
+for _ in $(seq 100); do grep -q listening "$tmp/stall.out" && break; sleep 0.05; done
+grep -q listening "$tmp/stall.out" || bail "the stalling listener did not start: $(cat "$tmp/stall.out")"
+cp "$tmp/ntlmv1.conf" "$tmp/switch.conf"
+printf '[entry Old]\nsmb_conf = %s\n[entry Stall]\nsmb_conf = %s\n[entry New]\nsmb_conf = %s\n' \
+    "$tmp/switch.conf" "$tmp/switch.conf" "$tmp/switch.conf" >"$tmp/cfg2"
+{
+    printf 'Old\t-fstype=url,credentials=%s\tsmb://fs-default.lab.test/data\n' "$creds/labuser.cred"
+    printf 'Stall\t-fstype=url,guest\tsmb://%s/x\n' "$STALL"
+    printf 'New\t-fstype=url,credentials=%s\tsmb://fs-default.lab.test/data\n' "$creds/labuser.cred"
+} >"$tmp/switch.map"
+"$AFPTEST" probe --json -j 1 -t 3 --config "$tmp/cfg2" -r /w "$tmp/switch.map" >"$tmp/switch.json" 2>"$tmp/switch.err" &
+afptest=$!
+queued=
+for _ in $(seq 200); do
+    # Recv-Q of a listener: connections waiting for accept.
+    queued=$(ss -ltnH "src $STALL" | awk '$2 > 0 {print $2}')
+    [ -n "$queued" ] && break
+    sleep 0.05
+done
+[ -n "$queued" ] || bail "Stall never reached its listener: $(cat "$tmp/switch.err")"
+# Said outright: libsmbclient's reload keeps what a file no longer sets.
+{ cat "$SHARESFS_SMB_CONF"; printf '[global]\n   client ntlmv2 auth = yes\n'; } >"$tmp/switch.conf.new"
+mv "$tmp/switch.conf.new" "$tmp/switch.conf"
+wait "$afptest"
+is "$(row "$tmp/switch.json" Old)" "authenticate EACCES" "Old (NTLMv2 off): login refused"
+is "$(row "$tmp/switch.json" Stall)" "negotiate ETIMEDOUT" "Stall: its server never answers"
+is "$(row "$tmp/switch.json" New)" "read ok" "New, same worker, after the config got NTLMv2 back: it is read again, ok"
+is "$(jq -r '[.entries[] | select(.key == "New")] | length' "$tmp/switch.json")" 1 "New has one row"
 done_testing
