@@ -78,15 +78,32 @@ static void smb_auth_cb(SMBCCTX *ctx, const char *srv, const char *shr, char *wg
         snprintf(wg, wglen, "%s", c->domain);
 }
 
-/* Called inside an smb_call (it holds the lock). */
-static SMBCCTX *smb_context_new(struct sfs_conn *c)
+static SMBCCTX *smb_context_failed(SMBCCTX *ctx, struct sfs_status *st)
+{
+    int err = errno ? errno : EIO;
+    if (ctx)
+        smb_lib.smbc_free_context(ctx, 1);
+    sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err, SFS_DOMAIN_SYS, err, "cannot initialise libsmbclient: %s",
+                   strerror(err));
+    return NULL;
+}
+
+/* Called inside an smb_call (it holds the lock).  NULL with *ST set when
+ * libsmbclient cannot be set up for C. */
+static SMBCCTX *smb_context_new(struct sfs_conn *c, struct sfs_status *st)
 {
     SMBCCTX *ctx = smb_lib.smbc_new_context();
     if (!ctx)
-        return NULL;
+        return smb_context_failed(NULL, st);
     smb_capture_attach(ctx);
-    if (c->smb_conf)
-        smb_lib_configure(ctx, c->smb_conf);
+    /* smb_prepare_target checked that the file can be read: this is its
+     * content (a section or line Samba's parser stops at). */
+    if (c->smb_conf && smb_lib_configure(ctx, c->smb_conf) < 0) {
+        smb_lib.smbc_free_context(ctx, 1);
+        sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EINVAL, SFS_DOMAIN_CONFIG, 0,
+                       "libsmbclient cannot load the client smb.conf '%s' (testparm -s names the line)", c->smb_conf);
+        return NULL;
+    }
     /* Without this a refused login silently becomes an anonymous session and
      * the user sees ACCESS_DENIED instead of the real cause. */
     smb_lib.smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
@@ -104,10 +121,7 @@ static SMBCCTX *smb_context_new(struct sfs_conn *c)
         smb_lib.smbc_setOptionFallbackAfterKerberos(ctx, 0);
         smb_lib.smbc_setOptionUseCCache(ctx, 1);
     }
-    SMBCCTX *ok = smb_lib.smbc_init_context(ctx);
-    if (!ok)
-        smb_lib.smbc_free_context(ctx, 1);
-    return ok ? ctx : NULL;
+    return smb_lib.smbc_init_context(ctx) ? ctx : smb_context_failed(ctx, st);
 }
 
 /* ---- one request path: every libsmbclient call goes through smb_call ---- */
@@ -450,13 +464,11 @@ static int smb_login(struct sfs_conn *c, const char *folder, double *t_end, stru
     struct smb_call call;
     smb_call_begin(&call, c, SFS_STAGE_AUTHENTICATE, "connect", NULL, st);
     int loaded = smb_lib_open(SFS_STAGE_AUTHENTICATE, st);
-    c->ctx = loaded < 0 ? NULL : smb_context_new(c);
+    c->ctx = loaded < 0 ? NULL : smb_context_new(c, st);
     if (loaded < 0) {
         call.rc = loaded;
     } else if (!c->ctx) {
-        int err = errno;
-        call.rc = sfs_status_set(st, SFS_STAGE_AUTHENTICATE, err ? err : EIO, SFS_DOMAIN_SYS, err,
-                                 "cannot initialise libsmbclient: %s", strerror(err ? err : EIO));
+        call.rc = -st->err;
     } else {
         smb_call_step(&call, "connect");
         struct stat sb;
@@ -996,7 +1008,8 @@ static void smb_preinit(const struct sfs_config *cfg)
         if (!warm.smb_conf && getenv("SHARESFS_SMB_CONF"))
             warm.smb_conf = strdup(getenv("SHARESFS_SMB_CONF"));
     }
-    kept = smb_context_new(&warm);
+    struct sfs_status ignored;
+    kept = smb_context_new(&warm, &ignored);
     if (kept) {
         smb_lib_warm_caches();
         smb_lib_keep_config();

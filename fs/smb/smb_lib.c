@@ -182,19 +182,20 @@ static bool same_file_state(const struct stat *a, const struct stat *b)
            a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-void smb_lib_configure(SMBCCTX *ctx, const char *path)
+int smb_lib_configure(SMBCCTX *ctx, const char *path)
 {
     struct stat st;
     bool known = stat(path, &st) == 0;
     if (known && smb_lib_config_kept && smb_lib_config_loaded.path &&
         strcmp(smb_lib_config_loaded.path, path) == 0 && same_file_state(&smb_lib_config_loaded.st, &st))
-        return;
+        return 0;
     free(smb_lib_config_loaded.path);
     smb_lib_config_loaded.path = NULL;
-    /* A file that cannot be read is handed over anyway: libsmbclient's
-     * failure is what it was before (and nothing is remembered). */
-    if (smb_lib.smbc_setConfiguration(ctx, path) == 0 && known) {
+    if (smb_lib.smbc_setConfiguration(ctx, path) < 0)
+        return -1;
+    if (known) {
         smb_lib_config_loaded.path = strdup(path);
         smb_lib_config_loaded.st = st;
     }
+    return 0;
 }

@@ -58,8 +58,9 @@ void smb_lib_warm_caches(void);
  * loaded last and unchanged on disk (device, inode, size, mtime, ctime)
  * is not parsed again.  A changed file is: libsmbclient then overwrites
  * what it sets and keeps what it no longer sets, as it always did.
- * Callers hold the backend's library lock. */
-void smb_lib_configure(SMBCCTX *ctx, const char *path);
+ * 0, or -1 when libsmbclient refuses the file (missing, unreadable, or a
+ * line its parser stops at).  Callers hold the backend's library lock. */
+int smb_lib_configure(SMBCCTX *ctx, const char *path);
 /* For a process that keeps one context for its whole life (the backend's
  * preinit): without it the last smbc_free_context ends libsmbclient's
  * module set-up, the next smbc_new_context loads the default smb.conf

@@ -2,9 +2,12 @@
  * vers=), the auth module (guest, NTLMSSP, Kerberos) and the client
  * smb.conf. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sharesfs/config.h"
 #include "smb_backend.h"
@@ -71,6 +74,22 @@ static int choose_smb_auth(const struct sfs_map_entry *e, struct sfs_target *t, 
     return 0;
 }
 
+/* The client smb.conf must be a file we can read: libsmbclient would
+ * otherwise go on silently with Samba's defaults, hiding whatever the
+ * file was meant to set (dialects, signing, NTLM). */
+static int check_client_conf(const struct sfs_target *t, const char *source, struct sfs_status *st)
+{
+    int fd = open(t->client_conf, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    int err = fd < 0 ? errno : fstat(fd, &sb) < 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+    if (fd >= 0)
+        close(fd);
+    if (err == 0)
+        return 0;
+    return sfs_status_set(st, SFS_STAGE_PARSE, err, SFS_DOMAIN_CONFIG, 0, "%s: cannot read the client smb.conf '%s' (%s): %s",
+                          t->label, t->client_conf, source, strerror(err));
+}
+
 int smb_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,
                        struct sfs_status *st)
 {
@@ -79,10 +98,14 @@ int smb_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *c
         rc = choose_smb_auth(e, t, st);
     if (rc == 0) {
         /* The config wins; SHARESFS_SMB_CONF serves the lab and tests. */
-        char *conf = sfs_config_string(cfg, e->key, "smb_conf");
-        if (!conf && getenv("SHARESFS_SMB_CONF"))
-            conf = strdup(getenv("SHARESFS_SMB_CONF"));
-        t->client_conf = conf;
+        const char *source = "smb_conf in the config";
+        t->client_conf = sfs_config_string(cfg, e->key, "smb_conf");
+        if (!t->client_conf && getenv("SHARESFS_SMB_CONF")) {
+            t->client_conf = strdup(getenv("SHARESFS_SMB_CONF"));
+            source = "SHARESFS_SMB_CONF";
+        }
+        if (t->client_conf)
+            rc = check_client_conf(t, source, st);
     }
     return rc;
 }

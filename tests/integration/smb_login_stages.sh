@@ -9,7 +9,10 @@
 #    prober and under FUSE;
 #  - a missing directory fails at the mount stage with ENOENT;
 #  - a large share root is listed once per probe (the list stage), not
-#    also by the login: smbd's own log counts the directory searches.
+#    also by the login: smbd's own log counts the directory searches;
+#  - a client smb.conf that cannot be read fails at parse (naming the file
+#    and where it was named), one libsmbclient cannot parse at
+#    authenticate: never a probe that goes on with Samba's defaults.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/own_servers.sh"
 own_need fusermount3 mountpoint jq smbclient
@@ -48,6 +51,34 @@ is "$(row Missing)" "mount ENOENT" "a missing directory: mount stage, ENOENT ($(
 like "$(detail Missing)" "folder \"no-such-dir\".*OBJECT_NAME_NOT_FOUND" "the Missing row's detail names the folder, not the tree connect"
 is "$(row Big)" "read ok" "a 3,000-entry directory probes ok"
 is "$(jq -r '.entries[] | select(.key == "Big") | .listed' "$OWN_DIR/probe.json")" 3000 "... and lists all 3,000 entries"
+
+# Client smb.conf files that are missing, a directory, or not an smb.conf.
+printf '[global\n' >"$OWN_DIR/broken.conf"
+cat >"$OWN_DIR/conf.cfg" <<CFG
+[entry NoConf]
+smb_conf = $OWN_DIR/no-such.conf
+[entry DirConf]
+smb_conf = $OWN_DIR
+[entry BrokenConf]
+smb_conf = $OWN_DIR/broken.conf
+CFG
+for k in NoConf DirConf BrokenConf; do
+    printf '%s\t-fstype=url,credentials=%s\tsmb://%s/user\n' "$k" "$OWN_CRED" "$ip"
+done >"$OWN_DIR/conf.map"
+"$AFPTEST" probe --json -j 1 -t 10 --config "$OWN_DIR/conf.cfg" -r /x "$OWN_DIR/conf.map" >"$OWN_DIR/probe.json" 2>"$OWN_DIR/probe.err"
+is "$?" 1 "client configs that fail: afptest exits 1"
+is "$(row NoConf)" "parse ENOENT" "a missing smb_conf: parse, ENOENT"
+like "$(detail NoConf)" "cannot read the client smb.conf '$OWN_DIR/no-such.conf' \\(smb_conf in the config\\)" \
+    "... naming the file and where it was set ($(detail NoConf))"
+is "$(row DirConf)" "parse EISDIR" "a directory as smb_conf: parse, EISDIR"
+is "$(row BrokenConf)" "authenticate EINVAL" "an smb_conf libsmbclient cannot parse: authenticate, EINVAL"
+like "$(detail BrokenConf)" "libsmbclient cannot load the client smb.conf '$OWN_DIR/broken.conf'" \
+    "... naming the file ($(detail BrokenConf))"
+printf 'Env\t-fstype=url,credentials=%s\tsmb://%s/user\n' "$OWN_CRED" "$ip" >"$OWN_DIR/env.map"
+SHARESFS_SMB_CONF=$OWN_DIR/no-such.conf "$AFPTEST" probe --json -j 1 -t 10 -r /x "$OWN_DIR/env.map" \
+    >"$OWN_DIR/probe.json" 2>"$OWN_DIR/probe.err"
+is "$(row Env)" "parse ENOENT" "a missing SHARESFS_SMB_CONF: parse, ENOENT"
+like "$(detail Env)" "\\(SHARESFS_SMB_CONF\\)" "... saying it came from SHARESFS_SMB_CONF"
 
 # smbd's log at smb2:10 names each request; a listing of 3,000 names is a
 # few directory searches (QUERY_DIRECTORY) of 64 KiB each.  libsmbclient
