@@ -44,15 +44,18 @@ tcp_wait "$ADDR" "$PORT" || bail "afpsim did not listen on $ADDR:$PORT: $(cat "$
 # Every stage has 20 s: the stalled read is still waiting when killed.
 "$AFPTEST" probe --json -j 1 -t 20 -r /w "$tmp/kill.map" >"$tmp/kill.json" 2>"$tmp/kill.err" &
 afptest=$!
+# The worker is the child of afptest connected to afpsim (not any child:
+# the SMB preinit's robust-mutex test forks one that exits at once).
 worker=
-for _ in $(seq 200); do
-    worker=$(pgrep -P "$afptest" | head -1)
+for _ in $(seq 400); do
+    for pid in $(ss -tnpH state established "dst $ADDR:$PORT" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+        [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$afptest" ] && worker=$pid
+    done
     [ -n "$worker" ] && break
     sleep 0.05
 done
-[ -n "$worker" ] || bail "afptest started no worker: $(cat "$tmp/kill.err")"
-sleep 2   # logged in by now (well under a second), in the read afpsim never answers
-kill -9 "$worker"
+[ -n "$worker" ] || bail "no worker of afptest connected to afpsim: $(cat "$tmp/kill.err")"
+kill -9 "$worker" || bail "worker $worker was gone before it could be killed"
 wait "$afptest"
 is "$?" 1 "a killed worker: afptest exits 1 (one entry failed)"
 is "$(jq -r '.summary.total' "$tmp/kill.json")" 4 "a killed worker: 4 rows"
