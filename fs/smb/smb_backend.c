@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -1007,6 +1008,13 @@ static void smb_preinit(const struct sfs_config *cfg)
         warm.smb_conf = sfs_config_string(cfg, NULL, "smb_conf");
         if (!warm.smb_conf && getenv("SHARESFS_SMB_CONF"))
             warm.smb_conf = strdup(getenv("SHARESFS_SMB_CONF"));
+        /* Not one that would block afptest itself (a FIFO): each entry's
+         * own check fails it (smb_target.c). */
+        struct stat sb;
+        if (warm.smb_conf && (stat(warm.smb_conf, &sb) < 0 || !(S_ISREG(sb.st_mode) || S_ISCHR(sb.st_mode)))) {
+            free(warm.smb_conf);
+            warm.smb_conf = NULL;
+        }
     }
     struct sfs_status ignored;
     kept = smb_context_new(&warm, &ignored);

@@ -74,20 +74,27 @@ static int choose_smb_auth(const struct sfs_map_entry *e, struct sfs_target *t, 
     return 0;
 }
 
-/* The client smb.conf must be a file we can read: libsmbclient would
- * otherwise go on silently with Samba's defaults, hiding whatever the
- * file was meant to set (dialects, signing, NTLM). */
+/* The client smb.conf must be a file we can read, or a character device
+ * (`smbclient -s /dev/null`): libsmbclient would otherwise go on silently
+ * with Samba's defaults, hiding whatever the file was meant to set
+ * (dialects, signing, NTLM), or block reading a FIFO.  O_NONBLOCK: a FIFO
+ * must not hang this check either. */
 static int check_client_conf(const struct sfs_target *t, const char *source, struct sfs_status *st)
 {
-    int fd = open(t->client_conf, O_RDONLY | O_CLOEXEC);
+    int fd = open(t->client_conf, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat sb;
-    int err = fd < 0 ? errno : fstat(fd, &sb) < 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+    int err = fd < 0 || fstat(fd, &sb) < 0 ? errno : 0;
     if (fd >= 0)
         close(fd);
-    if (err == 0)
+    const char *why = err ? strerror(err) : NULL;
+    if (!err && S_ISDIR(sb.st_mode))
+        why = strerror(err = EISDIR);
+    else if (!err && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode))
+        why = (err = EINVAL, "not a file");
+    if (!err)
         return 0;
     return sfs_status_set(st, SFS_STAGE_PARSE, err, SFS_DOMAIN_CONFIG, 0, "%s: cannot read the client smb.conf '%s' (%s): %s",
-                          t->label, t->client_conf, source, strerror(err));
+                          t->label, t->client_conf, source, why);
 }
 
 int smb_prepare_target(const struct sfs_map_entry *e, const struct sfs_config *cfg, struct sfs_target *t,

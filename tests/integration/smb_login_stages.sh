@@ -10,9 +10,10 @@
 #  - a missing directory fails at the mount stage with ENOENT;
 #  - a large share root is listed once per probe (the list stage), not
 #    also by the login: smbd's own log counts the directory searches;
-#  - a client smb.conf that cannot be read fails at parse (naming the file
-#    and where it was named), one libsmbclient cannot parse at
-#    authenticate: never a probe that goes on with Samba's defaults.
+#  - a client smb.conf that cannot be read (or is a FIFO) fails at parse
+#    (naming the file and where it was named), one libsmbclient cannot
+#    parse at authenticate: never a probe that goes on with Samba's
+#    defaults, or one that blocks.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/own_servers.sh"
 own_need fusermount3 mountpoint jq smbclient
@@ -61,8 +62,11 @@ smb_conf = $OWN_DIR/no-such.conf
 smb_conf = $OWN_DIR
 [entry BrokenConf]
 smb_conf = $OWN_DIR/broken.conf
+[entry FifoConf]
+smb_conf = $OWN_DIR/fifo.conf
 CFG
-for k in NoConf DirConf BrokenConf; do
+mkfifo -m 0600 "$OWN_DIR/fifo.conf"
+for k in NoConf DirConf BrokenConf FifoConf; do
     printf '%s\t-fstype=url,credentials=%s\tsmb://%s/user\n' "$k" "$OWN_CRED" "$ip"
 done >"$OWN_DIR/conf.map"
 "$AFPTEST" probe --json -j 1 -t 10 --config "$OWN_DIR/conf.cfg" -r /x "$OWN_DIR/conf.map" >"$OWN_DIR/probe.json" 2>"$OWN_DIR/probe.err"
@@ -71,6 +75,7 @@ is "$(row NoConf)" "parse ENOENT" "a missing smb_conf: parse, ENOENT"
 like "$(detail NoConf)" "cannot read the client smb.conf '$OWN_DIR/no-such.conf' \\(smb_conf in the config\\)" \
     "... naming the file and where it was set ($(detail NoConf))"
 is "$(row DirConf)" "parse EISDIR" "a directory as smb_conf: parse, EISDIR"
+is "$(row FifoConf)" "parse EINVAL" "a FIFO as smb_conf: parse, EINVAL, not a probe blocked reading it ($(detail FifoConf))"
 is "$(row BrokenConf)" "authenticate EINVAL" "an smb_conf libsmbclient cannot parse: authenticate, EINVAL"
 like "$(detail BrokenConf)" "libsmbclient cannot load the client smb.conf '$OWN_DIR/broken.conf'" \
     "... naming the file ($(detail BrokenConf))"
