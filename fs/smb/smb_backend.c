@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -1009,9 +1008,9 @@ static void smb_preinit(const struct sfs_config *cfg)
         if (!warm.smb_conf && getenv("SHARESFS_SMB_CONF"))
             warm.smb_conf = strdup(getenv("SHARESFS_SMB_CONF"));
         /* Not one that would block afptest itself (a FIFO): each entry's
-         * own check fails it (smb_target.c). */
-        struct stat sb;
-        if (warm.smb_conf && (stat(warm.smb_conf, &sb) < 0 || !(S_ISREG(sb.st_mode) || S_ISCHR(sb.st_mode)))) {
+         * own check fails it. */
+        const char *why;
+        if (warm.smb_conf && smb_client_conf_check(warm.smb_conf, &why) != 0) {
             free(warm.smb_conf);
             warm.smb_conf = NULL;
         }

@@ -74,23 +74,30 @@ static int choose_smb_auth(const struct sfs_map_entry *e, struct sfs_target *t, 
     return 0;
 }
 
-/* The client smb.conf must be a file we can read, or a character device
- * (`smbclient -s /dev/null`): libsmbclient would otherwise go on silently
- * with Samba's defaults, hiding whatever the file was meant to set
- * (dialects, signing, NTLM), or block reading a FIFO.  O_NONBLOCK: a FIFO
- * must not hang this check either. */
-static int check_client_conf(const struct sfs_target *t, const char *source, struct sfs_status *st)
+/* libsmbclient would otherwise go on silently with Samba's defaults,
+ * hiding whatever the file was meant to set (dialects, signing, NTLM), or
+ * block reading a FIFO.  O_NONBLOCK: a FIFO must not hang this check. */
+int smb_client_conf_check(const char *path, const char **why)
 {
-    int fd = open(t->client_conf, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat sb;
     int err = fd < 0 || fstat(fd, &sb) < 0 ? errno : 0;
     if (fd >= 0)
         close(fd);
-    const char *why = err ? strerror(err) : NULL;
     if (!err && S_ISDIR(sb.st_mode))
-        why = strerror(err = EISDIR);
-    else if (!err && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode))
-        why = (err = EINVAL, "not a file");
+        err = EISDIR;
+    else if (!err && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode)) {
+        *why = "not a file";
+        return EINVAL;
+    }
+    *why = err ? strerror(err) : NULL;
+    return err;
+}
+
+static int check_client_conf(const struct sfs_target *t, const char *source, struct sfs_status *st)
+{
+    const char *why;
+    int err = smb_client_conf_check(t->client_conf, &why);
     if (!err)
         return 0;
     return sfs_status_set(st, SFS_STAGE_PARSE, err, SFS_DOMAIN_CONFIG, 0, "%s: cannot read the client smb.conf '%s' (%s): %s",
