@@ -32,11 +32,18 @@ static int errno_for_eai(int eai)
 
 int sfs_net_resolve(const char *host, int port, struct sfs_addr *out, struct sfs_status *st)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
     struct addrinfo *res = NULL;
     char portstr[16];
     snprintf(portstr, sizeof(portstr), "%d", port);
+    /* A literal address needs no lookup, and AI_ADDRCONFIG would cost a
+     * netlink dump of the machine's addresses on every connect. */
+    hints.ai_flags = AI_NUMERICHOST;
     int rc = getaddrinfo(host, portstr, &hints, &res);
+    if (rc == EAI_NONAME) {
+        hints.ai_flags = AI_ADDRCONFIG;
+        rc = getaddrinfo(host, portstr, &hints, &res);
+    }
     if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY) {
         /* AI_ADDRCONFIG hides loopback-only families; retry without it. */
         hints.ai_flags = 0;
