@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void wipe_free(char *s)
@@ -44,26 +43,39 @@ static int set_field(char **field, const char *value)
     return 0;
 }
 
-int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st)
+static int refuse_file(const char *path, const struct sfs_secret_file *sf, uid_t owner, struct sfs_status *st)
 {
-    memset(out, 0, sizeof(*out));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, errno == ENOENT ? ENOKEY : errno, SFS_DOMAIN_SYS,
-                              errno, "credentials file %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) < 0 || (sb.st_mode & 077) != 0) {
-        int mode = (int)(sb.st_mode & 0777);
-        close(fd);
+    switch (sf->fault) {
+    case SFS_SECRET_FILE_NOT_REGULAR:
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                              "credentials file %s is %s, not a regular file", path, sfs_file_kind_name(sf->mode));
+    case SFS_SECRET_FILE_OWNER:
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                              "credentials file %s is owned by uid %u, not %u: a user's session uses only the "
+                              "user's own credentials", path, (unsigned)sf->uid, (unsigned)owner);
+    case SFS_SECRET_FILE_MODE:
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPERM, SFS_DOMAIN_CONFIG, 0,
                               "credentials file %s has mode %04o: it must not be readable or writable "
-                              "by group or others (chmod 600)", path, mode);
+                              "by group or others (chmod 600)", path, (int)(sf->mode & 0777));
+    default:
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, sf->err == ENOENT ? ENOKEY : sf->err, SFS_DOMAIN_SYS,
+                              sf->err, "credentials file %s: %s", path, strerror(sf->err));
     }
+}
+
+static int read_credentials(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st)
+{
+    memset(out, 0, sizeof(*out));
+    struct sfs_secret_file sf;
+    int fd = sfs_secret_file_open(path, owner, &sf);
+    if (fd < 0)
+        return refuse_file(path, &sf, owner, st);
     FILE *f = fdopen(fd, "r");
     if (!f) {
+        int e = errno;
         close(fd);
-        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, errno, SFS_DOMAIN_SYS, errno,
-                              "credentials file %s: %s", path, strerror(errno));
+        return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, e, SFS_DOMAIN_SYS, e, "credentials file %s: %s", path,
+                              strerror(e));
     }
     char line[1024];
     int lineno = 0, rc = 0;
@@ -100,4 +112,14 @@ int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, str
     else
         out->source = "credentials file";
     return rc;
+}
+
+int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st)
+{
+    return read_credentials(path, SFS_ANY_UID, out, st);
+}
+
+int sfs_credentials_from_own_file(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st)
+{
+    return read_credentials(path, owner, out, st);
 }

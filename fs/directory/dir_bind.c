@@ -3,6 +3,7 @@
  * expired ticket is the same errno and message as for the backends). */
 #include "dir_private.h"
 
+#include "sharesfs/auth.h"
 #include "sharesfs/krb5_preflight.h"
 
 #include <errno.h>
@@ -36,32 +37,26 @@ int sfs_dir_bind_from_name(const char *name, enum sfs_dir_bind *out)
     return -EINVAL;
 }
 
-/* The rule of credentials files (fs/auth/credentials.c): a regular file
- * that group and others can neither read nor write; checked on the open
- * descriptor, so the file checked is the file read. */
+/* A password file under the rule of credentials files
+ * (sfs_secret_file_open). */
 int dir_password_read(const char *path, char *buf, size_t len, struct sfs_status *st)
 {
     buf[0] = '\0';
     if (!path)
         return sfs_status_set(st, SFS_STAGE_MAP, ENOKEY, SFS_DOMAIN_CONFIG, 0,
                               "simple bind without a password file");
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        return sfs_status_set(st, SFS_STAGE_MAP, e == ENOENT ? ENOKEY : e, SFS_DOMAIN_SYS, e,
-                              "password file %s: %s", path, strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0) {
-        int mode = (int)(sb.st_mode & 0777);
-        bool reg = S_ISREG(sb.st_mode);
-        close(fd);
+    struct sfs_secret_file sf;
+    int fd = sfs_secret_file_open(path, SFS_ANY_UID, &sf);
+    if (fd < 0 && sf.fault == SFS_SECRET_FILE_OPEN)
+        return sfs_status_set(st, SFS_STAGE_MAP, sf.err == ENOENT ? ENOKEY : sf.err, SFS_DOMAIN_SYS, sf.err,
+                              "password file %s: %s", path, strerror(sf.err));
+    if (fd < 0 && sf.fault == SFS_SECRET_FILE_MODE)
         return sfs_status_set(st, SFS_STAGE_MAP, EACCES, SFS_DOMAIN_CONFIG, 0,
-                              reg ? "password file %s has mode %04o: it must not be readable or writable by group "
-                                    "or others (chmod 600)"
-                                  : "password file %s is not a regular file (mode %04o)",
-                              path, mode);
-    }
+                              "password file %s has mode %04o: it must not be readable or writable by group "
+                              "or others (chmod 600)", path, (int)(sf.mode & 0777));
+    if (fd < 0)
+        return sfs_status_set(st, SFS_STAGE_MAP, EACCES, SFS_DOMAIN_CONFIG, 0,
+                              "password file %s is %s, not a regular file", path, sfs_file_kind_name(sf.mode));
     ssize_t n;
     size_t got = 0;
     while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)

@@ -1,8 +1,13 @@
 #include "config_private.h"
 
+#include "sharesfs/auth.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
 
@@ -138,6 +143,25 @@ static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
     return rc;
 }
 
+/* GLib opens the file blocking before it refuses anything but a regular
+ * file, so a FIFO with no writer would hang sharesfs and afptest at start;
+ * this look does not block.  Also keeps the open's own errno (GLib's file
+ * errors all became ENOENT). */
+static int check_config_file(const char *file, struct sfs_status *st)
+{
+    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    struct stat sb;
+    int err = fd < 0 || fstat(fd, &sb) < 0 ? errno : 0;
+    if (fd >= 0)
+        close(fd);
+    if (err)
+        return sfs_status_set(st, SFS_STAGE_PARSE, err, SFS_DOMAIN_CONFIG, 0, "%s: %s", file, strerror(err));
+    if (!S_ISREG(sb.st_mode))
+        return sfs_status_set(st, SFS_STAGE_PARSE, S_ISDIR(sb.st_mode) ? EISDIR : EINVAL, SFS_DOMAIN_CONFIG, 0,
+                              "%s is %s, not a regular file", file, sfs_file_kind_name(sb.st_mode));
+    return 0;
+}
+
 int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status *st)
 {
     struct sfs_config *cfg = calloc(1, sizeof(*cfg));
@@ -148,6 +172,11 @@ int sfs_config_load(const char *path, struct sfs_config **out, struct sfs_status
     if (!path && !g_file_test(file, G_FILE_TEST_EXISTS)) {
         *out = cfg;
         return 0;
+    }
+    int checked = check_config_file(file, st);
+    if (checked < 0) {
+        free(cfg);
+        return checked;
     }
     GError *gerr = NULL;
     GKeyFile *kf = g_key_file_new();

@@ -63,8 +63,8 @@ static int own_credentials(const struct sfs_identity *who, const char *label, co
                             "the user's own credentials",
                             label, path, !S_ISREG(sb.st_mode) ? "not a regular file" : "owned by another uid",
                             (unsigned)who->uid);
-    else
-        rc = sfs_credentials_from_file(path, c, st);
+    else   /* checked again on the file opened: it may have been swapped since */
+        rc = sfs_credentials_from_own_file(path, who->uid, c, st);
     free(path);
     return rc;
 }

@@ -23,7 +23,7 @@ int smb_ccache_private_copy(const char *ccache, char **name, char **copy_path)
     if (!ccache || strncmp(ccache, "FILE:", 5) != 0)
         return 0;
     const char *path = ccache + 5;
-    int in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int in = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);   /* a FIFO must not block */
     if (in < 0)
         return 0;   /* the pre-flight has said why already */
     struct stat sb;

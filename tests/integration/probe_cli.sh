@@ -3,7 +3,7 @@
 # credential errors that name where and why.
 . "$(dirname "$0")/lib.sh"
 lab_join
-plan 18
+plan 20
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -38,6 +38,13 @@ out=$("$AFPTEST" probe --json "$tmp/open.map" 2>&1)
 is "$(jq -r '.entries[0] | "\(.stage) \(.result)"' <<<"$out")" "authenticate EPERM" \
     "a world-readable credentials file is refused"
 like "$(jq -r '.entries[0].detail' <<<"$out")" 'chmod 600' "and the detail says how to fix it"
+# A FIFO as the credentials file used to block afptest for good in open().
+mkfifo -m 600 "$tmp/cred.fifo"
+printf 'Home\t-fstype=url,credentials=%s\tsmb://fs-default.lab.test/user\n' "$tmp/cred.fifo" >"$tmp/fifo.map"
+out=$(timeout 60 "$AFPTEST" probe --json "$tmp/fifo.map" 2>&1)
+is "$(jq -r '.entries[0] | "\(.stage) \(.result)"' <<<"$out" 2>/dev/null)" "authenticate EACCES" \
+    "a FIFO as the credentials file fails at authenticate (no hang)"
+like "$(jq -r '.entries[0].detail' <<<"$out" 2>/dev/null)" 'is a FIFO, not a regular file' "and the detail says what it is"
 
 out=$(SHARESFS_PASSWORD=Lab-Passw0rd "$AFPTEST" probe --json smb://labuser@fs-default.lab.test/user 2>&1)
 is "$(jq -r '.entries[0].result' <<<"$out")" ok "SHARESFS_PASSWORD supplies the password"

@@ -66,6 +66,13 @@ static void test_config_named_file_missing(void **state)
     struct sfs_status st = {0};
     assert_int_equal(sfs_config_load("/nonexistent/sharesfs.conf", &cfg, &st), -ENOENT);
     assert_non_null(strstr(st.detail, "/nonexistent/sharesfs.conf"));
+    /* Not a regular file: refused without blocking on a FIFO. */
+    char fifo[600];
+    snprintf(fifo, sizeof(fifo), "%s/conf.fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(sfs_config_load(fifo, &cfg, &st), -EINVAL);
+    assert_non_null(strstr(st.detail, "is a FIFO, not a regular file"));
+    assert_int_equal(sfs_config_load(dir, &cfg, &st), -EISDIR);
 }
 
 static void test_config_values(void **state)
@@ -199,6 +206,55 @@ static void test_credentials_errors(void **state)
     p = write_file("key.cred", "username=a\ncolour=blue\n", 0600);
     assert_int_equal(sfs_credentials_from_file(p, &c, &st), -EINVAL);
     assert_int_equal(sfs_credentials_from_file("/nonexistent.cred", &c, &st), -ENOKEY);
+}
+
+/* Only a regular file: opening a FIFO with no writer would block the
+ * caller for good (afptest's parse stage, a FUSE lookup). */
+static void test_credentials_not_a_regular_file(void **state)
+{
+    (void)state;
+    struct sfs_credentials c;
+    struct sfs_status st = {0};
+    char fifo[600];
+    snprintf(fifo, sizeof(fifo), "%s/cred.fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(sfs_credentials_from_file(fifo, &c, &st), -EACCES);
+    assert_int_equal(st.stage, SFS_STAGE_AUTHENTICATE);
+    assert_non_null(strstr(st.detail, "is a FIFO, not a regular file"));
+    char sub[600];
+    snprintf(sub, sizeof(sub), "%s/cred.d", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(sfs_credentials_from_file(sub, &c, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "is a directory"));
+    /* Through a symbolic link: followed, and the FIFO is still refused. */
+    char link[600];
+    snprintf(link, sizeof(link), "%s/cred.link", dir);
+    assert_int_equal(symlink(fifo, link), 0);
+    assert_int_equal(sfs_credentials_from_file(link, &c, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "a FIFO"));
+}
+
+/* A per-user session's file: the owner is checked on the file opened,
+ * and a symbolic link is not followed. */
+static void test_credentials_own_file(void **state)
+{
+    (void)state;
+    struct sfs_credentials c;
+    struct sfs_status st = {0};
+    const char *p = write_file("own.cred", "username=alice\npassword=s3cret\n", 0600);
+    assert_int_equal(sfs_credentials_from_own_file(p, geteuid(), &c, &st), 0);
+    assert_string_equal(c.user, "alice");
+    sfs_credentials_free(&c);
+    assert_int_equal(sfs_credentials_from_own_file(p, geteuid() + 1, &c, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "owned by uid"));
+    assert_null(strstr(st.detail, "s3cret"));
+    char link[600];
+    snprintf(link, sizeof(link), "%s/own.link", dir);
+    assert_int_equal(symlink(p, link), 0);
+    assert_int_equal(sfs_credentials_from_own_file(link, geteuid(), &c, &st), -EACCES);
+    assert_non_null(strstr(st.detail, "a symbolic link"));
+    assert_int_equal(sfs_credentials_from_file(link, &c, &st), 0);
+    sfs_credentials_free(&c);
 }
 
 /* One entry parsed from map text, for target tests. */
@@ -423,6 +479,8 @@ int main(void)
         cmocka_unit_test(test_credentials_file),
         cmocka_unit_test(test_credentials_mode_refused),
         cmocka_unit_test(test_credentials_errors),
+        cmocka_unit_test(test_credentials_not_a_regular_file),
+        cmocka_unit_test(test_credentials_own_file),
         cmocka_unit_test(test_target_guest_and_dialects),
         cmocka_unit_test(test_target_bad_vers),
         cmocka_unit_test(test_target_for_identity),

@@ -460,6 +460,12 @@ static void test_password_file_mode(void **state)
     assert_failure(&srv, ENOKEY, SFS_STAGE_MAP, SFS_DOMAIN_SYS, 0, &st);
     srv.password_file = dir;   /* a directory */
     assert_failure(&srv, EACCES, SFS_STAGE_MAP, SFS_DOMAIN_CONFIG, 0, &st);
+    assert_non_null(strstr(st.detail, "is a directory, not a regular file"));
+    /* A FIFO is refused without blocking (no writer ever comes). */
+    assert_int_equal(mkfifo(path("pw-fifo"), 0600), 0);
+    srv.password_file = path("pw-fifo");
+    assert_failure(&srv, EACCES, SFS_STAGE_MAP, SFS_DOMAIN_CONFIG, 0, &st);
+    assert_non_null(strstr(st.detail, "is a FIFO, not a regular file"));
 }
 
 static void test_unknown_base(void **state)

@@ -9,6 +9,7 @@
 #define SHARESFS_AUTH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "sharesfs/status.h"
 
@@ -46,10 +47,41 @@ const char *sfs_auth_kind_name(enum sfs_auth_kind kind);
 /* Maps a UAM name (any case, percent-decoded) to a kind; false when unknown. */
 bool sfs_auth_kind_from_uam(const char *uam, enum sfs_auth_kind *kind, const char **canonical);
 
-/* Reads a cifs-style credentials file (username=, password=, domain=).
- * Refuses a file readable or writable by group/other (EPERM) so a leaked
- * password is caught early.  Errors fill *st with stage AUTHENTICATE. */
+/* The rule of a file that holds a password (a credentials file, the LDAP
+ * bind's password file): a regular file that group and others can neither
+ * read nor write; with OWNER other than SFS_ANY_UID (a user's own file in
+ * a per-user session) also owned by OWNER and not a symbolic link.
+ * Checked on the open descriptor, so the file checked is the file read,
+ * and opened without blocking, so a FIFO cannot hang the caller.  Returns
+ * the descriptor (caller closes), or -1 with OUT saying what is wrong;
+ * each caller words the message and picks the errno (docs/errno.md). */
+#define SFS_ANY_UID ((uid_t)-1)
+enum sfs_secret_file_fault {
+    SFS_SECRET_FILE_OK = 0,
+    SFS_SECRET_FILE_OPEN,         /* open or fstat failed: err */
+    SFS_SECRET_FILE_NOT_REGULAR,  /* a FIFO, directory, device, socket, or a symbolic link for OWNER: mode */
+    SFS_SECRET_FILE_OWNER,        /* owned by uid, not OWNER */
+    SFS_SECRET_FILE_MODE,         /* group or others may read or write it: mode */
+};
+struct sfs_secret_file {
+    int fd;
+    enum sfs_secret_file_fault fault;
+    int err;
+    mode_t mode;
+    uid_t uid;
+};
+int sfs_secret_file_open(const char *path, uid_t owner, struct sfs_secret_file *out);
+/* "a FIFO", "a directory", ... for messages. */
+const char *sfs_file_kind_name(mode_t mode);
+
+/* Reads a cifs-style credentials file (username=, password=, domain=),
+ * under the rule above: group/other access is EPERM (a leaked password is
+ * caught early), not a regular file EACCES, missing ENOKEY.  Errors fill
+ * *st with stage AUTHENTICATE. */
 int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st);
+/* The same for a per-user session: the file must also be OWNER's and not
+ * a symbolic link (EACCES). */
+int sfs_credentials_from_own_file(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st);
 void sfs_credentials_free(struct sfs_credentials *c);
 
 #ifdef __cplusplus
