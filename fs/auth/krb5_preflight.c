@@ -1,10 +1,13 @@
 #include "sharesfs/krb5_preflight.h"
 
+#include "sharesfs/auth.h"
+
 #include <errno.h>
 #include <krb5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* errno for a failure to get a service ticket. */
 static int errno_for_tgs(krb5_error_code code)
@@ -84,6 +87,12 @@ static int check_ccache(krb5_context ctx, krb5_ccache cc, krb5_principal *client
 {
     const char *type = krb5_cc_get_type(ctx, cc), *name = krb5_cc_get_name(ctx, cc);
     snprintf(out->ccache, sizeof(out->ccache), "%s:%s", type ? type : "?", name ? name : "?");
+    /* The library opens a FILE ccache blocking: a FIFO there would hang
+     * this stage for good.  stat() does not open it. */
+    struct stat sb;
+    if (type && name && strcmp(type, "FILE") == 0 && stat(name, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return fail(st, ctx, ENOKEY, 0, "no Kerberos credentials: ccache %s is %s, not a file",
+                    out->ccache, sfs_file_kind_name(sb.st_mode));
     krb5_error_code rc = krb5_cc_get_principal(ctx, cc, client);
     if (rc == KRB5_FCC_NOFILE || rc == KRB5_CC_NOTFOUND)
         return fail(st, ctx, ENOKEY, rc, "no Kerberos credentials: ccache %s does not exist (run kinit)%s",

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -99,6 +100,21 @@ static void test_no_ccache(void **state)
     assert_non_null(strstr(st.detail, "kinit"));
 }
 
+/* The library opens a FILE ccache blocking: a FIFO is refused first. */
+static void test_fifo_ccache(void **state)
+{
+    (void)state;
+    char path[600], name[620];
+    snprintf(path, sizeof(path), "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    snprintf(name, sizeof(name), "FILE:%s", path);
+    struct krb5_preflight pf;
+    struct sfs_status st = {0};
+    assert_int_equal(sfs_krb5_preflight(name, NULL, "afpserver", "lion.lab.test", NULL, &pf, &st), -ENOKEY);
+    assert_int_equal(st.stage, SFS_STAGE_AUTHENTICATE);
+    assert_non_null(strstr(st.detail, "is a FIFO, not a file"));
+}
+
 static void test_empty_ccache(void **state)
 {
     (void)state;
@@ -181,7 +197,7 @@ int main(void)
         cmocka_unit_test(test_no_ccache),       cmocka_unit_test(test_empty_ccache),
         cmocka_unit_test(test_expired_tgt),     cmocka_unit_test(test_kdc_unreachable),
         cmocka_unit_test(test_other_realm),     cmocka_unit_test(test_unmapped_host),
-        cmocka_unit_test(test_error_names),
+        cmocka_unit_test(test_error_names),     cmocka_unit_test(test_fifo_ccache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
