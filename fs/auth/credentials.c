@@ -1,5 +1,7 @@
 #include "sharesfs/auth.h"
 
+#include "sharesfs/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -7,25 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *sfs_file_kind_name(mode_t mode)
-{
-    if (S_ISREG(mode))
-        return "a regular file";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    if (S_ISLNK(mode))
-        return "a symbolic link";
-    return "not a file";
-}
-
 int sfs_secret_file_open(const char *path, uid_t owner, struct sfs_secret_file *out)
 {
     *out = (struct sfs_secret_file){.fd = -1};

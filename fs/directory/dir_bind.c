@@ -5,6 +5,7 @@
 
 #include "sharesfs/auth.h"
 #include "sharesfs/krb5_preflight.h"
+#include "sharesfs/text.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 #include "config_private.h"
 
-#include "sharesfs/auth.h"
+#include "sharesfs/text.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -71,8 +71,6 @@ struct sfs_secret_file {
     uid_t uid;
 };
 int sfs_secret_file_open(const char *path, uid_t owner, struct sfs_secret_file *out);
-/* "a FIFO", "a directory", ... for messages. */
-const char *sfs_file_kind_name(mode_t mode);
 
 /* Reads a cifs-style credentials file (username=, password=, domain=),
  * under the rule above: group/other access is EPERM (a leaked password is
