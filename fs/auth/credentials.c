@@ -1,6 +1,6 @@
 #include "sharesfs/auth.h"
 
-#include "sharesfs/text.h"
+#include "sharesfs/file.h"
 
 #include <errno.h>
 #include <fcntl.h>

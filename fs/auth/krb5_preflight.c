@@ -1,6 +1,6 @@
 #include "sharesfs/krb5_preflight.h"
 
-#include "sharesfs/text.h"
+#include "sharesfs/file.h"
 
 #include <errno.h>
 #include <krb5.h>

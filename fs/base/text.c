@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 char *sfs_strdup_or_null(const char *s)
 {
@@ -12,23 +11,4 @@ char *sfs_strdup_or_null(const char *s)
 bool sfs_is_control(unsigned char c)
 {
     return c < 0x20 || c == 0x7f;
-}
-
-const char *sfs_file_kind_name(mode_t mode)
-{
-    if (S_ISREG(mode))
-        return "a regular file";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISFIFO(mode))
-        return "a FIFO";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    if (S_ISLNK(mode))
-        return "a symbolic link";
-    return "not a file";
 }

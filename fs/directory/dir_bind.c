@@ -5,7 +5,7 @@
 
 #include "sharesfs/auth.h"
 #include "sharesfs/krb5_preflight.h"
-#include "sharesfs/text.h"
+#include "sharesfs/file.h"
 
 #include <errno.h>
 #include <fcntl.h>

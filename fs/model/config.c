@@ -1,13 +1,10 @@
 #include "config_private.h"
 
-#include "sharesfs/text.h"
+#include "sharesfs/file.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DEFAULT_TIMEOUT_MS 10000
 
@@ -149,11 +146,8 @@ static int check_keys(GKeyFile *kf, const char *path, struct sfs_status *st)
  * errors all became ENOENT). */
 static int check_config_file(const char *file, struct sfs_status *st)
 {
-    int fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat sb;
-    int err = fd < 0 || fstat(fd, &sb) < 0 ? errno : 0;
-    if (fd >= 0)
-        close(fd);
+    int err = sfs_file_peek(file, &sb);
     if (err)
         return sfs_status_set(st, SFS_STAGE_PARSE, err, SFS_DOMAIN_CONFIG, 0, "%s: %s", file, strerror(err));
     if (!S_ISREG(sb.st_mode))

@@ -2,14 +2,13 @@
  * vers=), the auth module (guest, NTLMSSP, Kerberos) and the client
  * smb.conf. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "sharesfs/config.h"
+#include "sharesfs/file.h"
 #include "smb_backend.h"
 #include "smb_dialect.h"
 
@@ -76,14 +75,11 @@ static int choose_smb_auth(const struct sfs_map_entry *e, struct sfs_target *t, 
 
 /* libsmbclient would otherwise go on silently with Samba's defaults,
  * hiding whatever the file was meant to set (dialects, signing, NTLM), or
- * block reading a FIFO.  O_NONBLOCK: a FIFO must not hang this check. */
+ * block reading a FIFO.  sfs_file_peek: a FIFO must not hang this check. */
 int smb_client_conf_check(const char *path, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat sb;
-    int err = fd < 0 || fstat(fd, &sb) < 0 ? errno : 0;
-    if (fd >= 0)
-        close(fd);
+    int err = sfs_file_peek(path, &sb);
     if (!err && S_ISDIR(sb.st_mode))
         err = EISDIR;
     else if (!err && !S_ISREG(sb.st_mode) && !S_ISCHR(sb.st_mode)) {
