@@ -45,33 +45,46 @@ static int set_field(char **field, const char *value)
     return 0;
 }
 
-static int refuse_file(const char *path, const struct sfs_secret_file *sf, uid_t owner, struct sfs_status *st)
+/* OWNER_NAME: a per-user file's user, for the messages; NULL for a
+ * shared file. */
+static int refuse_file(const char *path, const struct sfs_secret_file *sf, uid_t owner, const char *owner_name,
+                       struct sfs_status *st)
 {
+    char whose[96] = "";
+    if (owner != SFS_ANY_UID)
+        snprintf(whose, sizeof(whose), "uid %u%s%s%s", (unsigned)owner, owner_name ? " (" : "",
+                 owner_name ? owner_name : "", owner_name ? ")" : "");
     switch (sf->fault) {
     case SFS_SECRET_FILE_NOT_REGULAR:
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
                               "credentials file %s is %s, not a regular file", path, sfs_file_kind_name(sf->mode));
     case SFS_SECRET_FILE_OWNER:
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
-                              "credentials file %s is owned by uid %u, not %u: a user's session uses only the "
-                              "user's own credentials", path, (unsigned)sf->uid, (unsigned)owner);
+                              "credentials file %s is owned by another uid (%u), not by %s: a user's session "
+                              "uses only the user's own credentials", path, (unsigned)sf->uid, whose);
     case SFS_SECRET_FILE_MODE:
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EPERM, SFS_DOMAIN_CONFIG, 0,
                               "credentials file %s has mode %04o: it must not be readable or writable "
                               "by group or others (chmod 600)", path, (int)(sf->mode & 0777));
     default:
+        /* A user without a file of their own has no identity here: no
+         * entry, EACCES, as for a file that is not theirs. */
+        if (owner != SFS_ANY_UID && (sf->err == ENOENT || sf->err == ENOTDIR))
+            return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 0,
+                                  "no credentials for %s: %s: %s", whose, path, strerror(sf->err));
         return sfs_status_set(st, SFS_STAGE_AUTHENTICATE, sf->err == ENOENT ? ENOKEY : sf->err, SFS_DOMAIN_SYS,
                               sf->err, "credentials file %s: %s", path, strerror(sf->err));
     }
 }
 
-static int read_credentials(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st)
+static int read_credentials(const char *path, uid_t owner, const char *owner_name, struct sfs_credentials *out,
+                            struct sfs_status *st)
 {
     memset(out, 0, sizeof(*out));
     struct sfs_secret_file sf;
     int fd = sfs_secret_file_open(path, owner, &sf);
     if (fd < 0)
-        return refuse_file(path, &sf, owner, st);
+        return refuse_file(path, &sf, owner, owner_name, st);
     FILE *f = fdopen(fd, "r");
     if (!f) {
         int e = errno;
@@ -118,10 +131,11 @@ static int read_credentials(const char *path, uid_t owner, struct sfs_credential
 
 int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st)
 {
-    return read_credentials(path, SFS_ANY_UID, out, st);
+    return read_credentials(path, SFS_ANY_UID, NULL, out, st);
 }
 
-int sfs_credentials_from_own_file(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st)
+int sfs_credentials_from_own_file(const char *path, uid_t owner, const char *owner_name, struct sfs_credentials *out,
+                                  struct sfs_status *st)
 {
-    return read_credentials(path, owner, out, st);
+    return read_credentials(path, owner, owner_name, out, st);
 }

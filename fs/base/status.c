@@ -88,6 +88,21 @@ int sfs_status_set(struct sfs_status *st, enum sfs_stage stage, int err,
     return -err;
 }
 
+int sfs_status_prefix(struct sfs_status *st, const char *fmt, ...)
+{
+    if (!st)
+        return 0;
+    char was[SFS_DETAIL_MAX];
+    memcpy(was, st->detail, sizeof(was));
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(st->detail, sizeof(st->detail), fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof(st->detail))
+        snprintf(st->detail + n, sizeof(st->detail) - (size_t)n, "%s", was);
+    return -st->err;
+}
+
 void sfs_status_code_text(const struct sfs_status *st, char *buf, size_t len)
 {
     const char *name = NULL;

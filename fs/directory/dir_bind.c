@@ -122,10 +122,8 @@ static int bind_gssapi(struct dir_conn *c, const char *ccache, struct sfs_status
     struct krb5_preflight pf;
     int rc = sfs_krb5_preflight(ccache, NULL, "ldap", c->uri.host, NULL, &pf, st);
     if (rc < 0) {
-        char was[SFS_DETAIL_MAX];
-        snprintf(was, sizeof(was), "%s", st->detail);
-        sfs_status_set(st, SFS_STAGE_MAP, st->err, st->domain, st->code, "bind (gssapi) to %s: %s", c->uri.text, was);
-        return rc;
+        st->stage = SFS_STAGE_MAP;
+        return sfs_status_prefix(st, "bind (gssapi) to %s: ", c->uri.text);
     }
     /* The lab (and many sites) have no reverse DNS: use the host as named. */
     dir_ldap.ldap_set_option(c->ld, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON);

@@ -135,9 +135,7 @@ static int start_tls(struct dir_conn *c, const struct sfs_dir_server *srv, struc
  * the directory server. */
 static void name_server(struct sfs_status *st, const char *what, const char *uri)
 {
-    char was[SFS_DETAIL_MAX];
-    snprintf(was, sizeof(was), "%s", st->detail);
-    sfs_status_set(st, st->stage, st->err, st->domain, st->code, "%s %s: %s", what, uri, was);
+    sfs_status_prefix(st, "%s %s: ", what, uri);
 }
 
 int dir_conn_open(struct dir_conn *c, const struct sfs_dir_server *srv, struct sfs_status *st)

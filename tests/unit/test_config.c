@@ -242,16 +242,19 @@ static void test_credentials_own_file(void **state)
     struct sfs_credentials c;
     struct sfs_status st = {0};
     const char *p = write_file("own.cred", "username=alice\npassword=s3cret\n", 0600);
-    assert_int_equal(sfs_credentials_from_own_file(p, geteuid(), &c, &st), 0);
+    assert_int_equal(sfs_credentials_from_own_file(p, geteuid(), "alice", &c, &st), 0);
     assert_string_equal(c.user, "alice");
     sfs_credentials_free(&c);
-    assert_int_equal(sfs_credentials_from_own_file(p, geteuid() + 1, &c, &st), -EACCES);
-    assert_non_null(strstr(st.detail, "owned by uid"));
+    assert_int_equal(sfs_credentials_from_own_file(p, geteuid() + 1, NULL, &c, &st), -EACCES);
+    char want[160];
+    snprintf(want, sizeof(want), "owned by another uid (%u), not by uid %u:", (unsigned)geteuid(),
+             (unsigned)geteuid() + 1);
+    assert_non_null(strstr(st.detail, want));
     assert_null(strstr(st.detail, "s3cret"));
     char link[600];
     snprintf(link, sizeof(link), "%s/own.link", dir);
     assert_int_equal(symlink(p, link), 0);
-    assert_int_equal(sfs_credentials_from_own_file(link, geteuid(), &c, &st), -EACCES);
+    assert_int_equal(sfs_credentials_from_own_file(link, geteuid(), "alice", &c, &st), -EACCES);
     assert_non_null(strstr(st.detail, "a symbolic link"));
     assert_int_equal(sfs_credentials_from_file(link, &c, &st), 0);
     sfs_credentials_free(&c);
@@ -306,10 +309,15 @@ static void test_target_for_identity(void **state)
     struct sfs_identity bob = {.uid = 4242, .name = "bob"};
     assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), -EACCES);
     assert_non_null(strstr(st.detail, "no credentials for uid 4242 (bob)"));
+    assert_non_null(strstr(st.detail, "/Network/Shares/Home: no credentials"));
+    assert_int_equal(st.stage, SFS_STAGE_AUTHENTICATE);
     const char *bobs = write_file("id.4242", "username=bob\npassword=x\n", 0600);
     assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), me == 4242 ? 0 : -EACCES);
-    if (me != 4242)
+    if (me != 4242) {
         assert_non_null(strstr(st.detail, "owned by another uid"));
+        assert_non_null(strstr(st.detail, "not by uid 4242 (bob)"));
+        assert_non_null(strstr(st.detail, "/Network/Shares/Home: credentials file "));
+    }
     if (me == 0) {   /* as root the file can be given to bob */
         assert_int_equal(chown(bobs, 4242, 4242), 0);
         assert_int_equal(sfs_engine_target_for(&map.entries[0], NULL, &bob, &t, &st), 0);

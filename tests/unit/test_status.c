@@ -158,6 +158,33 @@ static void test_status_set(void **state)
     assert_int_equal(st.err, 0);
 }
 
+/* A layer above names what the layer below did not know; the rest stays. */
+static void test_status_prefix(void **state)
+{
+    (void)state;
+    struct sfs_status st;
+    sfs_status_set(&st, SFS_STAGE_AUTHENTICATE, EACCES, SFS_DOMAIN_CONFIG, 7, "file is a FIFO");
+    assert_int_equal(sfs_status_prefix(&st, "%s: ", "Team"), -EACCES);
+    assert_string_equal(st.detail, "Team: file is a FIFO");
+    assert_int_equal(st.stage, SFS_STAGE_AUTHENTICATE);
+    assert_int_equal(st.domain, SFS_DOMAIN_CONFIG);
+    assert_int_equal(st.code, 7);
+    /* Too long: cut at the end, still terminated. */
+    char long_text[2000];
+    memset(long_text, 'b', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    sfs_status_prefix(&st, "%s", long_text);
+    assert_int_equal(strlen(st.detail), SFS_DETAIL_MAX - 1);
+    assert_int_equal(st.detail[0], 'b');
+    sfs_status_set(&st, SFS_STAGE_MAP, EIO, SFS_DOMAIN_SYS, 0, "tail");
+    memset(long_text, 'c', SFS_DETAIL_MAX - 3);
+    long_text[SFS_DETAIL_MAX - 3] = '\0';
+    sfs_status_prefix(&st, "%s", long_text);
+    assert_int_equal(strlen(st.detail), SFS_DETAIL_MAX - 1);
+    assert_memory_equal(st.detail + SFS_DETAIL_MAX - 3, "ta", 2);
+    assert_int_equal(sfs_status_prefix(NULL, "x"), 0);
+}
+
 static void test_macos_equivalent(void **state)
 {
     (void)state;
@@ -224,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_ntstatus_errno),  cmocka_unit_test(test_ntstatus_stage),
         cmocka_unit_test(test_ntstatus_names),  cmocka_unit_test(test_afp_results),
         cmocka_unit_test(test_code_text),       cmocka_unit_test(test_status_set),
+        cmocka_unit_test(test_status_prefix),
         cmocka_unit_test(test_ldap_results),
         cmocka_unit_test(test_macos_equivalent), cmocka_unit_test(test_names),
         cmocka_unit_test(test_write_error),

@@ -78,8 +78,10 @@ int sfs_secret_file_open(const char *path, uid_t owner, struct sfs_secret_file *
  * *st with stage AUTHENTICATE. */
 int sfs_credentials_from_file(const char *path, struct sfs_credentials *out, struct sfs_status *st);
 /* The same for a per-user session: the file must also be OWNER's and not
- * a symbolic link (EACCES). */
-int sfs_credentials_from_own_file(const char *path, uid_t owner, struct sfs_credentials *out, struct sfs_status *st);
+ * a symbolic link, and a missing file means the user has no credentials
+ * (all EACCES); OWNER_NAME (may be NULL) names the user in the messages. */
+int sfs_credentials_from_own_file(const char *path, uid_t owner, const char *owner_name, struct sfs_credentials *out,
+                                  struct sfs_status *st);
 void sfs_credentials_free(struct sfs_credentials *c);
 
 #ifdef __cplusplus

@@ -61,6 +61,10 @@ void sfs_status_clear(struct sfs_status *st);
 int sfs_status_set(struct sfs_status *st, enum sfs_stage stage, int err,
                    enum sfs_domain domain, long code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Puts the formatted text before the detail (say, the entry or server a
+ * lower layer did not know); stage, errno and domain are kept.  Returns
+ * -err like sfs_status_set. */
+int sfs_status_prefix(struct sfs_status *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The failure of a write already acknowledged to its caller (write-behind,
  * docs/architecture.md "Writes"): the first one is kept, returned by every
