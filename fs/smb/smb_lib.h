@@ -35,7 +35,8 @@ extern struct smb_lib smb_lib;
 
 /* Loads libsmbclient once per process (later calls return at once):
  * 0, or -ELIBACC with *ST (stage STAGE) naming the library and why it
- * did not load.  Thread-safe. */
+ * did not load.  Thread-safe.  Also makes tevent's poll backend the
+ * default, before libsmbclient creates any event context (smb_lib.c). */
 int smb_lib_open(enum sfs_stage stage, struct sfs_status *st);
 
 /* For a process that forks a child per connection (the backend's preinit),
