@@ -264,13 +264,57 @@ void mount_done(struct mount *m)
     release_unused(m);
 }
 
+void mount_release_begin(struct mount *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->releasing++;
+    pthread_mutex_unlock(&m->lock);
+}
+
 void mount_file_closed(struct mount *m)
 {
     pthread_mutex_lock(&m->lock);
     if (m->open_files > 0)
         m->open_files--;
+    if (m->releasing > 0)
+        m->releasing--;
+    m->releases_done++;
+    pthread_cond_broadcast(&m->changed);
     m->last_used = time(NULL);
     release_unused(m);
+}
+
+uint64_t mount_releases_done(struct mount *m)
+{
+    pthread_mutex_lock(&m->lock);
+    uint64_t done = m->releases_done;
+    pthread_mutex_unlock(&m->lock);
+    return done;
+}
+
+#define RELEASE_GRACE_NS (5 * 1000 * 1000)
+#define RELEASE_WAIT_MAX_S 30
+
+bool mount_wait_releases(struct mount *m, uint64_t *since)
+{
+    pthread_mutex_lock(&m->lock);
+    if (m->releasing == 0 && m->releases_done == *since) {
+        pthread_mutex_unlock(&m->lock);
+        nanosleep(&(struct timespec){.tv_nsec = RELEASE_GRACE_NS}, NULL);
+        pthread_mutex_lock(&m->lock);
+    }
+    /* A release in progress has its path from libfuse already, so it
+     * needs nothing the waiting operation holds, and its backend call has
+     * the stage timeouts of any other; the bound is one more guard. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RELEASE_WAIT_MAX_S;
+    while (m->releasing > 0 && pthread_cond_timedwait(&m->changed, &m->lock, &until) != ETIMEDOUT)
+        ;
+    bool closed = m->releases_done != *since;
+    *since = m->releases_done;
+    pthread_mutex_unlock(&m->lock);
+    return closed;
 }
 
 /* Record I of the table, NULL past the end.  t->mounts grows (realloc) when

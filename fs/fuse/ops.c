@@ -595,14 +595,30 @@ static int sfs_mkdir(const char *path, mode_t mode)
     WITH_CONN(path, rc = n.m->ops->mkdir(c, n.rest, mode, &status));
 }
 
+/* SMB and AFP refuse to rename or remove a file a handle holds open
+ * (SHARING_VIOLATION, kFPFileBusy: EBUSY), and close(2) returns before
+ * that handle is closed here: the kernel sends FUSE's RELEASE in the
+ * background, and another thread may run the next request first, so
+ * `cat f; mv f g` lost that race now and then.  ATTEMPT, met with EBUSY,
+ * is made again once the mount's releases in progress are done, if one
+ * finished meanwhile (at most three times): a file someone still holds
+ * open stays EBUSY. */
+#define RETRY_AFTER_RELEASES(m, attempt)                                                                   \
+    for (uint64_t since_ = mount_releases_done(m), tries_ = 1;; tries_++) {                                \
+        attempt;                                                                                           \
+        if (rc != -EBUSY || tries_ == 3 || !mount_wait_releases(m, &since_))                               \
+            break;                                                                                         \
+        status = (struct sfs_status){0};                                                                   \
+    }
+
 static int sfs_unlink(const char *path)
 {
-    WITH_CONN(path, rc = n.m->ops->unlink(c, n.rest, &status));
+    WITH_CONN(path, RETRY_AFTER_RELEASES(n.m, rc = n.m->ops->unlink(c, n.rest, &status)));
 }
 
 static int sfs_rmdir(const char *path)
 {
-    WITH_CONN(path, rc = n.m->ops->rmdir(c, n.rest, &status));
+    WITH_CONN(path, RETRY_AFTER_RELEASES(n.m, rc = n.m->ops->rmdir(c, n.rest, &status)));
 }
 
 static int sfs_rename(const char *from, const char *to, unsigned int flags)
@@ -617,7 +633,7 @@ static int sfs_rename(const char *from, const char *to, unsigned int flags)
     resolve(from, &src_probe);
     if (src_probe.kind == NODE_SHARE && src_probe.m != dst.m)
         return -EXDEV;   /* two keys are two servers or shares */
-    WITH_CONN(from, rc = n.m->ops->rename(c, n.rest, dst.rest, flags, &status));
+    WITH_CONN(from, RETRY_AFTER_RELEASES(n.m, rc = n.m->ops->rename(c, n.rest, dst.rest, flags, &status)));
 }
 
 /* Backends get real times: UTIME_NOW is now, UTIME_OMIT the file's current
@@ -702,6 +718,7 @@ static int sfs_release(const char *path, struct fuse_file_info *fi)
     (void)path;
     struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
     if (of->f) {
+        mount_release_begin(of->m);
         of->m->ops->release(of->conn, of->f);
         mount_file_closed(of->m);
     }

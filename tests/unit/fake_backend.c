@@ -41,7 +41,7 @@ static void sleep_ms(unsigned ms)
 
 static const char *counter_name(enum fake_counter c)
 {
-    static const char *names[FAKE_COUNTER_COUNT] = {"connect_calls", "connects", "disconnects", "blocked"};
+    static const char *names[FAKE_COUNTER_COUNT] = {"connect_calls", "connects", "disconnects", "blocked", "releases"};
     return names[c];
 }
 
@@ -698,6 +698,11 @@ static ssize_t fake_read(struct sfs_conn *c, struct sfs_file *f, char *buf, size
 
 static int fake_release(struct sfs_conn *c, struct sfs_file *f)
 {
+    bump(FAKE_RELEASES);
+    struct fake_knobs k;
+    fake_knobs_get(&k);
+    if (k.release_delay_ms)
+        sleep_ms(k.release_delay_ms);
     pthread_mutex_lock(&c->lock);
     struct fake_node *n = f->node;
     if (--n->refs == 0 && n->orphan)
@@ -813,6 +818,14 @@ static int fake_mkdir(struct sfs_conn *c, const char *path, mode_t mode, struct 
 
 /* unlink and rmdir: the node at PATH removed, which must be a directory
  * (not "/", and empty) when DIR and must not be one otherwise. */
+/* The busy_while_open knob: an open node may not be renamed or removed. */
+static bool busy_while_open(const struct fake_node *n)
+{
+    struct fake_knobs k;
+    fake_knobs_get(&k);
+    return k.busy_while_open && n->refs > 0;
+}
+
 static int node_unmake(struct sfs_conn *c, const char *path, bool dir, struct sfs_status *st)
 {
     struct fake_node *n;
@@ -821,6 +834,8 @@ static int node_unmake(struct sfs_conn *c, const char *path, bool dir, struct sf
         return rc;
     if ((bool)S_ISDIR(n->mode) != dir)
         rc = fail(st, SFS_STAGE_WRITE, dir ? ENOTDIR : EISDIR, path);
+    else if (busy_while_open(n))
+        rc = fail(st, SFS_STAGE_WRITE, EBUSY, path);
     else if (dir && !strcmp(path, "/"))
         rc = fail(st, SFS_STAGE_WRITE, EBUSY, path);
     else if (dir && has_children(c, path))
@@ -888,6 +903,8 @@ static int fake_rename(struct sfs_conn *c, const char *from, const char *to, uns
         rc = fail(st, SFS_STAGE_WRITE, EINVAL, to);
     else if (src == dst)
         rc = 0;
+    else if (busy_while_open(src))
+        rc = fail(st, SFS_STAGE_WRITE, EBUSY, from);
     else if ((rc = parent_ok(c, to, SFS_STAGE_WRITE, st)) == 0 &&
              (rc = rename_target_ok(c, src, dst, flags, st)) == 0) {
         if (dst)

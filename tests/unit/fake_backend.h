@@ -57,6 +57,8 @@ struct fake_knobs {
     unsigned connect_delay_ms;
     unsigned op_delay_ms;         /* before every path or file operation */
     unsigned kill_gen;            /* see fake_kill_connections */
+    bool busy_while_open;         /* renaming or removing an open file: EBUSY (SMB's sharing violation) */
+    unsigned release_delay_ms;    /* a release takes this long before the file is closed */
 };
 void fake_knobs_get(struct fake_knobs *k);
 void fake_knobs_set(const struct fake_knobs *k);
@@ -71,6 +73,7 @@ enum fake_counter {
     FAKE_CONNECTS,        /* connect succeeded */
     FAKE_DISCONNECTS,
     FAKE_BLOCKED,         /* callers that reached the closed gate */
+    FAKE_RELEASES,        /* releases begun */
     FAKE_COUNTER_COUNT
 };
 unsigned fake_count(enum fake_counter c);

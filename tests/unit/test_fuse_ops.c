@@ -6,6 +6,7 @@
  * needed.  Keys are afp:// (the fake in this process). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -267,6 +268,72 @@ static void write_side(void **state)
     assert_int_equal(read_path("/ro/hello.txt", text, sizeof(text)), strlen(FAKE_HELLO));
 }
 
+struct release_call {
+    const char *path;
+    struct fuse_file_info *fi;
+};
+
+static void *release_in_background(void *arg)
+{
+    struct release_call *r = arg;
+    sharesfs_ops.release(r->path, r->fi);
+    return NULL;
+}
+
+/* PATH opened, then released on another thread; returns once the
+ * backend's release has begun (it then takes the release_delay_ms knob). */
+static pthread_t open_then_release_slowly(const char *path, struct fuse_file_info *fi, struct release_call *r)
+{
+    *fi = (struct fuse_file_info){.flags = O_RDONLY};
+    assert_int_equal(sharesfs_ops.open(path, fi), 0);
+    *r = (struct release_call){path, fi};
+    unsigned before = fake_count(FAKE_RELEASES);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, release_in_background, r), 0);
+    assert_true(fake_wait_count(FAKE_RELEASES, before + 1, 5000));
+    return t;
+}
+
+/* close(2) returns before FUSE's RELEASE is done (the kernel sends it in
+ * the background, and another thread may run the next request first), and
+ * SMB refuses to rename or remove an open file (EBUSY): a rename, unlink
+ * or rmdir that meets EBUSY while a release is in progress waits for it
+ * and succeeds; a file still held open stays EBUSY. */
+static void busy_until_released(void **state)
+{
+    (void)state;
+    struct fake_knobs k;
+    fake_knobs_get(&k);
+    k.busy_while_open = true;
+    k.release_delay_ms = 300;
+    fake_knobs_set(&k);
+    struct fuse_file_info held = {.flags = O_RDONLY};
+    assert_int_equal(sharesfs_ops.open("/a/hello.txt", &held), 0);
+    assert_int_equal(sharesfs_ops.rename("/a/hello.txt", "/a/moved.txt", 0), -EBUSY);
+    assert_int_equal(sharesfs_ops.unlink("/a/hello.txt"), -EBUSY);
+
+    struct fuse_file_info fi;
+    struct release_call r;
+    pthread_t t = open_then_release_slowly("/a/dir/a.txt", &fi, &r);
+    assert_int_equal(sharesfs_ops.rename("/a/dir/a.txt", "/a/dir/moved.txt", 0), 0);
+    pthread_join(t, NULL);
+    struct stat sb;
+    assert_int_equal(sharesfs_ops.getattr("/a/dir/moved.txt", &sb, NULL), 0);
+    assert_int_equal(sharesfs_ops.getattr("/a/dir/a.txt", &sb, NULL), -ENOENT);
+
+    t = open_then_release_slowly("/a/dir/moved.txt", &fi, &r);
+    assert_int_equal(sharesfs_ops.unlink("/a/dir/moved.txt"), 0);
+    pthread_join(t, NULL);
+    assert_int_equal(sharesfs_ops.getattr("/a/dir/moved.txt", &sb, NULL), -ENOENT);
+
+    /* The one held open all along still is. */
+    assert_int_equal(sharesfs_ops.rename("/a/hello.txt", "/a/moved.txt", 0), -EBUSY);
+    assert_int_equal(sharesfs_ops.release("/a/hello.txt", &held), 0);
+    assert_int_equal(sharesfs_ops.rename("/a/hello.txt", "/a/moved.txt", 0), 0);
+    assert_int_equal(key("a")->open_files, 0);
+    assert_int_equal(key("a")->releasing, 0);
+}
+
 static void xattrs(void **state)
 {
     (void)state;
@@ -385,6 +452,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(share_listing, setup, teardown),
         cmocka_unit_test_setup_teardown(read_files, setup, teardown),
         cmocka_unit_test_setup_teardown(write_side, setup, teardown),
+        cmocka_unit_test_setup_teardown(busy_until_released, setup, teardown),
         cmocka_unit_test_setup_teardown(xattrs, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_mount, setup, teardown),
         cmocka_unit_test_setup_teardown(lost_connection, setup, teardown),

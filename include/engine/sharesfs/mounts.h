@@ -44,6 +44,8 @@ struct mount {
     uint64_t connects, failures, opens, bytes_read;
     unsigned busy;                 /* operations using conn right now (mount_acquire .. mount_done) */
     unsigned open_files;           /* files open on conn */
+    unsigned releasing;            /* file releases in progress (mount_release_begin .. mount_file_closed) */
+    uint64_t releases_done;        /* releases finished: a mark for mount_wait_releases */
     bool removed;                  /* gone from the map at a refresh: not found or listed; open files
                                       keep working; disconnected once unused */
     time_t last_used;
@@ -120,8 +122,18 @@ struct mount *mounts_find(struct mount_table *t, const char *key);
 struct sfs_conn *mount_acquire(struct mount_table *t, struct mount *m, const char *ccache, struct sfs_status *st);
 /* Ends the use begun by a successful mount_acquire. */
 void mount_done(struct mount *m);
+/* The release of a file opened on M begins; mount_file_closed ends it. */
+void mount_release_begin(struct mount *m);
 /* A file opened on M (open/create counted it in open_files) was released. */
 void mount_file_closed(struct mount *m);
+/* Releases of files of M finished so far: the mark for mount_wait_releases. */
+uint64_t mount_releases_done(struct mount *m);
+/* Waits until no release of a file of M is in progress.  True when one
+ * finished after *SINCE (then updated): a handle that may have been in
+ * the way of the last operation is closed now (ops.c, EBUSY).  With none
+ * in progress and none finished, it waits a few ms once first: a release
+ * the kernel sent may not have reached mount_release_begin yet. */
+bool mount_wait_releases(struct mount *m, uint64_t *since);
 /* Starts the thread that disconnects keys unused for idle_timeout_s
  * (no operation running, no file open); they reconnect on next use. */
 void mounts_start_reaper(struct mount_table *t);
