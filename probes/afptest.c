@@ -53,7 +53,8 @@ static void usage(FILE *out)
             "                      the answer an earlier entry of its worker got from the same\n"
             "                      address (-v and JSON say whose) and asks afresh if it then\n"
             "                      fails before its login\n"
-            "  -v, --verbose       table: add every stage's time per entry\n"
+            "  -v, --verbose       table: add every stage's time per entry; on stderr, how many\n"
+            "                      worker processes probed the entries\n"
             "\n"
             "Passwords are never taken from the command line: use a credentials file\n"
             "(credentials= in the map, mode 0600) or SHARESFS_PASSWORD.\n"
@@ -301,7 +302,10 @@ int main(int argc, char **argv)
             /* The libraries' one-time set-up, once here rather than in
              * every worker. */
             sfs_engine_probe_prepare(entries, n, cfg);
-            probe_workers_run(&list, jobs < (int)n ? jobs : (int)n);
+            unsigned started = probe_workers_run(&list, jobs < (int)n ? jobs : (int)n);
+            /* What the run cost in process starts (docs/performance.md). */
+            if (verbose)
+                fprintf(stderr, "afptest: %zu entries probed by %u worker processes (-j %d)\n", n, started, jobs);
         }
         if (json)
             report_json(stdout, rows, n_src + n, warnings, w);

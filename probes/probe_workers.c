@@ -8,7 +8,9 @@
  * worker that misses its entry's deadline is killed, one that dies is
  * reaped, and either is replaced for the next entry.  A worker only takes
  * entries of one footprint (sfs_engine_probe_footprint: libsmbclient keeps
- * the smb.conf it loaded), and is replaced after PROBE_ENTRIES_PER_WORKER.
+ * the smb.conf it loaded; an entry of a backend that keeps no config fits
+ * any), and is replaced after
+ * PROBE_ENTRIES_PER_WORKER.
  * Workers are forked from this single-threaded parent only (fork from a
  * threaded process can deadlock the sanitizers' allocators). */
 #include "probe_workers.h"
@@ -55,6 +57,7 @@ struct pool {
     bool *taken;
     size_t first_free;   /* entries before it are all taken */
     int deadline_ms;
+    unsigned started;    /* worker processes forked */
 };
 
 /* A copy of the environment, put back after each entry: a backend may set
@@ -122,6 +125,7 @@ static bool worker_start(struct pool *p, struct worker *w)
     }
     close(fds[1]);
     *w = (struct worker){.pid = pid, .fd = fds[0]};
+    p->started++;
     return true;
 }
 
@@ -310,7 +314,7 @@ static void session_groups(struct pool *p)
     free(last);
 }
 
-void probe_workers_run(const struct probe_jobs *jobs, int max_workers)
+unsigned probe_workers_run(const struct probe_jobs *jobs, int max_workers)
 {
     if (max_workers > 256)
         max_workers = 256;
@@ -367,4 +371,5 @@ out:
     free(p.session);
     free(p.next_same);
     free(p.cursor);
+    return p.started;
 }

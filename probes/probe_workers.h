@@ -17,10 +17,10 @@ struct probe_jobs {
 
 /* Entries a worker probes before it is replaced by a fresh process: bounds
  * whatever a client library keeps from one login to the next. */
-#define PROBE_ENTRIES_PER_WORKER 64
+#define PROBE_ENTRIES_PER_WORKER 256
 
-/* Fills every row; returns when all entries are probed.  Single-threaded
- * callers only (it forks). */
-void probe_workers_run(const struct probe_jobs *jobs, int max_workers);
+/* Fills every row; returns when all entries are probed, with the number of
+ * worker processes it started.  Single-threaded callers only (it forks). */
+unsigned probe_workers_run(const struct probe_jobs *jobs, int max_workers);
 
 #endif

@@ -124,7 +124,8 @@ void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_
 {
     struct sfs_target t;
     struct sfs_status st;
-    if (!e->url_ok || sfs_engine_target(e, cfg, &t, &st) < 0) {
+    const struct sfs_backend_ops *ops = e->url_ok ? sfs_backend_for(e->url.proto) : NULL;
+    if (!ops || !(ops->flags & SFS_BACKEND_PROCESS_CONFIG) || sfs_engine_target(e, cfg, &t, &st) < 0) {
         snprintf(out, size, "%s", "");
         return;
     }

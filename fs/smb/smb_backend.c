@@ -1026,7 +1026,7 @@ static void smb_preinit(const struct sfs_config *cfg)
 
 const struct sfs_backend_ops sfs_smb_backend = {
     .name = "smb",
-    .flags = SFS_BACKEND_ISOLATE,
+    .flags = SFS_BACKEND_ISOLATE | SFS_BACKEND_PROCESS_CONFIG,
     .prepare_target = smb_prepare_target,
     .server_info = smb_server_info,
     .connect = smb_connect,

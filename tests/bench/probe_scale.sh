@@ -96,6 +96,8 @@ run() {
                  l, w, (u + s) * 1000 / n, srv * 1000 / hz / n, rc }'
 }
 failed_rows() { grep -Ec ' (E[A-Z]+ \([0-9]+\)|EIO) ' "$tmp/out"; }
+# afptest -v's count of worker processes (each start costs client CPU)
+workers() { grep -o 'by [0-9]* worker processes' "$tmp/err" | grep -o '[0-9]*' || echo '?'; }
 
 echo "probe_scale.sh: N=$N BIG=$BIG, $(nproc) CPUs, $(date -u '+%F %T UTC'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  afptest: $AFPTEST, built $(date -u -r "$AFPTEST" '+%F %T UTC'), tree $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(
@@ -106,11 +108,11 @@ echo
 echo "1. client CPU per entry (-j 4 and -j 8, as in the issue)"
 for b in $builds; do
     name=${b%%:*} bin=${b#*:}
-    run "$name: $N lab entries, -j 4" "$N" "$bin" probe -j 4 -r /x "$tmp/lab.map"
-    echo "      rows not ok: $(failed_rows)"
+    run "$name: $N lab entries, -j 4" "$N" "$bin" probe -v -j 4 -r /x "$tmp/lab.map"
+    echo "      rows not ok: $(failed_rows); worker processes: $(workers)"
     run "$name: $N loopback entries, -j 8" "$N" \
-        env SHARESFS_SMB_CONF="$tmp/smbd/client.conf" "$bin" probe -j 8 -r /x "$tmp/loop.map"
-    echo "      rows not ok: $(failed_rows)"
+        env SHARESFS_SMB_CONF="$tmp/smbd/client.conf" "$bin" probe -v -j 8 -r /x "$tmp/loop.map"
+    echo "      rows not ok: $(failed_rows); worker processes: $(workers)"
 done
 run "after: $N loopback entries, -j 8, --share-sessions" "$N" \
     env SHARESFS_SMB_CONF="$tmp/smbd/client.conf" "$tmp/afptest" probe -j 8 --share-sessions -r /x "$tmp/loop.map"

@@ -12,7 +12,10 @@
 #  - a worker parses an entry's smb.conf only when it is not the one it
 #    loaded last or has changed on disk (smb_lib_configure): the config is
 #    rewritten while an entry of the same worker waits for a server that
-#    never answers, and the next entry logs in with the new one.
+#    never answers, and the next entry logs in with the new one;
+#  - AFP entries keep no client config and fit any worker: three SMB
+#    entries then three AFP entries at -j 2 are probed by two workers (the
+#    SMB workers go on with the AFP entries; `afptest -v` counts them).
 . "$(dirname "$0")/lib.sh"
 lab_join
 need_afpsim
@@ -122,4 +125,21 @@ is "$(row "$tmp/switch.json" Old)" "authenticate EACCES" "Old (NTLMv2 off): logi
 is "$(row "$tmp/switch.json" Stall)" "negotiate ETIMEDOUT" "Stall: its server never answers"
 is "$(row "$tmp/switch.json" New)" "read ok" "New, same worker, after the config got NTLMv2 back: it is read again, ok"
 is "$(jq -r '[.entries[] | select(.key == "New")] | length' "$tmp/switch.json")" 1 "New has one row"
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+server=
+
+# 4. SMB entries, then AFP entries: no worker replaced when the SMB entries
+# run out.
+{
+    for i in 1 2 3; do printf 'S%d	-fstype=url,guest	smb://fs-default.lab.test/public
+' "$i"; done
+    for i in 1 2 3; do printf 'A%d	-fstype=url	afp://;AUTH=No%%20User%%20Authent@lion.lab.test/Public
+' "$i"; done
+} >"$tmp/mixed.map"
+"$AFPTEST" probe --json -v -j 2 -r /w "$tmp/mixed.map" >"$tmp/mixed.json" 2>"$tmp/mixed.err"
+is "$?" 0 "SMB then AFP entries: afptest exits 0"
+is "$(jq -r '.summary.ok' "$tmp/mixed.json")" 6 "SMB then AFP entries: 6 rows ok"
+is "$(grep '^afptest: .* worker processes' "$tmp/mixed.err")" "afptest: 6 entries probed by 2 worker processes (-j 2)" \
+    "SMB then AFP entries at -j 2: two workers, none replaced"
 done_testing

@@ -488,6 +488,14 @@ static void probe_prepare_preinits(void **state)
 static void probe_footprints(void **state)
 {
     (void)state;
+    /* AFP stands for a backend whose library keeps its client config, as
+     * libsmbclient does; the plain fake for one that keeps none. */
+    struct sfs_backend_ops keeps = fake_backend;
+    keeps.flags |= SFS_BACKEND_PROCESS_CONFIG;
+    struct sfs_backend_ops keeps_iso = fake_backend_isolated;
+    keeps_iso.flags |= SFS_BACKEND_PROCESS_CONFIG;
+    sfs_backend_override(SFS_PROTO_AFP, &keeps);
+    sfs_backend_override(SFS_PROTO_SMB, &keeps_iso);
     struct sfs_map map;
     parse_map("plain afp://fake.example/a\n"
               "plain2 afp://u;AUTH=DHX2@other.example/b\n"
@@ -511,6 +519,16 @@ static void probe_footprints(void **state)
     struct sfs_map_entry bad = {.key = "bad", .url_ok = false};
     sfs_engine_probe_footprint(&bad, NULL, fp[0], sizeof(fp[0]));
     assert_string_equal(fp[0], "");
+    /* A backend that keeps no config: every entry fits any worker, its own
+     * client config or not. */
+    sfs_backend_override(SFS_PROTO_AFP, &fake_backend);
+    for (size_t i = 0; i < 6; i++) {
+        sfs_engine_probe_footprint(&map.entries[i], NULL, fp[i], sizeof(fp[i]));
+        assert_string_equal(fp[i], "");
+    }
+    sfs_backend_override(SFS_PROTO_SMB, &fake_backend_isolated);
+    sfs_engine_probe_footprint(&map.entries[6], NULL, fp[6], sizeof(fp[6]));
+    assert_string_equal(fp[6], "");
     sfs_map_free(&map);
 }
 

@@ -64,9 +64,11 @@ void sfs_engine_probe_prepare(const struct sfs_map_entry *const *entries, size_t
 
 /* What probing entry E leaves behind in a process, as a string into OUT:
  * entries with the same footprint may be probed one after another by the
- * same process.  The protocol and its library's client config (libsmbclient
- * loads smb.conf process-wide, and keeps it); "" for an entry that fails
- * before any library is called (bad URL or options), which fits anywhere. */
+ * same process.  The protocol and its library's client config, for a
+ * backend marked SFS_BACKEND_PROCESS_CONFIG (libsmbclient loads smb.conf
+ * process-wide, and keeps it); "" for an entry of any other backend (AFP)
+ * or one that fails before any library is called (bad URL or options),
+ * which fits anywhere: a worker of SMB entries takes AFP entries too. */
 void sfs_engine_probe_footprint(const struct sfs_map_entry *e, const struct sfs_config *cfg, char *out,
                                 size_t size);
 

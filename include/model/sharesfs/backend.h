@@ -132,6 +132,11 @@ enum {
      * isolation wrapper): the protocol library cannot serve two calls at
      * once in one process, so one stalled server would hold up every key. */
     SFS_BACKEND_ISOLATE = 1u << 0,
+    /* The protocol library loads its client config (sfs_target.client_conf,
+     * or its own default) for the whole process and keeps it: a probe
+     * worker takes entries of one such config only
+     * (sfs_engine_probe_footprint).  Without it an entry fits any worker. */
+    SFS_BACKEND_PROCESS_CONFIG = 1u << 1,
 };
 
 struct sfs_backend_ops {
