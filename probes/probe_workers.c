@@ -9,8 +9,7 @@
  * reaped, and either is replaced for the next entry.  A worker only takes
  * entries of one footprint (sfs_engine_probe_footprint: libsmbclient keeps
  * the smb.conf it loaded; an entry of a backend that keeps no config fits
- * any), and is replaced after
- * PROBE_ENTRIES_PER_WORKER.
+ * any), and is replaced after PROBE_ENTRIES_PER_WORKER.
  * Workers are forked from this single-threaded parent only (fork from a
  * threaded process can deadlock the sanitizers' allocators). */
 #include "probe_workers.h"

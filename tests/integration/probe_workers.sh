@@ -132,10 +132,8 @@ server=
 # 4. SMB entries, then AFP entries: no worker replaced when the SMB entries
 # run out.
 {
-    for i in 1 2 3; do printf 'S%d	-fstype=url,guest	smb://fs-default.lab.test/public
-' "$i"; done
-    for i in 1 2 3; do printf 'A%d	-fstype=url	afp://;AUTH=No%%20User%%20Authent@lion.lab.test/Public
-' "$i"; done
+    for i in 1 2 3; do printf 'S%d\t-fstype=url,guest\tsmb://fs-default.lab.test/public\n' "$i"; done
+    for i in 1 2 3; do printf 'A%d\t-fstype=url\tafp://;AUTH=No%%20User%%20Authent@lion.lab.test/Public\n' "$i"; done
 } >"$tmp/mixed.map"
 "$AFPTEST" probe --json -v -j 2 -r /w "$tmp/mixed.map" >"$tmp/mixed.json" 2>"$tmp/mixed.err"
 is "$?" 0 "SMB then AFP entries: afptest exits 0"
