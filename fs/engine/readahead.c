@@ -3,6 +3,7 @@
  * threads (several, so one slow server's prefetch does not hold up the
  * files of another). */
 #include "readahead.h"
+#include "window_map.h"
 
 #include "sharesfs/clock.h"
 
@@ -32,6 +33,7 @@ struct ra_slot {
     size_t len;        /* valid bytes once READY */
     bool eof;          /* the fetch came back short: the file ends at off+len */
     bool pooled;       /* buf came from the pool, not malloc */
+    bool mapped;       /* buf is sfs_window_map's, cap bytes */
 };
 
 struct sfs_readahead {
@@ -186,8 +188,20 @@ static bool slot_grow(struct sfs_readahead *ra, struct ra_slot *s, size_t size)
             return true;
         }
     }
-    if (s->pooled)
-        return false;   /* a window larger than the pool's: read directly */
+    if (s->pooled || s->mapped)
+        return false;   /* a window larger than the largest: read directly */
+    /* Grown past the first window: the file is read front to back, so the
+     * largest window at once, in huge pages (window_map.c). */
+    if (size > SFS_READAHEAD_MIN_WINDOW && size <= SFS_READAHEAD_MAX_WINDOW) {
+        char *m = sfs_window_map(SFS_READAHEAD_MAX_WINDOW);
+        if (m) {
+            free(s->buf);
+            s->buf = m;
+            s->cap = SFS_READAHEAD_MAX_WINDOW;
+            s->mapped = true;
+            return true;
+        }
+    }
     char *b = realloc(s->buf, size);
     if (!b)
         return false;
@@ -390,6 +404,8 @@ void sfs_readahead_free(struct sfs_readahead *ra)
     for (int i = 0; i < 2; i++) {
         if (ra->slot[i].pooled)
             ra->pool.put(ra->pool.ctx, ra->slot[i].buf);
+        else if (ra->slot[i].mapped)
+            sfs_window_unmap(ra->slot[i].buf, ra->slot[i].cap);
         else
             free(ra->slot[i].buf);
     }

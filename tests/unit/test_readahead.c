@@ -2,6 +2,8 @@
  * aside (jumps, errors, end of file), and reads from several threads. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@ struct memfile {
     off_t fail_from;      /* fetches reaching this offset fail with EIO; -1 = never */
     unsigned delay_us;
     size_t sizes[64];     /* sizes asked, in order (the first 64) */
+    char *bufs[64];       /* and the windows they went to */
 };
 
 static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
@@ -29,7 +32,7 @@ static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
     struct memfile *m = ctx;
     pthread_mutex_lock(&m->lock);
     if (m->fetches < 64)
-        m->sizes[m->fetches] = size;
+        m->sizes[m->fetches] = size, m->bufs[m->fetches] = buf;
     m->fetches++;
     off_t fail = m->fail_from;
     pthread_mutex_unlock(&m->lock);
@@ -100,6 +103,54 @@ static void test_sequential_is_served_in_large_windows(void **state)
     /* 40 MiB in windows of 1, 2, 4, 8, 8, ... MiB: far fewer than 320 reads. */
     assert_true(m->fetches < 12);
     assert_true(st.prefetches > 0);
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+/* The VmFlags line of /proc/self/smaps for the mapping holding P: "" when
+ * none does. */
+static void vm_flags_of(const void *p, char *out, size_t cap)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    assert_non_null(f);
+    char line[512];
+    bool in = false;
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' '))
+            in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (in && !strncmp(line, "VmFlags:", 8)) {
+            size_t n = strlen(line + 8);
+            n = n < cap - 1 ? n : cap - 1;
+            memcpy(out, line + 8, n);
+            out[n] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void test_grown_windows_are_in_huge_pages(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(24u << 20);
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    assert_non_null(ra);
+    unsigned misses = 0;
+    read_all(ra, m, 128 * 1024, &misses);
+    unsigned grown = 0;
+    for (unsigned i = 0; i < m->fetches && i < 64; i++) {
+        if (m->sizes[i] <= SFS_READAHEAD_MIN_WINDOW)
+            continue;
+        grown++;
+        /* Aligned to 2 MiB, and advised: VM_HUGEPAGE shows as "hg". */
+        assert_int_equal((uintptr_t)m->bufs[i] % (2u << 20), 0);
+        char flags[512];
+        vm_flags_of(m->bufs[i], flags, sizeof(flags));
+        assert_non_null(strstr(flags, " hg"));
+    }
+    assert_true(grown >= 2);
     sfs_readahead_free(ra);
     memfile_free(m);
 }
@@ -240,6 +291,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sequential_is_served_in_large_windows),
+        cmocka_unit_test(test_grown_windows_are_in_huge_pages),
         cmocka_unit_test(test_sizes_that_do_not_divide_the_window),
         cmocka_unit_test(test_a_jump_is_left_to_the_caller),
         cmocka_unit_test(test_a_failed_fetch_is_left_to_the_caller),
