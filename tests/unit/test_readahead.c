@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -139,6 +140,13 @@ static void test_grown_windows_are_in_huge_pages(void **state)
     assert_non_null(ra);
     unsigned misses = 0;
     read_all(ra, m, 128 * 1024, &misses);
+    /* A kernel without THP refuses the advice (EINVAL): only the alignment
+     * can be checked there. */
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    void *probe = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(probe != MAP_FAILED);
+    bool thp = madvise(probe, pg, MADV_HUGEPAGE) == 0;
+    munmap(probe, pg);
     unsigned grown = 0;
     for (unsigned i = 0; i < m->fetches && i < 64; i++) {
         if (m->sizes[i] <= SFS_READAHEAD_MIN_WINDOW)
@@ -148,7 +156,8 @@ static void test_grown_windows_are_in_huge_pages(void **state)
         assert_int_equal((uintptr_t)m->bufs[i] % (2u << 20), 0);
         char flags[512];
         vm_flags_of(m->bufs[i], flags, sizeof(flags));
-        assert_non_null(strstr(flags, " hg"));
+        if (thp)
+            assert_non_null(strstr(flags, " hg"));
     }
     assert_true(grown >= 2);
     sfs_readahead_free(ra);
