@@ -3,7 +3,8 @@
  * per file; in 4 KiB pages each new window costs a page fault per page
  * (about 6,000 for a 256 MiB AFP read) and the copies miss the TLB.
  * Measured on a 256 MiB read from netatalk 4.2 (docs/performance.md
- * "Windows in huge pages"): 0.30 s -> 0.19-0.21 s, faults 6,100 -> 350-480.
+ * "Windows in huge pages"): 0.28-0.30 s -> 0.20-0.24 s, faults per file
+ * 6,100 -> 350-480.
  * The kernel falls back to small pages when no huge page is free, and
  * does nothing of it where THP is "never". */
 #include "window_map.h"

@@ -32,8 +32,10 @@ static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
 {
     struct memfile *m = ctx;
     pthread_mutex_lock(&m->lock);
-    if (m->fetches < 64)
-        m->sizes[m->fetches] = size, m->bufs[m->fetches] = buf;
+    if (m->fetches < 64) {
+        m->sizes[m->fetches] = size;
+        m->bufs[m->fetches] = buf;
+    }
     m->fetches++;
     off_t fail = m->fail_from;
     pthread_mutex_unlock(&m->lock);
