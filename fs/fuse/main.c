@@ -141,7 +141,7 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
         r->load_root = load_root ? strdup(load_root) : NULL;
         r->root = strdup(mountpoint);
         r->interval_s = o->opt.map_refresh_s;
-        if (!r->path || !r->root || (load_root && !r->load_root) || map_refresh_start(r, &fs->table) < 0) {
+        if (!r->path || !r->root || (load_root && !r->load_root) || map_refresh_prepare(r) < 0) {
             fprintf(stderr, "sharesfs: cannot start the map refresh: out of memory\n");
             return 1;
         }

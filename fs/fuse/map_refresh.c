@@ -209,11 +209,19 @@ static void *refresh_main(void *p)
     }
 }
 
-int map_refresh_start(struct map_refresh *r, struct mount_table *t)
+int map_refresh_prepare(struct map_refresh *r)
 {
     if (pipe2(r->wake, O_CLOEXEC | O_NONBLOCK) < 0)
         return -errno;
     r->good_at = r->read_at = time(NULL);
+    r->prepared = true;
+    return 0;
+}
+
+int map_refresh_start(struct map_refresh *r, struct mount_table *t)
+{
+    if (!r->prepared || r->running)
+        return 0;
     struct refresh_arg *a = malloc(sizeof(*a));
     if (!a)
         return -ENOMEM;
@@ -229,13 +237,16 @@ int map_refresh_start(struct map_refresh *r, struct mount_table *t)
 
 void map_refresh_stop(struct map_refresh *r)
 {
-    if (!r->running)
-        return;
-    if (write(r->wake[1], "q", 1) < 0) { /* the pipe is ours and empty enough */ }
-    pthread_join(r->thread, NULL);
-    close(r->wake[0]);
-    close(r->wake[1]);
-    r->running = false;
+    if (r->running) {
+        if (write(r->wake[1], "q", 1) < 0) { /* the pipe is ours and empty enough */ }
+        pthread_join(r->thread, NULL);
+        r->running = false;
+    }
+    if (r->prepared) {
+        close(r->wake[0]);
+        close(r->wake[1]);
+        r->prepared = false;
+    }
 }
 
 static int sighup_fd = -1;

@@ -901,6 +901,8 @@ static void *sfs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
     }
     cfg->use_ino = 1;     /* AFP CNIDs and SMB server inode numbers, as the server reports them */
     mounts_start_reaper(&fs->table);
+    if (map_refresh_start(&fs->refresh, &fs->table) < 0)
+        g_warning("cannot start the map refresh thread: the map is read again only at the next mount");
     map_refresh_catch_sighup(&fs->refresh);   /* after libfuse's handlers: SIGHUP re-reads the map */
     (void)synthetic_time();   /* the synthetic directories' times: now */
     conn->max_read = 1024 * 1024;     /* must match the max_read mount option */
