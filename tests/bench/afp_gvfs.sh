@@ -21,6 +21,11 @@
 # SIZE_MB (default 256) is the size of the random file, put into the
 # Private volume (owned by labuser, uid 2001) and removed at the end.
 #
+# RTT_US (say 1000): both clients reach netatalk through
+# build/tests/bench/latency_proxy on 127.0.0.48:548, which adds RTT_US/2 each
+# way (this kernel has no netem), and one more line gives sharesfs through
+# the same relay without delay (127.0.0.49:548): the relay's own ceiling.
+#
 # gvfs AFP against netatalk 4.2.3 works (measured 2026-12-02: DHX2, AFP 3.3
 # in afpd.log).  gvfs 1.50 drops the port of an afp:// URI (client/afpuri.c),
 # so only a server on port 548 can be reached: netatalk42 listens there.
@@ -80,6 +85,26 @@ AFP_DIR=$S/hosts/$AFP_HOST/volumes/Private
 SMB_HOST=fs-default.lab.test
 SMB_DIR=$S/hosts/$SMB_HOST/shares/user
 [ -d "$AFP_DIR" ] || { echo "$AFP_DIR missing: is netatalk42 part of the lab?" >&2; exit 2; }
+RTT_US=${RTT_US:-}
+AFP_ADDR=$(addr_of "$AFP_HOST")
+AFP_URL_HOST=$AFP_HOST
+proxy_pids=()
+if [ -n "$RTT_US" ]; then
+    PROXY=${LATENCY_PROXY:-$ROOT/build/tests/bench/latency_proxy}
+    [ -x "$PROXY" ] || { echo "$PROXY missing: ninja -C build" >&2; exit 2; }
+    for a in 127.0.0.48 127.0.0.49; do
+        if ss -ltnH 'sport = :548' | awk '{print $4}' | grep -Eq "^($a|0\.0\.0\.0|\*):548$"; then
+            echo "port 548 on $a is taken: $(ss -ltnpH 'sport = :548')" >&2; exit 2
+        fi
+    done
+    trap 'kill "${proxy_pids[@]}" 2>/dev/null' EXIT   # until cleanup's trap below
+    "$PROXY" 127.0.0.48:548 "$AFP_ADDR:548" "$((RTT_US / 2))" & proxy_pids+=($!)
+    "$PROXY" 127.0.0.49:548 "$AFP_ADDR:548" 0 & proxy_pids+=($!)
+    for a in 127.0.0.48 127.0.0.49; do
+        for _ in $(seq 50); do (exec 3<>"/dev/tcp/$a/548") 2>/dev/null && break; sleep 0.05; done
+    done
+    AFP_ADDR=127.0.0.48 AFP_URL_HOST=127.0.0.48
+fi
 
 tmp=$(mktemp -d /tmp/afp-gvfs.XXXXXX)
 BENCH=bench-gvfs.$$
@@ -92,9 +117,10 @@ BUILT="$SHARESFS, built $(date -u -r "$SHARESFS" '+%F %T UTC'), tree $(git -C "$
     git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' + uncommitted changes')"
 SHARESFS=$tmp/sharesfs
 cat >"$tmp/map" <<MAP
-Afp	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@$AFP_HOST/Private
+Afp	-fstype=url,credentials=$CRED	afp://labuser;AUTH=DHX2@$AFP_URL_HOST/Private
 Smb	-fstype=url,credentials=$CRED	smb://$SMB_HOST/user
 MAP
+[ -n "$RTT_US" ] && printf 'Relay\t-fstype=url,credentials=%s\tafp://labuser;AUTH=DHX2@127.0.0.49/Private\n' "$CRED" >>"$tmp/map"
 
 # gvfs in this script's own runtime directory, without the lab's
 # nss_wrapper (LD_PRELOAD) and without anything of a desktop session.
@@ -118,6 +144,7 @@ cleanup() {
     [ -n "$gvfsd_pid" ] && kill "$gvfsd_pid" 2>/dev/null
     sleep 0.3
     mountpoint -q "$FUSE" 2>/dev/null && fusermount3 -u -z "$FUSE" 2>/dev/null
+    for pid in "${proxy_pids[@]}"; do kill "$pid" 2>/dev/null; done
     rm -rf --one-file-system "$tmp" "${AFP_DIR:?}/$BENCH" "${SMB_DIR:?}/$BENCH"
 }
 trap cleanup EXIT
@@ -144,8 +171,8 @@ mountpoint -q "$FUSE" || { echo "gvfsd-fuse did not mount $FUSE: $(cat "$tmp/gvf
 gvfs_mount() {
     local out rc
     if [ "$1" = afp ]; then
-        gvfs_uri="afp://$USER_NAME@$(addr_of "$AFP_HOST")/Private"
-        gvfs_dir="$FUSE/afp-volume:host=$(addr_of "$AFP_HOST"),user=$USER_NAME,volume=Private"
+        gvfs_uri="afp://$USER_NAME@$AFP_ADDR/Private"
+        gvfs_dir="$FUSE/afp-volume:host=$AFP_ADDR,user=$USER_NAME,volume=Private"
         out=$(printf '%s\n' "$PASSWORD" | gio_ 30 mount "$gvfs_uri" 2>&1)
     else
         gvfs_uri="smb://$USER_NAME@$(addr_of "$SMB_HOST")/user"
@@ -269,7 +296,7 @@ got=$(timeout -k 2 "$READ_TIMEOUT" sha256sum <"$gvfs_dir/$BENCH/file.bin" | cut 
 
 if [ "$GVFS_PROTO" = afp ]; then
     peer="gvfs 1.50 AFP (${gvfs_login:-?} in afpd.log; DHX2)"
-    what="AFP, real netatalk 4.2.3 ($AFP_HOST/Private)"
+    what="AFP, real netatalk 4.2.3 ($AFP_HOST/Private)${RTT_US:+, both clients through a relay adding $RTT_US us of round trip}"
 else
     peer="gvfs 1.50 SMB (libsmbclient)"
     what="SMB, fs-default.lab.test/user (gvfs SMB instead of AFP)"
@@ -283,4 +310,8 @@ pairs "vs gvfs" fs_read gvfs_read
 line "read vs gvfs FUSE cat" 3 "$(cat "$tmp/result")"
 pairs "vs local" fs_read local_read
 line "read vs server-disk cat" 0.5 "$(cat "$tmp/result")"
+if [ -n "$RTT_US" ]; then
+    relay=$(for _ in 1 2 3; do KEY=Relay fs_read; done | best)
+    echo "sharesfs through the same relay without delay (its ceiling): best of 3 ${relay:-failed} s"
+fi
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

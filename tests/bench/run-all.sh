@@ -6,6 +6,8 @@
 #                     127.0.0.9, and what each side negotiated
 #   afp_gvfs.sh       AFP read on the real netatalk 4.2.3 vs gvfs and vs
 #                     the server's own disk
+#   afp_gvfs_rtt      the same with both clients behind a relay adding
+#                     RTT_US (default 1000) us of round trip (latency_proxy)
 #   probe_scale.sh    afptest CPU per entry, wall time vs -j, 1,000
 #                     entries vs xargs -P 16 smbclient
 #   many_keys.sh      10,000 keys: memory at rest and ls -l of the root
@@ -15,8 +17,12 @@
 set -uo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
 rc=0
-for b in ${ONLY:-throughput smb_loopback afp_gvfs probe_scale many_keys}; do
+for b in ${ONLY:-throughput smb_loopback afp_gvfs afp_gvfs_rtt probe_scale many_keys}; do
     echo "==== $b ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))"
-    bash "$DIR/$b.sh" || { echo "==== $b failed (exit $?)"; rc=1; }
+    case $b in
+        afp_gvfs_rtt) cmd=(env RTT_US="${RTT_US:-1000}" bash "$DIR/afp_gvfs.sh") ;;
+        *) cmd=(bash "$DIR/$b.sh") ;;
+    esac
+    "${cmd[@]}" || { echo "==== $b failed (exit $?)"; rc=1; }
 done
 exit "$rc"
