@@ -805,9 +805,13 @@ static ssize_t read_result(int32_t code, size_t got, size_t want, bool *eof, str
     return (ssize_t)got;
 }
 
-/* One read call as up to READ_PIPELINE FPReadExt requests in flight at
- * once, each straight into its part of BUF: on a link with latency the
- * server streams them back to back. */
+/* One read call as a sliding window of READ_PIPELINE FPReadExt requests,
+ * each straight into its part of BUF: a new request goes out as soon as
+ * the oldest is answered, so the server streams them back to back and the
+ * link never drains inside a call (waiting for a whole batch of 8 before
+ * the next left it idle for a round trip, and an 8 MiB window's ninth,
+ * 8 KiB request for another).  Answers are collected in offset order;
+ * after a short one (end of file) or a failure nothing more is sent. */
 static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf, size_t size, off_t off,
                                struct sfs_status *st)
 {
@@ -816,46 +820,49 @@ static ssize_t afp_read_direct(struct sfs_conn *c, struct sfs_file *f, char *buf
     size_t chunk = size / READ_PIPELINE;
     chunk = chunk < READ_CHUNK_MIN ? READ_CHUNK_MIN : chunk;
     chunk = chunk > max ? max : chunk;
-    size_t total = 0;
+    struct dsi_call calls[READ_PIPELINE];
+    size_t want[READ_PIPELINE];
+    unsigned sent = 0, collected = 0;   /* requests; sent - collected are in flight */
+    size_t asked = 0, total = 0;
+    ssize_t failed = 0;
     bool eof = false;
-    while (total < size && !eof) {
-        struct dsi_call calls[READ_PIPELINE];
-        size_t want[READ_PIPELINE];
-        int n = 0, rc = 0;
-        for (size_t pos = total; n < READ_PIPELINE && pos < size; n++) {
-            want[n] = size - pos < chunk ? size - pos : chunk;
+    for (;;) {
+        while (failed == 0 && !eof && asked < size && sent - collected < READ_PIPELINE) {
+            unsigned i = sent % READ_PIPELINE;
+            want[i] = size - asked < chunk ? size - asked : chunk;
             struct afp_writer w;
             afp_writer_init(&w);
-            afp_encode_readext(&w, f->fork, (uint64_t)off + pos, want[n]);
-            rc = afp_writer_error(&w) ? afp_writer_error(&w)
-                                      : dsi_submit(c->dsi, w.buf, w.len, buf + pos, want[n], &calls[n]);
+            afp_encode_readext(&w, f->fork, (uint64_t)off + asked, want[i]);
+            int rc = afp_writer_error(&w) ? afp_writer_error(&w)
+                                          : dsi_submit(c->dsi, w.buf, w.len, buf + asked, want[i], &calls[i]);
             afp_writer_free(&w);
-            if (rc < 0)
+            if (rc < 0) {
+                failed = afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", rc);
                 break;
-            pos += want[n];
-        }
-        /* Collect every request that went out, even after an error. */
-        ssize_t failed = rc < 0 ? afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", rc) : 0;
-        for (int i = 0; i < n; i++) {
-            size_t got = 0;
-            int32_t code = 0;
-            int wrc = dsi_wait(c->dsi, &calls[i], &got, &code);
-            if (failed < 0 || eof)
-                continue;
-            if (wrc < 0) {
-                failed = afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", wrc);
-                continue;
             }
-            ssize_t r = read_result(code, got, want[i], &eof, st);
-            if (r < 0)
-                failed = r;
-            else
-                total += (size_t)r;
+            asked += want[i];
+            sent++;
         }
-        if (failed < 0)
-            return failed;
+        if (collected == sent)
+            break;
+        /* Every request that went out is collected, even after an error. */
+        unsigned i = collected++ % READ_PIPELINE;
+        size_t got = 0;
+        int32_t code = 0;
+        int wrc = dsi_wait(c->dsi, &calls[i], &got, &code);
+        if (failed < 0 || eof)
+            continue;
+        if (wrc < 0) {
+            failed = afp_transport_failed(st, SFS_STAGE_READ, "FPReadExt", wrc);
+            continue;
+        }
+        ssize_t r = read_result(code, got, want[i], &eof, st);
+        if (r < 0)
+            failed = r;
+        else
+            total += (size_t)r;
     }
-    return (ssize_t)total;
+    return failed < 0 ? failed : (ssize_t)total;
 }
 
 /* Read-ahead (the engine's wrapper) asks for windows of 1-8 MiB: that is
@@ -1567,6 +1574,7 @@ static void afp_preinit(const struct sfs_config *cfg)
 
 const struct sfs_backend_ops sfs_afp_backend = {
     .name = "afp",
+    .flags = SFS_BACKEND_PARALLEL_READS,
     .prepare_target = afp_prepare_target,
     .server_info = afp_server_info,
     .connect = afp_connect,

@@ -1,7 +1,8 @@
 /* Sequential read-ahead: two windows per file, one being read by the
  * caller while the other is fetched by a small process-wide pool of worker
  * threads (several, so one slow server's prefetch does not hold up the
- * files of another). */
+ * files of another); three with two fetches at once where the backend
+ * can run them (sfs_readahead_set_depth). */
 #include "readahead.h"
 #include "window_map.h"
 
@@ -34,7 +35,11 @@ struct ra_slot {
     bool eof;          /* the fetch came back short: the file ends at off+len */
     bool pooled;       /* buf came from the pool, not malloc */
     bool mapped;       /* buf is sfs_window_map's, cap bytes */
+    struct sfs_readahead *owner;
+    struct ra_slot *queue_next;   /* in the workers' queue while a prefetch waits */
 };
+
+#define MAX_SLOTS 3
 
 struct sfs_readahead {
     pthread_mutex_t lock;
@@ -42,13 +47,13 @@ struct sfs_readahead {
     sfs_readahead_fetch fetch;
     void *ctx;
     struct sfs_window_pool pool;   /* get == NULL: malloc */
-    struct ra_slot slot[2];
+    struct ra_slot slot[MAX_SLOTS];
+    unsigned nslots;       /* depth + 1 */
+    unsigned depth;        /* prefetches at once, each a window ahead of the last */
     off_t next;            /* where the sequential run continues */
     size_t window;
-    bool queued;           /* a prefetch is queued or running in the worker */
-    int prefetch_slot;
+    unsigned queued;       /* prefetches queued or running in the workers */
     bool closing;
-    struct sfs_readahead *queue_next;
     struct sfs_readahead_stats stats;
 };
 
@@ -56,7 +61,7 @@ struct sfs_readahead {
 
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER;
-static struct sfs_readahead *queue_head, *queue_tail;
+static struct ra_slot *queue_head, *queue_tail;
 static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
 
 /* After a full window came back in MS milliseconds.  Caller holds ra->lock. */
@@ -87,16 +92,18 @@ static void slot_finish(struct sfs_readahead *ra, struct ra_slot *s, ssize_t n)
     pthread_cond_broadcast(&ra->cond);
 }
 
-static void prefetch_run(struct sfs_readahead *ra)
+/* Nothing of RA is touched after the unlock: sfs_readahead_free may be
+ * waiting to free it. */
+static void prefetch_run(struct ra_slot *s)
 {
+    struct sfs_readahead *ra = s->owner;
     pthread_mutex_lock(&ra->lock);
-    struct ra_slot *s = &ra->slot[ra->prefetch_slot];
     if (ra->closing) {
         s->state = SLOT_EMPTY;
     } else {
         slot_fetch(ra, s);
     }
-    ra->queued = false;
+    ra->queued--;
     pthread_cond_broadcast(&ra->cond);
     pthread_mutex_unlock(&ra->lock);
 }
@@ -109,17 +116,17 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&worker_lock);
         while (!queue_head)
             pthread_cond_wait(&worker_cond, &worker_lock);
-        struct sfs_readahead *ra = queue_head;
-        queue_head = ra->queue_next;
+        struct ra_slot *s = queue_head;
+        queue_head = s->queue_next;
         if (!queue_head)
             queue_tail = NULL;
         pthread_mutex_unlock(&worker_lock);
-        prefetch_run(ra);
+        prefetch_run(s);
     }
     return NULL;
 }
 
-#define WORKERS 4
+#define WORKERS 8   /* two per file at depth 2: four slow servers still leave room */
 
 static bool worker_started;
 
@@ -136,15 +143,15 @@ static void worker_start(void)
     pthread_attr_destroy(&attr);
 }
 
-static void enqueue(struct sfs_readahead *ra)
+static void enqueue(struct ra_slot *s)
 {
     pthread_mutex_lock(&worker_lock);
-    ra->queue_next = NULL;
+    s->queue_next = NULL;
     if (queue_tail)
-        queue_tail->queue_next = ra;
+        queue_tail->queue_next = s;
     else
-        queue_head = ra;
-    queue_tail = ra;
+        queue_head = s;
+    queue_tail = s;
     pthread_cond_signal(&worker_cond);
     pthread_mutex_unlock(&worker_lock);
 }
@@ -173,7 +180,25 @@ struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx)
     ra->fetch = fetch;
     ra->ctx = ctx;
     ra->window = SFS_READAHEAD_MIN_WINDOW;
+    ra->depth = 1;
+    ra->nslots = 2;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        ra->slot[i].owner = ra;
     return ra;
+}
+
+void sfs_readahead_set_depth(struct sfs_readahead *ra, unsigned depth)
+{
+    if (!ra)
+        return;
+    depth = depth < 1 ? 1 : depth > MAX_SLOTS - 1 ? MAX_SLOTS - 1 : depth;
+    pthread_mutex_lock(&ra->lock);
+    /* Only grows, and only before the first read: slots in use keep their places. */
+    if (depth > ra->depth && ra->stats.hits + ra->stats.misses == 0) {
+        ra->depth = depth;
+        ra->nslots = depth + 1;
+    }
+    pthread_mutex_unlock(&ra->lock);
 }
 
 static bool slot_grow(struct sfs_readahead *ra, struct ra_slot *s, size_t size)
@@ -213,7 +238,7 @@ static bool slot_grow(struct sfs_readahead *ra, struct ra_slot *s, size_t size)
 /* The slot holding (or fetching) byte OFF. */
 static struct ra_slot *slot_covering(struct sfs_readahead *ra, off_t off)
 {
-    for (int i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < ra->nslots; i++) {
         struct ra_slot *s = &ra->slot[i];
         size_t span = s->state == SLOT_READY ? s->len : s->want;
         if (s->state != SLOT_EMPTY && off >= s->off && off - s->off < (off_t)span)
@@ -225,7 +250,7 @@ static struct ra_slot *slot_covering(struct sfs_readahead *ra, off_t off)
 /* True when a fetched window says the file ends at or before OFF. */
 static bool past_eof(struct sfs_readahead *ra, off_t off)
 {
-    for (int i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < ra->nslots; i++) {
         struct ra_slot *s = &ra->slot[i];
         if (s->state == SLOT_READY && s->eof && off >= s->off + (off_t)s->len)
             return true;
@@ -233,21 +258,28 @@ static bool past_eof(struct sfs_readahead *ra, off_t off)
     return false;
 }
 
-/* A slot that may be refilled: not being fetched, and nothing in it lies
- * at or after OFF (the reader has moved past it). */
-static struct ra_slot *slot_reusable(struct sfs_readahead *ra, off_t off)
+/* A slot that may be refilled: not being fetched, not KEEP (the windows
+ * ahead of the reader, for a prefetch; NULL: none) and not holding OFF.
+ * Empty first, then one the reader has moved past, then (a run that
+ * jumped back, or started over) the one farthest ahead. */
+static struct ra_slot *slot_reusable(struct sfs_readahead *ra, off_t off, const bool *keep)
 {
-    struct ra_slot *best = NULL;
-    for (int i = 0; i < 2; i++) {
+    struct ra_slot *behind = NULL, *ahead = NULL;
+    for (unsigned i = 0; i < ra->nslots; i++) {
         struct ra_slot *s = &ra->slot[i];
-        if (s->state == SLOT_FILLING)
+        if (s->state == SLOT_FILLING || (keep && keep[i]))
             continue;
-        if (s->state == SLOT_READY && s->off + (off_t)s->len > off && s->off <= off)
-            continue;   /* still being read */
-        if (!best || s->state == SLOT_EMPTY || (best->state != SLOT_EMPTY && s->off < best->off))
-            best = s;
+        if (s->state == SLOT_EMPTY)
+            return s;
+        if (s->off + (off_t)s->len <= off) {
+            if (!behind || s->off < behind->off)
+                behind = s;
+        } else if (s->off > off) {
+            if (!ahead || s->off > ahead->off)
+                ahead = s;
+        }
     }
-    return best;
+    return behind ? behind : ahead;
 }
 
 /* Claims S for a fetch of WANT bytes at OFF: its buffer is the fetcher's
@@ -278,27 +310,39 @@ static void slot_fetch(struct sfs_readahead *ra, struct ra_slot *s)
         adapt_window(ra, ms);
 }
 
-/* After a read ending at END: start fetching the window after the one END
- * falls in, unless it is there already or the file ends first. */
+/* After a read ending at END: start fetching the window after the last
+ * one fetched or being fetched ahead of the reader, until DEPTH windows
+ * are ahead of the one END falls in, unless the file ends first. */
 static void maybe_prefetch(struct sfs_readahead *ra, off_t end)
 {
-    if (ra->queued || ra->closing)
-        return;
-    struct ra_slot *cur = slot_covering(ra, end > 0 ? end - 1 : 0);
-    if (!cur || cur->state != SLOT_READY || cur->eof)
-        return;
-    off_t after = cur->off + (off_t)cur->len;
-    if (slot_covering(ra, after))
-        return;
-    struct ra_slot *s = slot_reusable(ra, end);
-    if (!s || s == cur)
-        return;
-    if (!slot_begin(ra, s, after, ra->window))
-        return;
-    ra->prefetch_slot = (int)(s - ra->slot);
-    ra->queued = true;
-    ra->stats.prefetches++;
-    enqueue(ra);
+    while (ra->queued < ra->depth && !ra->closing) {
+        struct ra_slot *cur = slot_covering(ra, end > 0 ? end - 1 : 0);
+        if (!cur || cur->state != SLOT_READY)
+            return;
+        bool keep[MAX_SLOTS] = {false};
+        unsigned ahead = 0;
+        struct ra_slot *last = cur;
+        off_t after;
+        for (;;) {
+            keep[last - ra->slot] = true;
+            if (last->state == SLOT_READY && last->eof)
+                return;
+            after = last->off + (off_t)(last->state == SLOT_READY ? last->len : last->want);
+            struct ra_slot *n = slot_covering(ra, after);
+            if (!n || keep[n - ra->slot])
+                break;
+            last = n;
+            ahead++;
+        }
+        if (ahead >= ra->depth)
+            return;
+        struct ra_slot *s = slot_reusable(ra, end, keep);
+        if (!s || !slot_begin(ra, s, after, ra->window))
+            return;
+        ra->queued++;
+        ra->stats.prefetches++;
+        enqueue(s);
+    }
 }
 
 ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off_t off)
@@ -336,7 +380,7 @@ ssize_t sfs_readahead_read(struct sfs_readahead *ra, char *buf, size_t size, off
             miss = done == 0;
             break;
         }
-        s = slot_reusable(ra, o);
+        s = slot_reusable(ra, o, NULL);
         if (!s) {
             pthread_cond_wait(&ra->cond, &ra->lock);
             continue;
@@ -398,10 +442,16 @@ void sfs_readahead_free(struct sfs_readahead *ra)
         return;
     pthread_mutex_lock(&ra->lock);
     ra->closing = true;
-    while (ra->queued || ra->slot[0].state == SLOT_FILLING || ra->slot[1].state == SLOT_FILLING)
+    for (;;) {
+        bool filling = false;
+        for (int i = 0; i < MAX_SLOTS; i++)
+            filling |= ra->slot[i].state == SLOT_FILLING;
+        if (!ra->queued && !filling)
+            break;
         pthread_cond_wait(&ra->cond, &ra->lock);
+    }
     pthread_mutex_unlock(&ra->lock);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < MAX_SLOTS; i++) {
         if (ra->slot[i].pooled)
             ra->pool.put(ra->pool.ctx, ra->slot[i].buf);
         else if (ra->slot[i].mapped)

@@ -25,8 +25,8 @@ extern "C" {
 #endif
 
 /* Reads SIZE bytes at OFF into BUF: bytes read (fewer only at end of file)
- * or -errno.  Called from the caller's thread or the worker thread, never
- * twice at once for one read-ahead. */
+ * or -errno.  Called from the caller's thread or a worker thread; twice at
+ * once for one read-ahead only after sfs_readahead_set_depth(ra, 2). */
 typedef ssize_t (*sfs_readahead_fetch)(void *ctx, char *buf, size_t size, off_t off);
 
 struct sfs_readahead;
@@ -40,6 +40,13 @@ struct sfs_readahead *sfs_readahead_new(sfs_readahead_fetch fetch, void *ctx);
 /* With windows from POOL where it has room (sharesfs/backend.h). */
 struct sfs_readahead *sfs_readahead_new_pooled(sfs_readahead_fetch fetch, void *ctx,
                                                const struct sfs_window_pool *pool);
+
+/* Up to DEPTH (1, the default, or 2) prefetches at once, each a window
+ * further ahead, so that a backend whose fetches share one pipelined
+ * connection (AFP's requests on one DSI session) is never left with
+ * nothing to send while the reader crosses from one window to the next.
+ * Before the first read only. */
+void sfs_readahead_set_depth(struct sfs_readahead *ra, unsigned depth);
 
 /* Copies [off, off+size) into buf when the read is part of a sequential
  * run: the byte count (short only at end of file), or SFS_READAHEAD_MISS. */

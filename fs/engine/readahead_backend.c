@@ -49,6 +49,8 @@ static int wrap_file(struct sfs_conn *c, struct sfs_file *inner, bool read_only,
         struct sfs_window_pool pool;
         bool pooled = c->inner->window_pool && c->inner->window_pool(c->conn, &pool);
         f->ra = sfs_readahead_new_pooled(ra_fetch, f, pooled ? &pool : NULL);
+        if (c->inner->flags & SFS_BACKEND_PARALLEL_READS)
+            sfs_readahead_set_depth(f->ra, 2);
     }
     *out = f;
     return 0;

@@ -96,6 +96,11 @@ mountpoint -q "$mnt" || bail "sharesfs did not mount: $(cat "$tmp/log")"
 want=$(cut -d' ' -f1 "$SHARESFS_LAB_DIR/big.bin.sha256")
 is "$(sha256sum "$mnt/Lion/big.bin" | cut -d' ' -f1)" "$want" "Lion/big.bin (64 MiB over AFP) has the lab's checksum"
 is "$(sha256sum "$mnt/Netatalk/big.bin" | cut -d' ' -f1)" "$want" "Netatalk/big.bin has the lab's checksum"
+# Read-ahead on an AFP session fetches two windows at once (8 FPReadExt
+# each, a sliding window): more requests in flight than one window's.
+inflight=$(jq -r '.mounts[] | select(.key=="Lion") | .counters.max_in_flight' "$mnt/.sharesfs/status.json")
+if [ "${inflight:-0}" -gt 8 ]; then pass "a 64 MiB read keeps two windows of FPReadExt in flight ($inflight)"; \
+    else fail "a 64 MiB read keeps two windows of FPReadExt in flight (max_in_flight ${inflight:-none})"; fi
 like "$(cat "$mnt/Lion/hello.txt")" "Hello from the sharesfs lab" "Lion/hello.txt reads"
 ino=$(stat -c %i "$mnt/Lion/hello.txt")
 cnid=$(( ino & 0xffffffffffff ))

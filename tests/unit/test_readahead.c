@@ -22,6 +22,7 @@ struct memfile {
     size_t size;
     pthread_mutex_t lock;
     unsigned fetches;
+    unsigned running, max_running;   /* fetches at once, and the most seen */
     off_t fail_from;      /* fetches reaching this offset fail with EIO; -1 = never */
     unsigned delay_us;
     size_t sizes[64];     /* sizes asked, in order (the first 64) */
@@ -37,10 +38,15 @@ static ssize_t mem_fetch(void *ctx, char *buf, size_t size, off_t off)
         m->bufs[m->fetches] = buf;
     }
     m->fetches++;
+    if (++m->running > m->max_running)
+        m->max_running = m->running;
     off_t fail = m->fail_from;
     pthread_mutex_unlock(&m->lock);
     if (m->delay_us)
         usleep(m->delay_us);
+    pthread_mutex_lock(&m->lock);
+    m->running--;
+    pthread_mutex_unlock(&m->lock);
     if (fail >= 0 && off + (off_t)size > fail)
         return -EIO;
     if ((size_t)off >= m->size)
@@ -208,6 +214,121 @@ static void test_a_failed_fetch_is_left_to_the_caller(void **state)
     memfile_free(m);
 }
 
+/* Depth 2 (AFP: fetches share one pipelined session): two windows are
+ * fetched at once, each from its own worker, and every byte is right.
+ * The 20 ms fetches overlap whatever the machine's load: both prefetches
+ * are queued by the same read. */
+static void test_depth_two_fetches_two_windows_at_once(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new((40u << 20) + 4321);
+    m->delay_us = 20000;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    sfs_readahead_set_depth(ra, 2);
+    unsigned misses = 0;
+    read_all(ra, m, 256 * 1024, &misses);
+    assert_true(misses <= 1);   /* the read at end of file */
+    assert_int_equal(m->max_running, 2);
+    assert_true(m->fetches < 16);   /* windows of 1, 2, 4, 8 MiB, not reads */
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+/* Without it the fetch is never called twice at once for one file: the
+ * contract SMB's worker relies on. */
+static void test_depth_one_fetches_one_window_at_a_time(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(24u << 20);
+    m->delay_us = 20000;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    unsigned misses = 0;
+    read_all(ra, m, 256 * 1024, &misses);
+    assert_int_equal(m->max_running, 1);
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
+/* The depth is fixed before the first read: slots in use keep their places. */
+static void test_depth_is_set_before_the_first_read_only(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(24u << 20);
+    m->delay_us = 20000;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    char buf[4096];
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
+    sfs_readahead_set_depth(ra, 2);
+    unsigned misses = 0;
+    read_all(ra, m, 256 * 1024, &misses);
+    assert_int_equal(m->max_running, 1);
+    sfs_readahead_free(ra);
+    sfs_readahead_set_depth(NULL, 2);
+    memfile_free(m);
+}
+
+/* Read to the end, then again from the start (a rewind, as `cmp` of two
+ * passes would): the windows still holding the end are reused, and the
+ * second pass is served from windows again, not read directly. */
+static void test_depth_two_prefetches_again_after_a_rewind(void **state)
+{
+    (void)state;
+    for (unsigned depth = 1; depth <= 2; depth++) {
+        struct memfile *m = memfile_new((20u << 20) + 99);
+        struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+        sfs_readahead_set_depth(ra, depth);
+        unsigned misses = 0;
+        read_all(ra, m, 128 * 1024, &misses);
+        struct sfs_readahead_stats first;
+        sfs_readahead_get_stats(ra, &first);
+        misses = 0;
+        read_all(ra, m, 128 * 1024, &misses);
+        struct sfs_readahead_stats second;
+        sfs_readahead_get_stats(ra, &second);
+        assert_true(misses <= 2);   /* the jump back to 0, and end of file */
+        assert_true(second.prefetches - first.prefetches >= 3);
+        sfs_readahead_free(ra);
+        memfile_free(m);
+    }
+}
+
+/* A fetch failing from 9 MiB on, with a second window already fetched or
+ * being fetched past it: the caller reads directly from there (and gets
+ * the error with its status), and every byte served is right. */
+static void test_depth_two_failed_fetch_is_left_to_the_caller(void **state)
+{
+    (void)state;
+    struct memfile *m = memfile_new(30u << 20);
+    m->fail_from = 9u << 20;
+    struct sfs_readahead *ra = sfs_readahead_new(mem_fetch, m);
+    sfs_readahead_set_depth(ra, 2);
+    char *buf = malloc(128 * 1024);
+    off_t off = 0;
+    unsigned served = 0, direct = 0;
+    while ((size_t)off < m->size) {
+        ssize_t n = sfs_readahead_read(ra, buf, 128 * 1024, off);
+        if (n == SFS_READAHEAD_MISS) {
+            direct++;
+            n = mem_fetch(m, buf, 128 * 1024, off);
+            if (n < 0) {
+                assert_true(off + 128 * 1024 > (off_t)m->fail_from);
+                break;
+            }
+        } else {
+            served++;
+            assert_true(n > 0);
+            assert_memory_equal(buf, m->data + off, (size_t)n);
+        }
+        off += n;
+    }
+    assert_true(served > 0);
+    assert_true(direct > 0);
+    assert_true(off < (off_t)m->size);
+    free(buf);
+    sfs_readahead_free(ra);
+    memfile_free(m);
+}
+
 static void test_no_read_ahead_object_means_miss(void **state)
 {
     (void)state;
@@ -246,17 +367,20 @@ static void *reader_main(void *arg)
 static void test_concurrent_readers_get_the_right_bytes(void **state)
 {
     (void)state;
-    struct memfile *m = memfile_new((24u << 20) + 777);
-    m->delay_us = 200;
-    struct reader r = {.ra = sfs_readahead_new(mem_fetch, m), .m = m, .chunk = 128 * 1024};
-    pthread_t t[4];
-    for (int i = 0; i < 4; i++)
-        pthread_create(&t[i], NULL, reader_main, &r);
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
-    assert_int_equal(r.bad, 0);
-    sfs_readahead_free(r.ra);
-    memfile_free(m);
+    for (unsigned depth = 1; depth <= 2; depth++) {
+        struct memfile *m = memfile_new((24u << 20) + 777);
+        m->delay_us = 200;
+        struct reader r = {.ra = sfs_readahead_new(mem_fetch, m), .m = m, .chunk = 128 * 1024};
+        sfs_readahead_set_depth(r.ra, depth);
+        pthread_t t[4];
+        for (int i = 0; i < 4; i++)
+            pthread_create(&t[i], NULL, reader_main, &r);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        assert_int_equal(r.bad, 0);
+        sfs_readahead_free(r.ra);
+        memfile_free(m);
+    }
 }
 
 static void test_free_waits_for_a_prefetch_in_flight(void **state)
@@ -270,6 +394,19 @@ static void test_free_waits_for_a_prefetch_in_flight(void **state)
     /* A prefetch of the next window is now running in the worker. */
     sfs_readahead_free(ra);
     unsigned before = m->fetches;
+    usleep(50000);
+    assert_int_equal(m->fetches, before);
+    memfile_free(m);
+
+    /* Two at once (depth 2): free waits for both. */
+    m = memfile_new(16u << 20);
+    m->delay_us = 20000;
+    ra = sfs_readahead_new(mem_fetch, m);
+    sfs_readahead_set_depth(ra, 2);
+    assert_int_equal(sfs_readahead_read(ra, buf, sizeof(buf), 0), sizeof(buf));
+    sfs_readahead_free(ra);
+    assert_int_equal(m->running, 0);
+    before = m->fetches;
     usleep(50000);
     assert_int_equal(m->fetches, before);
     memfile_free(m);
@@ -306,6 +443,11 @@ int main(void)
         cmocka_unit_test(test_sizes_that_do_not_divide_the_window),
         cmocka_unit_test(test_a_jump_is_left_to_the_caller),
         cmocka_unit_test(test_a_failed_fetch_is_left_to_the_caller),
+        cmocka_unit_test(test_depth_two_fetches_two_windows_at_once),
+        cmocka_unit_test(test_depth_one_fetches_one_window_at_a_time),
+        cmocka_unit_test(test_depth_is_set_before_the_first_read_only),
+        cmocka_unit_test(test_depth_two_prefetches_again_after_a_rewind),
+        cmocka_unit_test(test_depth_two_failed_fetch_is_left_to_the_caller),
         cmocka_unit_test(test_no_read_ahead_object_means_miss),
         cmocka_unit_test(test_concurrent_readers_get_the_right_bytes),
         cmocka_unit_test(test_free_waits_for_a_prefetch_in_flight),

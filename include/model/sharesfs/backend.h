@@ -137,6 +137,9 @@ enum {
      * worker takes entries of one such config only
      * (sfs_engine_probe_footprint).  Without it an entry fits any worker. */
     SFS_BACKEND_PROCESS_CONFIG = 1u << 1,
+    /* Two reads of one file may run at once and share the connection's
+     * pipeline: read-ahead then keeps two windows in flight, not one. */
+    SFS_BACKEND_PARALLEL_READS = 1u << 2,
 };
 
 struct sfs_backend_ops {
