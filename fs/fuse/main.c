@@ -141,8 +141,13 @@ static int serve(const struct run_opts *o, struct sfs_map *map, struct sfs_confi
         r->load_root = load_root ? strdup(load_root) : NULL;
         r->root = strdup(mountpoint);
         r->interval_s = o->opt.map_refresh_s;
-        if (!r->path || !r->root || (load_root && !r->load_root) || map_refresh_prepare(r) < 0) {
+        if (!r->path || !r->root || (load_root && !r->load_root)) {
             fprintf(stderr, "sharesfs: cannot start the map refresh: out of memory\n");
+            return 1;
+        }
+        int prc = map_refresh_prepare(r);
+        if (prc < 0) {
+            fprintf(stderr, "sharesfs: cannot start the map refresh: pipe: %s\n", strerror(-prc));
             return 1;
         }
         r->good_at = sfs_map_failed_sources(&fs->table.map) ? 0 : time(NULL);
