@@ -9,7 +9,9 @@
 #
 # Needs the lab (contrib/lab/lab.sh start), root, ansible, mmdebstrap,
 # systemd-container, openssh-client.  The package: SHARESFS_DEB=FILE, else
-# contrib/package/build-deb.sh --no-lintian builds one (about a minute).
+# the one debian_package built from this same tree in this build directory
+# (lib.sh, deb_cache_*), else contrib/package/build-deb.sh --no-lintian
+# builds one (about a minute).
 # The fleet's rootfs is cached (/var/cache/sharesfs-lab/fleet); a cold build
 # adds a minute or two.  FLEET_MATRIX / FLEET_BASELINE (paths relative to the
 # source root) run another matrix, e.g. contrib/matrix/lab.yaml; FLEET_JOBS
@@ -43,7 +45,9 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 # ---- the package
 DEB=${SHARESFS_DEB:-}
-if [ -z "$DEB" ]; then
+if [ -z "$DEB" ] && DEB=$(deb_cache_find sharesfs); then
+    diag "the .deb debian_package built from this tree: $DEB"
+elif [ -z "$DEB" ]; then
     t0=$(now)
     if nonss "$SFS_SRC/contrib/package/build-deb.sh" --no-lintian "$TMP/deb" >"$TMP/build-deb.log" 2>&1; then
         DEB=$(ls "$TMP"/deb/sharesfs_*.deb 2>/dev/null | head -n 1)

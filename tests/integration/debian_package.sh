@@ -6,6 +6,8 @@
 # sharesfs and afptest, their man pages, the systemd units (checked with
 # systemd-analyze verify) and the configuration, and no test program; the
 # afpsim package holds afpsim, its man page and every personality.
+# build-deb.sh --key follows the tree; the .deb is kept under it for
+# ansible_fleet, which runs next (lib.sh, deb_cache_*).
 # Needs no lab, no root and no network; about a minute on 2 cores, most of
 # it the compile.  Needs debhelper, dpkg-dev, fakeroot, lintian and the
 # Build-Depends (contrib/setup/install-deps.sh).
@@ -32,12 +34,33 @@ unlisted=""
 for d in $deps; do printf '%s\n' "$listed" | grep -qx -- "$d" || unlisted="$unlisted $d"; done
 is "$unlisted" "" "contrib/setup/install-deps.sh installs every Build-Depends ($(echo $deps))"
 
+# --- build-deb.sh --key (the .deb kept for ansible_fleet is found by it) ---
+key=$(deb_tree_key) || key=""   # before the build: the tree it starts from
+like "$key" '^[0-9a-f]{32}$' "build-deb.sh --key prints a key"
+is "$(deb_tree_key)" "$key" "the same tree gives the same key"
+# In a small git tree of its own: a changed file, mode or new file changes it.
+k=$WORK/keytree
+mkdir -p "$k/contrib/package" "$k/debian"
+cp "$SFS_SRC/contrib/package/build-deb.sh" "$k/contrib/package/"
+cp "$SFS_SRC/debian/changelog" "$k/debian/"
+echo one >"$k/file"
+git -C "$k" init -q && git -C "$k" add -A && git -C "$k" -c user.name=t -c user.email=t@t commit -qm t
+k0=$("$k/contrib/package/build-deb.sh" --key)
+echo two >"$k/file"; k1=$("$k/contrib/package/build-deb.sh" --key)
+chmod +x "$k/file"; k2=$("$k/contrib/package/build-deb.sh" --key)
+echo new >"$k/new"; k3=$("$k/contrib/package/build-deb.sh" --key)
+rm "$k/new"; chmod -x "$k/file"; echo one >"$k/file"; k4=$("$k/contrib/package/build-deb.sh" --key)
+is "$(printf '%s\n' "$k0" "$k1" "$k2" "$k3" | sort -u | wc -l)/$k4" "4/$k0" \
+    "the key changes with a file's contents, its mode and a new file, and comes back with the tree"
+
 # --- build ---
 t0=$(date +%s.%N)
 if "$SFS_SRC/contrib/package/build-deb.sh" --no-lintian "$OUT" > "$WORK/build-deb.out" 2>&1; then
     t1=$(date +%s.%N)
     pass "dpkg-buildpackage -b builds the packages from a clean copy of the tree"
     diag "package build: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s on $(nproc) cores"
+    # For ansible_fleet (lib.sh, deb_cache_*); the checks below judge it.
+    deb_cache_store "$key" "$OUT" && diag "kept in $DEB_CACHE/$key" || diag "not kept for ansible_fleet"
 else
     fail "dpkg-buildpackage -b builds the packages from a clean copy of the tree"
     sed 's/^/# /' "$WORK/build-deb.out"
