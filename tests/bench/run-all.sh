@@ -11,12 +11,18 @@
 #   probe_scale.sh    afptest CPU per entry, wall time vs -j, 1,000
 #                     entries vs xargs -P 16 smbclient
 #   many_keys.sh      10,000 keys: memory at rest and ls -l of the root
+# First, one line of page_cost: what a page fault costs on this machine (a
+# process start, a probe worker and a new read-ahead window pay mostly in
+# faults; docs/performance.md "What a page fault costs here").
 # Needs the lab (contrib/lab/lab.sh start) and a built tree (ninja -C
 # build).  Prints; never asserts a time.  ONLY="throughput many_keys"
 # runs some of them.
 set -uo pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
 rc=0
+ROOT=$(cd "$DIR/../.." && pwd)
+echo "==== machine: $(nproc) CPUs, $(uname -r)"
+"$ROOT/build/tests/bench/page_cost" || { echo "==== page_cost failed (ninja -C build)"; rc=1; }
 for b in ${ONLY:-throughput smb_loopback afp_gvfs afp_gvfs_rtt probe_scale many_keys}; do
     echo "==== $b ($(date -u +%H:%M:%S), load $(cut -d' ' -f1-3 /proc/loadavg))"
     case $b in
