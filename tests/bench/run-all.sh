@@ -13,7 +13,7 @@
 #   many_keys.sh      10,000 keys: memory at rest and ls -l of the root
 # First, one line of page_cost: what a page fault costs on this machine (a
 # process start, a probe worker and a new read-ahead window pay mostly in
-# faults; docs/performance.md "What a page fault costs here").
+# faults; docs/performance.md "Probe cost per entry").
 # Needs the lab (contrib/lab/lab.sh start) and a built tree (ninja -C
 # build).  Prints; never asserts a time.  ONLY="throughput many_keys"
 # runs some of them.
