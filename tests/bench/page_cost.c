@@ -1,7 +1,7 @@
 /* What a page fault costs on this machine, printed beside the benches:
  * a process start, a probe worker's fork and a read-ahead window are paid
  * mostly in first writes to pages, and a virtual machine can make each
- * of those ten times dearer than bare metal does.  Prints, per 4 KiB:
+ * of those far dearer than the write itself.  Prints, per 4 KiB:
  *   - the first write to a small page (a fault each) against a second
  *     write to the same pages (none): the ratio is the fault's weight;
  *   - the first write to transparent huge pages (a fault per 2 MiB), the
@@ -20,8 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "sharesfs/clock.h"
 
 #define ROUNDS 5
 #define SMALL_PAGE 4096u
@@ -29,9 +30,7 @@
 
 static double now_us(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+    return sfs_now_ms() * 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
